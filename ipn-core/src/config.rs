@@ -1,0 +1,352 @@
+//! The configuration file (TOML) shared by the CLI and the example shops: shops, CentralBill
+//! applications and limits. Secrets may be given inline or read from the environment (`*_env`).
+//!
+//! ```
+//! use ipn_core::Config;
+//! let config = Config::from_toml(r#"
+//!     [[shops]]
+//!     shop_id = "12345678"
+//!     accept_test_mode = true
+//!     [shops.form]
+//!     algorithm = "hmac-sha256"
+//!     test_key = "1122334455667788"
+//!
+//!     [[applications]]
+//!     application_id = "fbab3ccc-719e-11ed-93ad-02420a0003c1"
+//!     secret = "app!secret"
+//!
+//!     [limits]
+//!     max_body_bytes = 65536
+//!     max_clock_skew_s = 300
+//! "#).unwrap();
+//! assert_eq!(config.keys().shop_count(), 1);
+//! assert_eq!(config.limits().max_body_bytes, 65536);
+//! ```
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::keys::{FormAlgorithm, Keys, ShopKeys};
+use crate::secret::Secret;
+use crate::types::Mode;
+
+/// A configuration that cannot be used. The message names the setting, never its value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or does not have the expected shape.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A `*_env` setting names a variable that is not set.
+    #[error("environment variable {variable} (named by {setting}) is not set")]
+    MissingEnv {
+        /// The variable name.
+        variable: String,
+        /// The setting that names it.
+        setting: String,
+    },
+    /// A value is not acceptable (duplicate shop, empty secret, unknown algorithm...).
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Limits applied by the adapters and the verifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest body accepted, in bytes (default 64 KiB).
+    pub max_body_bytes: usize,
+    /// The largest distance between a signed `Date` and now, in seconds (default 300).
+    pub max_clock_skew_s: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_body_bytes: 64 * 1024, max_clock_skew_s: 300 }
+    }
+}
+
+/// The loaded configuration: keys and limits.
+#[derive(Debug, Clone)]
+pub struct Config {
+    keys: Keys,
+    limits: Limits,
+}
+
+impl Config {
+    /// Reads a TOML file; `*_env` settings are read from the process environment.
+    ///
+    /// # Errors
+    ///
+    /// See [`ConfigError`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        Self::from_toml(&text)
+    }
+
+    /// Parses TOML text; `*_env` settings are read from the process environment.
+    ///
+    /// # Errors
+    ///
+    /// See [`ConfigError`].
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::from_toml_with_env(text, |name| std::env::var(name).ok())
+    }
+
+    /// Parses TOML text, resolving `*_env` settings through `env`.
+    ///
+    /// # Errors
+    ///
+    /// See [`ConfigError`].
+    pub fn from_toml_with_env(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // toml's messages quote the offending line, which may hold a secret: keep only the
+        // position and the reason.
+        let file: File = toml::from_str(text).map_err(|e| ConfigError::Parse(redacted_toml_error(&e)))?;
+        file.resolve(&env)
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Splits into keys and limits.
+    pub fn into_parts(self) -> (Keys, Limits) {
+        (self.keys, self.limits)
+    }
+}
+
+fn redacted_toml_error(error: &toml::de::Error) -> String {
+    let message = error.message();
+    match error.span() {
+        Some(span) => format!("{message} (at byte {})", span.start),
+        None => message.to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    shops: Vec<ShopFile>,
+    #[serde(default)]
+    applications: Vec<ApplicationFile>,
+    #[serde(default)]
+    limits: Limits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShopFile {
+    shop_id: String,
+    accept_test_mode: Option<bool>,
+    form: Option<FormFile>,
+    rest: Option<RestFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormFile {
+    algorithm: Option<String>,
+    #[serde(default)]
+    test_key: OneOrMany,
+    #[serde(default)]
+    test_key_env: OneOrMany,
+    #[serde(default)]
+    production_key: OneOrMany,
+    #[serde(default)]
+    production_key_env: OneOrMany,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestFile {
+    #[serde(default)]
+    test_password: OneOrMany,
+    #[serde(default)]
+    test_password_env: OneOrMany,
+    #[serde(default)]
+    production_password: OneOrMany,
+    #[serde(default)]
+    production_password_env: OneOrMany,
+    #[serde(default)]
+    test_hmac_key: OneOrMany,
+    #[serde(default)]
+    test_hmac_key_env: OneOrMany,
+    #[serde(default)]
+    production_hmac_key: OneOrMany,
+    #[serde(default)]
+    production_hmac_key_env: OneOrMany,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplicationFile {
+    application_id: String,
+    #[serde(default)]
+    secret: OneOrMany,
+    #[serde(default)]
+    secret_env: OneOrMany,
+}
+
+/// A secret setting: one value, or a list (rotation).
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(Secret),
+    Many(Vec<Secret>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<Secret> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// Inline secrets plus those named by the `_env` twin.
+fn secrets(
+    inline: OneOrMany,
+    from_env: OneOrMany,
+    setting: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Secret>, ConfigError> {
+    let mut out = inline.into_vec();
+    for name in from_env.into_vec() {
+        let variable = String::from_utf8_lossy(name.expose()).into_owned();
+        let value = env(&variable)
+            .ok_or_else(|| ConfigError::MissingEnv { variable: variable.clone(), setting: format!("{setting}_env") })?;
+        out.push(Secret::new(value));
+    }
+    Ok(out)
+}
+
+impl File {
+    fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut builder = Keys::builder();
+        for shop in self.shops {
+            let mut keys = ShopKeys::new(&shop.shop_id);
+            if let Some(accept) = shop.accept_test_mode {
+                keys = keys.accept_test_mode(accept);
+            }
+            if let Some(form) = shop.form {
+                let algorithm = match form.algorithm.as_deref() {
+                    None | Some("hmac-sha256") => FormAlgorithm::HmacSha256,
+                    Some("sha1") => FormAlgorithm::Sha1,
+                    Some(other) => {
+                        return Err(ConfigError::Invalid(format!(
+                            "shop {}: unknown form algorithm {other:?} (expected \"hmac-sha256\" or \"sha1\")",
+                            shop.shop_id
+                        )));
+                    }
+                };
+                keys = keys.form_algorithm(algorithm);
+                for s in secrets(form.test_key, form.test_key_env, "test_key", env)? {
+                    keys = keys.form_key(Mode::Test, s);
+                }
+                for s in secrets(form.production_key, form.production_key_env, "production_key", env)? {
+                    keys = keys.form_key(Mode::Production, s);
+                }
+            }
+            if let Some(rest) = shop.rest {
+                for s in secrets(rest.test_password, rest.test_password_env, "test_password", env)? {
+                    keys = keys.rest_password(Mode::Test, s);
+                }
+                for s in secrets(rest.production_password, rest.production_password_env, "production_password", env)? {
+                    keys = keys.rest_password(Mode::Production, s);
+                }
+                for s in secrets(rest.test_hmac_key, rest.test_hmac_key_env, "test_hmac_key", env)? {
+                    keys = keys.rest_hmac_key(Mode::Test, s);
+                }
+                for s in secrets(rest.production_hmac_key, rest.production_hmac_key_env, "production_hmac_key", env)? {
+                    keys = keys.rest_hmac_key(Mode::Production, s);
+                }
+            }
+            builder = builder.shop(keys);
+        }
+        for app in self.applications {
+            let list = secrets(app.secret, app.secret_env, "secret", env)?;
+            if list.is_empty() {
+                return Err(ConfigError::Invalid(format!("application {}: no secret", app.application_id)));
+            }
+            for s in list {
+                builder = builder.application(&app.application_id, s);
+            }
+        }
+        Ok(Config { keys: builder.build()?, limits: self.limits })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySlot;
+
+    #[test]
+    fn env_indirection_and_rotation() {
+        let text = r#"
+            [[shops]]
+            shop_id = "1"
+            [shops.form]
+            test_key = ["old", "new"]
+            production_key_env = "PROD_KEY"
+            [shops.rest]
+            test_password_env = "REST_PW"
+        "#;
+        let env = |name: &str| match name {
+            "PROD_KEY" => Some("prod".to_owned()),
+            "REST_PW" => Some("pw".to_owned()),
+            _ => None,
+        };
+        let config = Config::from_toml_with_env(text, env).unwrap();
+        let keys = config.keys();
+        assert_eq!(keys.lookup(KeySlot::Form { shop_id: "1", mode: Mode::Test }).unwrap().secrets().len(), 2);
+        let prod = keys.lookup(KeySlot::Form { shop_id: "1", mode: Mode::Production }).unwrap();
+        assert_eq!(prod.secrets()[0].expose(), b"prod");
+        assert!(keys.lookup(KeySlot::RestPassword { shop_id: "1", mode: Mode::Test }).is_some());
+        assert_eq!(config.limits(), Limits::default());
+    }
+
+    #[test]
+    fn missing_env_names_the_variable_not_a_value() {
+        let text = "[[shops]]\nshop_id = \"1\"\n[shops.form]\ntest_key_env = \"NOPE_NOT_SET\"\n";
+        let err = Config::from_toml_with_env(text, |_| None).unwrap_err();
+        assert!(err.to_string().contains("NOPE_NOT_SET"), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_do_not_echo_secrets() {
+        let text = "[[shops]]\nshop_id = \"1\"\n[shops.form]\ntest_key = \"s3cr3t-value\"\nbogus = 1\n";
+        let err = Config::from_toml(text).unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t-value"), "{err}");
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn unknown_algorithm_is_an_error() {
+        let text = "[[shops]]\nshop_id = \"1\"\n[shops.form]\nalgorithm = \"md5\"\ntest_key = \"k\"\n";
+        assert!(matches!(Config::from_toml(text), Err(ConfigError::Invalid(_))));
+    }
+}

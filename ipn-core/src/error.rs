@@ -1,0 +1,147 @@
+//! The one error type of the core: each variant says at which stage a delivery stopped and maps
+//! to one [`Outcome`], hence to one reply.
+
+use crate::reply::Outcome;
+use crate::types::Scheme;
+
+/// Why a notification was not accepted.
+///
+/// Messages never contain a secret nor a computed signature. Signature failures are deliberately
+/// coarse in the reply the gateway sees; the variant carries the detail for logs and the CLI.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The body is empty.
+    #[error("the notification body is empty")]
+    EmptyBody,
+    /// The request method is not POST.
+    #[error("notifications are POSTed; got {method}")]
+    MethodNotAllowed {
+        /// The method received.
+        method: String,
+    },
+    /// The content type is not one of the accepted ones.
+    #[error("unsupported content type {media_type:?}")]
+    UnsupportedMediaType {
+        /// The media type received (empty when the header is missing).
+        media_type: String,
+    },
+    /// The body exceeds the configured limit.
+    #[error("the body exceeds the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body matches no known scheme.
+    #[error("not a notification: no vads_* fields, no kr-* fields, no signed JSON")]
+    UnknownScheme,
+    /// The body or a header could not be decoded.
+    #[error("malformed {scheme} notification: {reason}")]
+    Malformed {
+        /// The scheme that was being read.
+        scheme: Scheme,
+        /// What is wrong, in words (never a secret).
+        reason: String,
+    },
+    /// A field the scheme requires is missing.
+    #[error("{scheme} notification without the required field {field}")]
+    MissingField {
+        /// The scheme.
+        scheme: Scheme,
+        /// The wire name of the field.
+        field: &'static str,
+    },
+    /// No key is configured for the shop (form, REST).
+    #[error("no key configured for shop {shop_id}")]
+    UnknownShop {
+        /// The shop id read from the notification (not yet authenticated).
+        shop_id: String,
+    },
+    /// No secret is configured for the application (link).
+    #[error("no secret configured for application {application_id}")]
+    UnknownApplication {
+        /// The `keyId` read from the signature header (not yet authenticated).
+        application_id: String,
+    },
+    /// The signature does not match any configured key.
+    #[error("signature mismatch")]
+    SignatureMismatch,
+    /// The algorithm named or implied by the request is not the one accepted.
+    #[error("unsupported signature algorithm {algorithm:?}")]
+    UnsupportedAlgorithm {
+        /// The algorithm received.
+        algorithm: String,
+    },
+    /// A form notification signed with SHA-1 for a shop not configured for it.
+    #[error("SHA-1 signature received but the shop is configured for HMAC-SHA-256")]
+    Sha1NotAllowed,
+    /// `kr-hash-key` names another key than the endpoint expects.
+    #[error("kr-hash-key is {received:?} but this endpoint expects {expected:?}")]
+    KeyKindMismatch {
+        /// What the endpoint expects (`password` or `sha256_hmac`).
+        expected: &'static str,
+        /// What was received.
+        received: String,
+    },
+    /// A browser return posted to the IPN endpoint, or an IPN to the return endpoint.
+    #[error("{0}")]
+    WrongEndpoint(&'static str),
+    /// An HTTP Signature does not cover a header the policy requires.
+    #[error("the signature does not cover {component}")]
+    NotCovered {
+        /// The missing component (`date`, `digest`, `(request-target)`).
+        component: String,
+    },
+    /// A header listed in the signature, or required, is missing from the request.
+    #[error("missing header {header}")]
+    MissingHeader {
+        /// The header name.
+        header: String,
+    },
+    /// The body digest does not match the `Digest` or `Content-Digest` header.
+    #[error("the body does not match its digest")]
+    DigestMismatch,
+    /// The signed `Date` is outside the accepted window.
+    #[error("request date {skew_s} s away from now, outside the {window_s} s window")]
+    StaleRequest {
+        /// Signed seconds between the request's date and now (negative: in the past).
+        skew_s: i64,
+        /// The window in seconds.
+        window_s: u64,
+    },
+    /// An authentic TEST-mode notification, refused by policy.
+    #[error("TEST mode notification refused by policy")]
+    TestModeRefused,
+    /// The key store could not be reached.
+    #[error("key store unavailable")]
+    KeyStore(#[source] crate::keys::KeyStoreError),
+}
+
+impl Error {
+    /// The outcome, hence the reply, this error leads to.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Error::EmptyBody => Outcome::EmptyPost,
+            Error::MethodNotAllowed { .. } => Outcome::MethodNotAllowed,
+            Error::UnsupportedMediaType { .. } => Outcome::UnsupportedMediaType,
+            Error::BodyTooLarge { .. } => Outcome::BodyTooLarge,
+            Error::UnknownScheme | Error::Malformed { .. } | Error::MissingField { .. } => Outcome::Malformed,
+            Error::UnknownShop { .. } | Error::UnknownApplication { .. } => Outcome::UnknownShop,
+            Error::SignatureMismatch
+            | Error::UnsupportedAlgorithm { .. }
+            | Error::Sha1NotAllowed
+            | Error::KeyKindMismatch { .. }
+            | Error::NotCovered { .. }
+            | Error::MissingHeader { .. }
+            | Error::DigestMismatch => Outcome::BadSignature,
+            Error::StaleRequest { .. } => Outcome::StaleRequest,
+            Error::WrongEndpoint(_) => Outcome::WrongEndpoint,
+            Error::TestModeRefused => Outcome::TestModeRefused,
+            Error::KeyStore(_) => Outcome::StoreUnavailable,
+        }
+    }
+
+    pub(crate) fn malformed(scheme: Scheme, reason: impl Into<String>) -> Self {
+        Error::Malformed { scheme, reason: reason.into() }
+    }
+}

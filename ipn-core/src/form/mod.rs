@@ -1,0 +1,59 @@
+//! Form notifications (`vads_*`), PROTOCOLS section 1: decoding, signature, typed notification.
+
+mod decode;
+mod notification;
+mod signature;
+
+pub use decode::{FormError, FormFields};
+pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
+pub use signature::{SIGNED_PREFIX, sign, signing_payload};
+
+use crate::error::Error;
+use crate::keys::{KeySlot, KeyStore};
+use crate::types::{Endpoint, Mode, Scheme};
+use crate::verifier::Policy;
+
+/// The shop and mode a form notification claims, read before authentication to pick the key.
+pub(crate) fn slot(fields: &FormFields) -> Result<KeySlot<'_>, Error> {
+    let shop_id = fields
+        .get("vads_site_id")
+        .filter(|s| !s.is_empty())
+        .ok_or(Error::MissingField { scheme: Scheme::Form, field: "vads_site_id" })?;
+    let mode =
+        fields.get("vads_ctx_mode").ok_or(Error::MissingField { scheme: Scheme::Form, field: "vads_ctx_mode" })?;
+    let mode = Mode::parse(mode)
+        .ok_or_else(|| Error::malformed(Scheme::Form, "vads_ctx_mode is neither TEST nor PRODUCTION"))?;
+    Ok(KeySlot::Form { shop_id, mode })
+}
+
+/// Authenticates decoded form fields, then types them.
+pub(crate) async fn verify(
+    fields: FormFields,
+    keys: &dyn KeyStore,
+    policy: &Policy,
+) -> Result<FormNotification, Error> {
+    let slot = slot(&fields)?;
+    let KeySlot::Form { shop_id, mode } = slot else { unreachable!("form::slot returns a form slot") };
+    let signature = fields.get("signature").ok_or(Error::MissingField { scheme: Scheme::Form, field: "signature" })?;
+    let credentials = keys
+        .credentials(slot)
+        .await
+        .map_err(Error::KeyStore)?
+        .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
+    signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
+
+    let is_ipn = fields.contains("vads_hash");
+    match (policy.endpoint, is_ipn) {
+        (Endpoint::Ipn, false) => {
+            return Err(Error::WrongEndpoint("a browser return (no vads_hash) was posted to the IPN endpoint"));
+        }
+        (Endpoint::Return, true) => {
+            return Err(Error::WrongEndpoint("a server notification (vads_hash) was posted to the return endpoint"));
+        }
+        _ => {}
+    }
+    if mode == Mode::Test && !(policy.accept_test_mode && credentials.accepts_test_mode()) {
+        return Err(Error::TestModeRefused);
+    }
+    FormNotification::from_fields(fields, mode)
+}

@@ -1,0 +1,431 @@
+//! The typed form notification: the common fields parsed once, after the signature check, and
+//! every received field still reachable by name.
+
+use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
+
+use super::FormFields;
+use crate::error::Error;
+use crate::fingerprint::{Fingerprint, FingerprintBuilder};
+use crate::money::{Amount, Currency};
+use crate::types::{Mode, OperationType, Scheme, TransactionStatus, wire_enum};
+
+wire_enum! {
+    /// What triggered a notification: `vads_url_check_src` (form), `kr-src` (REST).
+    Source {
+        /// End of a payment made through the payment page.
+        Pay = "PAY",
+        /// The merchant pressed "send the notification" in the Back Office (a manual replay).
+        Bo = "BO",
+        /// Authorisation finally requested for a deferred payment.
+        BatchAuto = "BATCH_AUTO",
+        /// Status changed after synchronisation with the acquirer.
+        Batch = "BATCH",
+        /// Data collection form.
+        Dcf = "DCF",
+        /// An operation made in the Back Office (refund, cancellation, validation...).
+        MerchBo = "MERCH_BO",
+        /// Payment order (e-mail, URL or SMS payment link).
+        PaymentOrder = "PAYMENT_ORDER",
+        /// Recurring payment (subscription installment).
+        Rec = "REC",
+        /// Automatic retry of a notification that failed.
+        Retry = "RETRY",
+    }
+}
+
+/// A Back Office operation, told apart by the heuristic of PROTOCOLS 1.3: no field names the
+/// operation, so this reads the fields that differ. Check your own records where it matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BackOfficeOperation {
+    /// `vads_operation_type=CREDIT`.
+    Refund,
+    /// `vads_trans_status=CANCELLED`.
+    Cancellation,
+    /// A transaction created with manual validation (`vads_validation_mode=1`) now authorised
+    /// (or waiting for authorisation).
+    Validation,
+    /// `vads_identifier_status=CREATED`.
+    TokenCreation,
+    /// `vads_identifier_status=UPDATED`.
+    TokenUpdate,
+    /// Any other debit: a manual payment or a duplication (a `vads_trans_uuid` you have not seen)
+    /// or an update (a known uuid with changed amounts or dates).
+    PaymentOrUpdate,
+}
+
+/// Why the gateway sent this notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Nature {
+    /// The end of a payment on the payment page (also token registration, subscription creation,
+    /// abandonment).
+    Payment,
+    /// An operation made in the Back Office.
+    BackOffice(BackOfficeOperation),
+    /// The merchant asked the Back Office to send the notification again.
+    ManualReplay,
+    /// A status change after synchronisation with the acquirer, or a deferred authorisation.
+    Batch,
+    /// A subscription installment.
+    Recurring,
+    /// A payment order (payment link by e-mail, URL, SMS).
+    PaymentOrder,
+    /// A data collection form.
+    DataCollection,
+    /// The gateway's automatic retry of a notification that was not acknowledged.
+    Retry,
+    /// The source is unknown or absent.
+    Unknown,
+}
+
+impl Nature {
+    /// A short label: `payment`, `back-office refund`, `retry`...
+    pub fn label(&self) -> &'static str {
+        match self {
+            Nature::Payment => "payment",
+            Nature::BackOffice(op) => match op {
+                BackOfficeOperation::Refund => "back-office refund",
+                BackOfficeOperation::Cancellation => "back-office cancellation",
+                BackOfficeOperation::Validation => "back-office validation",
+                BackOfficeOperation::TokenCreation => "back-office token creation",
+                BackOfficeOperation::TokenUpdate => "back-office token update",
+                BackOfficeOperation::PaymentOrUpdate => "back-office payment or update",
+            },
+            Nature::ManualReplay => "manual replay",
+            Nature::Batch => "batch",
+            Nature::Recurring => "recurring installment",
+            Nature::PaymentOrder => "payment order",
+            Nature::DataCollection => "data collection",
+            Nature::Retry => "retry",
+            Nature::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Nature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// An authenticated form notification (`vads_*`).
+///
+/// The common fields are typed; every received field stays reachable with [`get`](Self::get)
+/// and [`fields`](Self::fields).
+#[derive(Debug, Clone)]
+pub struct FormNotification {
+    fields: FormFields,
+    mode: Mode,
+    amount: Option<i64>,
+    effective_amount: Option<i64>,
+    trans_date: Option<OffsetDateTime>,
+    status: Option<TransactionStatus>,
+    source: Option<Source>,
+    operation_type: Option<OperationType>,
+    sequence_number: Option<u32>,
+    recurrence_number: Option<u32>,
+}
+
+fn parse_int<T: std::str::FromStr>(fields: &FormFields, name: &'static str) -> Result<Option<T>, Error> {
+    match fields.get(name) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| Error::malformed(Scheme::Form, format!("{name} is not an integer"))),
+    }
+}
+
+/// `YYYYMMDDHHMMSS`, UTC.
+pub(crate) fn parse_trans_date(value: &str) -> Option<OffsetDateTime> {
+    let format = format_description!("[year][month][day][hour][minute][second]");
+    PrimitiveDateTime::parse(value, format).ok().map(PrimitiveDateTime::assume_utc)
+}
+
+impl FormNotification {
+    /// Types the fields of an authenticated notification.
+    pub(crate) fn from_fields(fields: FormFields, mode: Mode) -> Result<Self, Error> {
+        let trans_date = match fields.get("vads_trans_date") {
+            None | Some("") => None,
+            Some(v) => Some(
+                parse_trans_date(v)
+                    .ok_or_else(|| Error::malformed(Scheme::Form, "vads_trans_date is not YYYYMMDDHHMMSS"))?,
+            ),
+        };
+        let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
+        Ok(Self {
+            mode,
+            amount: parse_int(&fields, "vads_amount")?,
+            effective_amount: parse_int(&fields, "vads_effective_amount")?,
+            trans_date,
+            status: non_empty("vads_trans_status").map(TransactionStatus::parse),
+            source: non_empty("vads_url_check_src").map(Source::parse),
+            operation_type: non_empty("vads_operation_type").map(OperationType::parse),
+            sequence_number: parse_int(&fields, "vads_sequence_number")?,
+            recurrence_number: parse_int(&fields, "vads_recurrence_number")?,
+            fields,
+        })
+    }
+
+    /// A received field by name (`vads_*` or not), as decoded.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields.get(name)
+    }
+
+    /// Every received field, sorted by name.
+    pub fn fields(&self) -> &FormFields {
+        &self.fields
+    }
+
+    fn non_empty(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// The shop id (`vads_site_id`).
+    pub fn shop_id(&self) -> &str {
+        self.fields.get("vads_site_id").unwrap_or_default()
+    }
+
+    /// TEST or PRODUCTION (`vads_ctx_mode`).
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether this is a server-to-server notification (`vads_hash` present) rather than the
+    /// buyer's browser return.
+    pub fn is_ipn(&self) -> bool {
+        self.fields.contains("vads_hash")
+    }
+
+    /// The merchant's order reference (`vads_order_id`).
+    pub fn order_id(&self) -> Option<&str> {
+        self.non_empty("vads_order_id")
+    }
+
+    /// The unique transaction reference, 32 hex characters (`vads_trans_uuid`).
+    pub fn trans_uuid(&self) -> Option<&str> {
+        self.non_empty("vads_trans_uuid")
+    }
+
+    /// The transaction number, unique per shop and UTC day (`vads_trans_id`).
+    pub fn trans_id(&self) -> Option<&str> {
+        self.non_empty("vads_trans_id")
+    }
+
+    /// The transaction date, UTC (`vads_trans_date`).
+    pub fn trans_date(&self) -> Option<OffsetDateTime> {
+        self.trans_date
+    }
+
+    /// The currency (`vads_currency`, ISO 4217 numeric, mapped to the alpha code).
+    pub fn currency(&self) -> Option<Currency> {
+        self.non_empty("vads_currency").map(Currency::from_numeric)
+    }
+
+    /// The amount asked, in minor units (`vads_amount`, `vads_currency`).
+    pub fn amount(&self) -> Option<Amount> {
+        Some(Amount::Minor { minor: self.amount?, currency: self.currency()? })
+    }
+
+    /// The amount in the currency actually used (`vads_effective_amount`,
+    /// `vads_effective_currency`, falling back to `vads_currency`).
+    pub fn effective_amount(&self) -> Option<Amount> {
+        let currency =
+            self.non_empty("vads_effective_currency").map(Currency::from_numeric).or_else(|| self.currency())?;
+        Some(Amount::Minor { minor: self.effective_amount?, currency })
+    }
+
+    /// DEBIT or CREDIT (`vads_operation_type`).
+    pub fn operation_type(&self) -> Option<&OperationType> {
+        self.operation_type.as_ref()
+    }
+
+    /// The transaction status (`vads_trans_status`); its [`class`](TransactionStatus::class) is
+    /// what most handlers branch on.
+    pub fn status(&self) -> Option<&TransactionStatus> {
+        self.status.as_ref()
+    }
+
+    /// What triggered the notification (`vads_url_check_src`).
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    /// The installment number of a multiple payment (`vads_sequence_number`).
+    pub fn sequence_number(&self) -> Option<u32> {
+        self.sequence_number
+    }
+
+    /// The installment number of a subscription (`vads_recurrence_number`).
+    pub fn recurrence_number(&self) -> Option<u32> {
+        self.recurrence_number
+    }
+
+    /// The subscription id (`vads_subscription`).
+    pub fn subscription(&self) -> Option<&str> {
+        self.non_empty("vads_subscription")
+    }
+
+    /// The payment token (`vads_identifier`).
+    pub fn token(&self) -> Option<&str> {
+        self.non_empty("vads_identifier")
+    }
+
+    /// What happened to the token: `CREATED`, `UPDATED`, `NOT_CREATED`... (`vads_identifier_status`).
+    pub fn token_status(&self) -> Option<&str> {
+        self.non_empty("vads_identifier_status")
+    }
+
+    /// The card brand (`vads_card_brand`).
+    pub fn card_brand(&self) -> Option<&str> {
+        self.non_empty("vads_card_brand")
+    }
+
+    /// The masked card number (`vads_card_number`).
+    pub fn card_number(&self) -> Option<&str> {
+        self.non_empty("vads_card_number")
+    }
+
+    /// The gateway's result code, `00` for success (`vads_result`).
+    pub fn result(&self) -> Option<&str> {
+        self.non_empty("vads_result")
+    }
+
+    /// The payment configuration: `SINGLE`, `MULTI:...` (`vads_payment_config`).
+    pub fn payment_config(&self) -> Option<&str> {
+        self.non_empty("vads_payment_config")
+    }
+
+    /// The page action: `PAYMENT`, `REGISTER`, `REGISTER_PAY`... (`vads_page_action`).
+    pub fn page_action(&self) -> Option<&str> {
+        self.non_empty("vads_page_action")
+    }
+
+    /// Why the notification was sent. For Back Office operations this is a heuristic
+    /// (see [`BackOfficeOperation`]).
+    pub fn nature(&self) -> Nature {
+        match &self.source {
+            Some(Source::Pay) => Nature::Payment,
+            Some(Source::Bo) => Nature::ManualReplay,
+            Some(Source::Batch | Source::BatchAuto) => Nature::Batch,
+            Some(Source::Rec) => Nature::Recurring,
+            Some(Source::PaymentOrder) => Nature::PaymentOrder,
+            Some(Source::Dcf) => Nature::DataCollection,
+            Some(Source::Retry) => Nature::Retry,
+            Some(Source::MerchBo) => Nature::BackOffice(self.back_office_operation()),
+            Some(Source::Unknown(_)) | None => Nature::Unknown,
+        }
+    }
+
+    /// The idempotency fingerprint: every `vads_*` field but the delivery ones
+    /// (`vads_url_check_src`, `vads_hash`), so a `RETRY` or a Back Office replay of a notification
+    /// has its fingerprint, and a refund or a status change does not.
+    pub fn fingerprint(&self) -> Fingerprint {
+        const DELIVERY_FIELDS: [&str; 2] = ["vads_hash", "vads_url_check_src"];
+        let mut builder = FingerprintBuilder::new(Scheme::Form);
+        for (name, value) in self.fields.with_prefix("vads_") {
+            if !DELIVERY_FIELDS.contains(&name) {
+                builder.field(name, Some(value));
+            }
+        }
+        builder.finish()
+    }
+
+    fn back_office_operation(&self) -> BackOfficeOperation {
+        use TransactionStatus as S;
+        if self.operation_type == Some(OperationType::Credit) {
+            return BackOfficeOperation::Refund;
+        }
+        if self.status == Some(S::Cancelled) {
+            return BackOfficeOperation::Cancellation;
+        }
+        match self.token_status() {
+            Some("CREATED") => return BackOfficeOperation::TokenCreation,
+            Some("UPDATED") => return BackOfficeOperation::TokenUpdate,
+            _ => {}
+        }
+        let validated = matches!(self.status, Some(S::Authorised | S::WaitingAuthorisation));
+        if validated && self.get("vads_validation_mode") == Some("1") {
+            return BackOfficeOperation::Validation;
+        }
+        BackOfficeOperation::PaymentOrUpdate
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notification(body: &str) -> FormNotification {
+        FormNotification::from_fields(FormFields::parse(body.as_bytes()).unwrap(), Mode::Test).unwrap()
+    }
+
+    #[test]
+    fn natures() {
+        let cases = [
+            ("vads_url_check_src=PAY", Nature::Payment),
+            ("vads_url_check_src=RETRY", Nature::Retry),
+            ("vads_url_check_src=BO", Nature::ManualReplay),
+            ("vads_url_check_src=REC", Nature::Recurring),
+            ("vads_url_check_src=BATCH_AUTO", Nature::Batch),
+            ("vads_url_check_src=MERCH_BO&vads_operation_type=CREDIT", Nature::BackOffice(BackOfficeOperation::Refund)),
+            (
+                "vads_url_check_src=MERCH_BO&vads_operation_type=DEBIT&vads_trans_status=CANCELLED",
+                Nature::BackOffice(BackOfficeOperation::Cancellation),
+            ),
+            (
+                "vads_url_check_src=MERCH_BO&vads_identifier=abc&vads_identifier_status=CREATED",
+                Nature::BackOffice(BackOfficeOperation::TokenCreation),
+            ),
+            (
+                "vads_url_check_src=MERCH_BO&vads_identifier_status=UPDATED",
+                Nature::BackOffice(BackOfficeOperation::TokenUpdate),
+            ),
+            (
+                "vads_url_check_src=MERCH_BO&vads_trans_status=AUTHORISED&vads_validation_mode=1",
+                Nature::BackOffice(BackOfficeOperation::Validation),
+            ),
+            (
+                "vads_url_check_src=MERCH_BO&vads_trans_status=AUTHORISED&vads_validation_mode=0",
+                Nature::BackOffice(BackOfficeOperation::PaymentOrUpdate),
+            ),
+            ("vads_url_check_src=SOMETHING", Nature::Unknown),
+            ("vads_amount=1", Nature::Unknown),
+        ];
+        for (body, nature) in cases {
+            assert_eq!(notification(body).nature(), nature, "{body}");
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_delivery_fields_only() {
+        let pay = notification("vads_trans_uuid=u&vads_amount=1&vads_url_check_src=PAY&vads_hash=h1");
+        let retry = notification("vads_trans_uuid=u&vads_amount=1&vads_url_check_src=RETRY&vads_hash=h2");
+        let refund =
+            notification("vads_trans_uuid=u&vads_amount=1&vads_url_check_src=MERCH_BO&vads_operation_type=CREDIT");
+        let other = notification("vads_trans_uuid=u&vads_amount=2&vads_url_check_src=PAY");
+        assert_eq!(pay.fingerprint(), retry.fingerprint());
+        assert_ne!(pay.fingerprint(), refund.fingerprint());
+        assert_ne!(pay.fingerprint(), other.fingerprint());
+    }
+
+    #[test]
+    fn typed_fields() {
+        let n = notification(
+            "vads_amount=4525&vads_currency=978&vads_effective_amount=530000&vads_effective_currency=953&\
+             vads_trans_date=20261120101500&vads_trans_status=NEW_STATUS&vads_order_id=&vads_sequence_number=2",
+        );
+        assert_eq!(n.amount().unwrap().to_string(), "45.25 EUR");
+        assert_eq!(n.effective_amount().unwrap().to_string(), "530000 XPF");
+        assert_eq!(n.trans_date().unwrap().unix_timestamp(), 1_795_169_700);
+        assert_eq!(n.status().unwrap().as_str(), "NEW_STATUS");
+        assert_eq!(n.order_id(), None, "empty means absent");
+        assert_eq!(n.sequence_number(), Some(2));
+    }
+
+    #[test]
+    fn bad_typed_values_are_malformed() {
+        for body in ["vads_amount=12.5", "vads_trans_date=2026-11-20", "vads_sequence_number=x"] {
+            let r = FormNotification::from_fields(FormFields::parse(body.as_bytes()).unwrap(), Mode::Test);
+            assert!(matches!(r, Err(Error::Malformed { .. })), "{body}");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod config;
+mod error;
+mod fingerprint;
+pub mod form;
+mod json;
+mod keys;
+pub mod link;
+mod money;
+mod notification;
+mod receiver;
+mod reply;
+mod request;
+pub mod rest;
+mod secret;
+mod types;
+mod verifier;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{Config, ConfigError, Limits};
+pub use error::Error;
+pub use fingerprint::Fingerprint;
+pub use form::FormNotification;
+pub use keys::{Credentials, FormAlgorithm, KeySlot, KeyStore, KeyStoreError, Keys, KeysBuilder, ShopKeys};
+pub use link::LinkNotification;
+pub use money::{Amount, Currency};
+pub use notification::{FromNotification, Notification};
+pub use receiver::{Receiver, Rejected};
+pub use reply::{MAX_REPLY_BYTES, Outcome, Replies, Reply};
+pub use request::{Headers, RequestView};
+pub use rest::RestNotification;
+pub use secret::Secret;
+pub use types::{Endpoint, Mode, OperationType, Scheme, StatusClass, TransactionStatus};
+pub use verifier::{FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, Policy, Verifier};
+
+/// Re-exported so implementors of [`KeyStore`] use the same macro version.
+pub use async_trait::async_trait;
+/// Re-exported: exact decimal amounts.
+pub use rust_decimal::Decimal;

@@ -1,0 +1,173 @@
+//! Everything a web adapter needs to receive a notification, so that the adapters stay thin
+//! twins: the [`Verifier`], the reply table, and the steps in the order every request takes them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::notification::Notification;
+use crate::reply::{Outcome, Replies, Reply};
+use crate::request::{RequestView, media_type_of};
+use crate::types::Endpoint;
+use crate::verifier::Verifier;
+
+/// A request refused before the handler ran: the error (for logs) and the reply to write.
+#[derive(Debug)]
+pub struct Rejected {
+    /// Why, in detail. Never shown to the gateway as is.
+    pub error: Error,
+    /// The status and message to answer.
+    pub reply: Reply,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.error, self.reply)
+    }
+}
+
+impl std::error::Error for Rejected {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The adapters' shared core: verify, then map every outcome to its reply.
+///
+/// The web adapters (`ipn-tower`, `ipn-actix`) hold one and expose the same builder methods,
+/// which forward here.
+///
+/// ```
+/// use ipn_core::{Keys, Outcome, Receiver, Verifier};
+/// let receiver = Receiver::new(Verifier::new(Keys::default()))
+///     .max_body_bytes(16 * 1024)
+///     .reply(Outcome::Processed, 200, "OK-Accepted payment, order has been updated.");
+/// assert_eq!(receiver.max_body_bytes_limit(), 16 * 1024);
+/// let refused = receiver.precheck("GET", None, None).unwrap_err();
+/// assert_eq!(refused.reply.status(), 405);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    verifier: Verifier,
+    replies: Replies,
+}
+
+impl Receiver {
+    /// A receiver with the default replies.
+    pub fn new(verifier: Verifier) -> Self {
+        Self { verifier, replies: Replies::default() }
+    }
+
+    /// The largest body accepted (checked on `Content-Length`, then while reading).
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.verifier = self.verifier.max_body_bytes(limit);
+        self
+    }
+
+    /// Whether TEST-mode notifications are accepted.
+    pub fn accept_test_mode(mut self, accept: bool) -> Self {
+        self.verifier = self.verifier.accept_test_mode(accept);
+        self
+    }
+
+    /// The endpoint kind (IPN or browser return).
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.verifier = self.verifier.endpoint(endpoint);
+        self
+    }
+
+    /// The accepted media types.
+    pub fn media_types<S: AsRef<str>>(mut self, media_types: impl IntoIterator<Item = S>) -> Self {
+        self.verifier = self.verifier.media_types(media_types);
+        self
+    }
+
+    /// The clock for date checks.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.verifier = self.verifier.clock(clock);
+        self
+    }
+
+    /// The window for signed dates.
+    pub fn max_clock_skew(mut self, window: Duration) -> Self {
+        self.verifier = self.verifier.max_clock_skew(window);
+        self
+    }
+
+    /// Overrides the status and message of one outcome.
+    pub fn reply(mut self, outcome: Outcome, status: u16, message: impl Into<Cow<'static, str>>) -> Self {
+        self.replies = self.replies.set(outcome, status, message);
+        self
+    }
+
+    /// Replaces the whole reply table.
+    pub fn replies(mut self, replies: Replies) -> Self {
+        self.replies = replies;
+        self
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The body limit in force.
+    pub fn max_body_bytes_limit(&self) -> usize {
+        self.verifier.policy().max_body_bytes()
+    }
+
+    /// The reply for an outcome, overrides applied.
+    pub fn reply_for(&self, outcome: Outcome) -> Reply {
+        self.replies.reply(outcome)
+    }
+
+    /// Wraps an error with its reply.
+    pub fn reject(&self, error: Error) -> Rejected {
+        let reply = self.replies.reply(error.outcome());
+        Rejected { error, reply }
+    }
+
+    /// What can be refused before reading the body: method, content type (the raw header
+    /// value), declared length.
+    ///
+    /// # Errors
+    ///
+    /// The rejection to answer.
+    pub fn precheck(
+        &self,
+        method: &str,
+        content_type: Option<&[u8]>,
+        content_length: Option<u64>,
+    ) -> Result<(), Rejected> {
+        let media_type = content_type.map(media_type_of);
+        self.verifier.precheck(method, media_type.as_deref(), content_length).map_err(|e| self.reject(e))
+    }
+
+    /// Verifies a buffered request.
+    ///
+    /// # Errors
+    ///
+    /// The rejection to answer.
+    pub async fn receive(&self, request: RequestView<'_>) -> Result<Notification, Rejected> {
+        self.verifier.verify(request).await.map_err(|e| self.reject(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Keys;
+
+    #[test]
+    fn precheck_order_and_replies() {
+        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(10);
+        assert!(r.precheck("POST", Some(b"application/x-www-form-urlencoded; charset=UTF-8"), Some(10)).is_ok());
+        assert_eq!(r.precheck("POST", Some(b"text/plain"), None).unwrap_err().reply.status(), 415);
+        assert_eq!(r.precheck("POST", None, Some(11)).unwrap_err().reply.status(), 413);
+        assert_eq!(r.precheck("PUT", None, None).unwrap_err().reply.status(), 405);
+        let custom = r.reply(Outcome::BodyTooLarge, 413, "too big");
+        assert_eq!(custom.precheck("POST", None, Some(11)).unwrap_err().reply.body(), "too big");
+    }
+}

@@ -1,0 +1,133 @@
+//! The borrowed view of an HTTP request that the verifier reads: both web adapters build one
+//! without copying, and the core never sees a framework type.
+
+use std::fmt;
+
+/// Header lookup, implemented by each adapter over its framework's header map.
+///
+/// Names are passed lowercase; implementations must match case-insensitively (HTTP header names
+/// are). Values are the raw bytes as received.
+pub trait Headers {
+    /// The `nth` (0-based) value of the header `name`, in the order received.
+    fn get(&self, name: &str, nth: usize) -> Option<&[u8]>;
+}
+
+impl<H: Headers + ?Sized> Headers for &H {
+    fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+        (**self).get(name, nth)
+    }
+}
+
+/// Headers as a list of `(name, value)` pairs: what the CLI and tests build.
+impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
+    fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+        self.iter().filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name)).nth(nth).map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>, const LEN: usize> Headers for [(N, V); LEN] {
+    fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+        Headers::get(self.as_slice(), name, nth)
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
+    fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+        Headers::get(self.as_slice(), name, nth)
+    }
+}
+
+/// What the verifier needs of a request: method, target (path and query exactly as received),
+/// headers and the buffered body.
+///
+/// ```
+/// use ipn_core::RequestView;
+/// let headers = [("content-type", "application/x-www-form-urlencoded")];
+/// let view = RequestView::new("POST", "/ipn", &headers, b"vads_site_id=12345678");
+/// assert_eq!(view.header("Content-Type"), Some(&b"application/x-www-form-urlencoded"[..]));
+/// ```
+#[derive(Clone, Copy)]
+pub struct RequestView<'a> {
+    method: &'a str,
+    target: &'a str,
+    headers: &'a dyn Headers,
+    body: &'a [u8],
+}
+
+impl<'a> RequestView<'a> {
+    /// A view over borrowed parts.
+    pub fn new(method: &'a str, target: &'a str, headers: &'a dyn Headers, body: &'a [u8]) -> Self {
+        Self { method, target, headers, body }
+    }
+
+    /// The request method, as received (`POST`).
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The path and query, exactly as received (not decoded).
+    pub fn target(&self) -> &'a str {
+        self.target
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&'a [u8]> {
+        self.headers.get(&name.to_ascii_lowercase(), 0)
+    }
+
+    /// Every value of a header, in the order received.
+    pub fn header_values(&self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let name = name.to_ascii_lowercase();
+        let headers = self.headers;
+        (0..).map_while(move |i| headers.get(&name, i))
+    }
+
+    /// The media type of `Content-Type`, lowercased, without parameters (`application/json`).
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(media_type_of)
+    }
+}
+
+impl fmt::Debug for RequestView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestView")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The media type of a `Content-Type` value: lowercased, parameters dropped; a value that is not
+/// UTF-8 yields an empty string (refused).
+pub(crate) fn media_type_of(content_type: &[u8]) -> String {
+    let text = std::str::from_utf8(content_type).unwrap_or("");
+    text.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lookup_is_case_insensitive_and_ordered() {
+        let headers = vec![("Digest", "a"), ("X", "1"), ("digest", "b")];
+        let view = RequestView::new("POST", "/", &headers, b"");
+        assert_eq!(view.header("DIGEST"), Some(&b"a"[..]));
+        let all: Vec<_> = view.header_values("digest").collect();
+        assert_eq!(all, vec![&b"a"[..], &b"b"[..]]);
+        assert_eq!(view.header("missing"), None);
+    }
+
+    #[test]
+    fn media_type_drops_parameters() {
+        let headers = [("content-type", "Application/JSON; charset=utf-8")];
+        let view = RequestView::new("POST", "/", &headers, b"");
+        assert_eq!(view.media_type().as_deref(), Some("application/json"));
+    }
+}

@@ -1,0 +1,253 @@
+//! The one entry point: [`Verifier::verify`] takes a request view, recognises the scheme, finds
+//! the secret, authenticates the exact received bytes, and only then types the notification.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Limits};
+use crate::error::Error;
+use crate::form::{self, FormFields};
+use crate::keys::KeyStore;
+use crate::link;
+use crate::notification::Notification;
+use crate::request::RequestView;
+use crate::rest;
+use crate::types::{Endpoint, Scheme};
+
+/// The form media type.
+pub const FORM_MEDIA_TYPE: &str = "application/x-www-form-urlencoded";
+/// The JSON media type.
+pub const JSON_MEDIA_TYPE: &str = "application/json";
+
+/// What the verifier accepts: endpoint kind, TEST mode, limits, link signature requirements,
+/// clock. Built through [`Verifier`]'s methods.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) accept_test_mode: bool,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) max_clock_skew: Duration,
+    pub(crate) link_required: Arc<[String]>,
+    pub(crate) media_types: Arc<[String]>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            endpoint: Endpoint::Ipn,
+            accept_test_mode: true,
+            max_body_bytes: limits.max_body_bytes,
+            max_clock_skew: Duration::from_secs(limits.max_clock_skew_s),
+            link_required: link::DEFAULT_REQUIRED_COMPONENTS.iter().map(|s| (*s).to_owned()).collect(),
+            media_types: [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE].iter().map(|s| (*s).to_owned()).collect(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Policy {
+    /// The endpoint kind.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// Whether TEST-mode notifications are accepted (a shop may refuse them too).
+    pub fn accepts_test_mode(&self) -> bool {
+        self.accept_test_mode
+    }
+
+    /// The largest body accepted.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// The largest distance between a signed `Date` and now.
+    pub fn max_clock_skew(&self) -> Duration {
+        self.max_clock_skew
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Whether a media type (lowercase, without parameters) is accepted.
+    pub fn accepts_media_type(&self, media_type: &str) -> bool {
+        self.media_types.iter().any(|m| m == media_type)
+    }
+}
+
+/// Verifies notifications of every scheme against a [`KeyStore`].
+///
+/// Cheap to clone (its parts are shared); configure it by chaining methods that take `self`.
+///
+/// ```
+/// use ipn_core::{Endpoint, Keys, Mode, Notification, RequestView, ShopKeys, Verifier};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let waker = std::task::Waker::noop();
+/// #     let mut cx = std::task::Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+/// # }
+/// let keys = Keys::builder()
+///     .shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788"))
+///     .build()
+///     .unwrap();
+/// let verifier = Verifier::new(keys).endpoint(Endpoint::Ipn).accept_test_mode(true);
+///
+/// let body = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&vads_hash=0d8b&\
+///             vads_order_id=ORDER-1042&vads_site_id=12345678&vads_trans_status=AUTHORISED&\
+///             vads_url_check_src=PAY&signature=cBdgtCaJ0KGfQm6IOJUsqy6sxiMwjlk9Jci%2FmPVpjXQ%3D";
+/// let headers = [("content-type", "application/x-www-form-urlencoded")];
+/// let request = RequestView::new("POST", "/ipn", &headers, body.as_bytes());
+///
+/// let notification = block_on(verifier.verify(request)).unwrap();
+/// assert_eq!(notification.order_id(), Some("ORDER-1042"));
+/// assert_eq!(notification.amount().unwrap().to_string(), "45.25 EUR");
+/// assert!(matches!(notification, Notification::Form(_)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    keys: Arc<dyn KeyStore>,
+    policy: Policy,
+}
+
+impl Verifier {
+    /// A verifier for the IPN endpoint with the default policy: TEST mode accepted (each shop may
+    /// refuse it), 64 KiB bodies, a 300 s window for signed dates, the system clock.
+    pub fn new(keys: impl KeyStore + 'static) -> Self {
+        Self::with_key_store(Arc::new(keys))
+    }
+
+    /// A verifier over a shared key store.
+    pub fn with_key_store(keys: Arc<dyn KeyStore>) -> Self {
+        Self { keys, policy: Policy::default() }
+    }
+
+    /// A verifier over a loaded configuration's keys and limits.
+    pub fn from_config(config: Config) -> Self {
+        let (keys, limits) = config.into_parts();
+        Self::new(keys).limits(limits)
+    }
+
+    /// Which endpoint this verifier serves (IPN by default).
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.policy.endpoint = endpoint;
+        self
+    }
+
+    /// Whether TEST-mode notifications are accepted at all (default: yes; a shop's own setting
+    /// can still refuse them). Refuse them in production.
+    pub fn accept_test_mode(mut self, accept: bool) -> Self {
+        self.policy.accept_test_mode = accept;
+        self
+    }
+
+    /// The largest body accepted (default 64 KiB). The adapters enforce it while reading.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.policy.max_body_bytes = limit;
+        self
+    }
+
+    /// The accepted distance between a link notification's signed `Date` and now (default 300 s).
+    pub fn max_clock_skew(mut self, window: Duration) -> Self {
+        self.policy.max_clock_skew = window;
+        self
+    }
+
+    /// Applies configured limits.
+    pub fn limits(self, limits: Limits) -> Self {
+        self.max_body_bytes(limits.max_body_bytes).max_clock_skew(Duration::from_secs(limits.max_clock_skew_s))
+    }
+
+    /// The clock used for date checks (the system clock by default).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.policy.clock = Arc::new(clock);
+        self
+    }
+
+    /// The components a link signature must cover, at least (default: `(request-target)`,
+    /// `date`, `digest`). Names are lowercased.
+    pub fn link_required_components<S: AsRef<str>>(mut self, components: impl IntoIterator<Item = S>) -> Self {
+        self.policy.link_required = components.into_iter().map(|c| c.as_ref().to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// The accepted media types (default: form and JSON). A request without `Content-Type` is
+    /// recognised by its body.
+    pub fn media_types<S: AsRef<str>>(mut self, media_types: impl IntoIterator<Item = S>) -> Self {
+        self.policy.media_types = media_types.into_iter().map(|c| c.as_ref().to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The key store.
+    pub fn key_store(&self) -> &Arc<dyn KeyStore> {
+        &self.keys
+    }
+
+    /// Checks method, size and media type: what an adapter can answer before reading the body
+    /// (with `content_length` when known).
+    ///
+    /// # Errors
+    ///
+    /// `MethodNotAllowed`, `UnsupportedMediaType`, `BodyTooLarge`.
+    pub fn precheck(&self, method: &str, media_type: Option<&str>, content_length: Option<u64>) -> Result<(), Error> {
+        if method != "POST" {
+            return Err(Error::MethodNotAllowed { method: method.to_owned() });
+        }
+        if let Some(media_type) = media_type
+            && !self.policy.accepts_media_type(media_type)
+        {
+            return Err(Error::UnsupportedMediaType { media_type: media_type.to_owned() });
+        }
+        if content_length.is_some_and(|len| len > self.policy.max_body_bytes as u64) {
+            return Err(Error::BodyTooLarge { limit: self.policy.max_body_bytes });
+        }
+        Ok(())
+    }
+
+    /// Authenticates and types a notification.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Error`] says at which stage it stopped; [`Error::outcome`] gives the reply.
+    pub async fn verify(&self, request: RequestView<'_>) -> Result<Notification, Error> {
+        let media_type = request.media_type();
+        self.precheck(request.method(), media_type.as_deref(), None)?;
+        let body = request.body();
+        if body.len() > self.policy.max_body_bytes {
+            return Err(Error::BodyTooLarge { limit: self.policy.max_body_bytes });
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::EmptyBody);
+        }
+        let looks_like_json = media_type.as_deref().map_or_else(
+            || body.trim_ascii_start().starts_with(b"{"),
+            |m| m == JSON_MEDIA_TYPE || m.ends_with("+json"),
+        );
+        let result = if looks_like_json {
+            link::verify(request, &*self.keys, &self.policy).await.map(Notification::Link)
+        } else {
+            let fields = FormFields::parse(body).map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
+            if fields.with_prefix("kr-").next().is_some() {
+                rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
+            } else if fields.with_prefix(form::SIGNED_PREFIX).next().is_some() {
+                form::verify(fields, &*self.keys, &self.policy).await.map(Notification::Form)
+            } else {
+                Err(Error::UnknownScheme)
+            }
+        };
+        if let Err(error) = &result {
+            tracing::debug!(%error, outcome = ?error.outcome(), "notification rejected");
+        }
+        result
+    }
+}
