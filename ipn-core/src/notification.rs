@@ -145,6 +145,8 @@ impl Notification {
 }
 
 /// Converts a [`Notification`] into one scheme's type: what the adapters' `Ipn<T>` extractors use.
+// The error hands the notification back unchanged; boxing it would cost an allocation per call.
+#[allow(clippy::result_large_err)]
 pub trait FromNotification: Sized {
     /// The scheme this type holds, `None` for [`Notification`] itself.
     const SCHEME: Option<Scheme>;

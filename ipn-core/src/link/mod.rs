@@ -21,6 +21,22 @@ pub fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(value.trim(), &Rfc2822).ok()
 }
 
+/// The `signature` parameter for a signing string: base64 of HMAC-SHA-256 with the application
+/// secret.
+///
+/// ```
+/// let s = "(request-target): post /ipn/link\ndate: Thu, 01 Dec 2022 19:08:22 +0000";
+/// assert_eq!(ipn_core::link::signature(s, b"app!secret").len(), 44);
+/// ```
+pub fn signature(signing_string: &str, secret: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(signing_string.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
 wire_enum! {
     /// A CentralBill payment result (`result.status`).
     LinkStatus {

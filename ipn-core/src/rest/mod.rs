@@ -55,6 +55,27 @@ impl RestNotification {
     }
 }
 
+/// `kr-hash` of an answer: lowercase hex HMAC-SHA-256 of the answer with every `\/` read as `/`.
+///
+/// ```
+/// assert_eq!(
+///     ipn_core::rest::kr_hash("", b"ktM7bSeTJpclvpm4eEE9N0LIyoxUvsQ9AAYbQI1xQx7Qh"),
+///     "a95c2b13d50d57858ff38e7abd76c39d644fd5d1cfdcc360e4c61f2fc48d4a5e"
+/// );
+/// ```
+pub fn kr_hash(answer: &str, key: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    for (i, piece) in answer.split("\\/").enumerate() {
+        if i > 0 {
+            mac.update(b"/");
+        }
+        mac.update(piece.as_bytes());
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
 pub(crate) async fn verify(
     _fields: &FormFields,
     _keys: &dyn KeyStore,

@@ -1,0 +1,195 @@
+//! The public conformance vectors (copied from `shared/vectors/`), run through the public API:
+//! verdicts, typed fields, signing strings and signatures.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipn_core::{Endpoint, FixedClock, FormAlgorithm, Keys, Mode, Notification, RequestView, ShopKeys, Verifier};
+use serde_json::Value;
+
+/// Schemes whose verifier is not written yet: their vectors are listed, not run.
+const PENDING: &[&str] = &["rest", "link", "rfc9421"];
+
+fn vectors() -> Vec<(PathBuf, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut out: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let v: Value = serde_json::from_str(&fs::read_to_string(&p).unwrap()).unwrap();
+            (p, v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 17, "the vectors are missing from {}", dir.display());
+    out
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The vector's `config` as in-memory keys.
+fn keys(config: &Value) -> Keys {
+    let mut builder = Keys::builder();
+    for shop in config.get("shops").and_then(Value::as_array).into_iter().flatten() {
+        let mut keys = ShopKeys::new(str_of(shop, "shop_id").unwrap());
+        if let Some(form) = shop.get("form") {
+            if let Some(k) = str_of(form, "test_key") {
+                keys = keys.form_key(Mode::Test, k);
+            }
+            if let Some(k) = str_of(form, "production_key") {
+                keys = keys.form_key(Mode::Production, k);
+            }
+            if str_of(form, "algorithm") == Some("sha1") {
+                keys = keys.form_algorithm(FormAlgorithm::Sha1);
+            }
+        }
+        if let Some(rest) = shop.get("rest") {
+            for (name, mode) in [("test", Mode::Test), ("production", Mode::Production)] {
+                if let Some(k) = str_of(rest, &format!("{name}_password")) {
+                    keys = keys.rest_password(mode, k);
+                }
+                if let Some(k) = str_of(rest, &format!("{name}_hmac_key")) {
+                    keys = keys.rest_hmac_key(mode, k);
+                }
+            }
+        }
+        builder = builder.shop(keys);
+    }
+    for app in config.get("applications").and_then(Value::as_array).into_iter().flatten() {
+        builder = builder.application(str_of(app, "application_id").unwrap(), str_of(app, "secret").unwrap());
+    }
+    builder.build().unwrap()
+}
+
+fn verifier(vector: &Value) -> Verifier {
+    let config = &vector["config"];
+    let endpoint = match str_of(&vector["expect"], "endpoint") {
+        Some("return") => Endpoint::Return,
+        _ => Endpoint::Ipn,
+    };
+    let mut verifier = Verifier::new(keys(config)).endpoint(endpoint);
+    if let Some(now) = str_of(config, "now") {
+        verifier = verifier.clock(FixedClock::from_http_date(now).unwrap());
+    }
+    if let Some(skew) = config.get("max_clock_skew_s").and_then(Value::as_u64) {
+        verifier = verifier.max_clock_skew(Duration::from_secs(skew));
+    }
+    verifier
+}
+
+fn verify(vector: &Value) -> Result<Notification, ipn_core::Error> {
+    let request = &vector["request"];
+    let headers: Vec<(String, String)> = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
+        .collect();
+    let view = RequestView::new(
+        str_of(request, "method").unwrap(),
+        str_of(request, "target").unwrap(),
+        &headers,
+        str_of(request, "body").unwrap().as_bytes(),
+    );
+    pollster::block_on(verifier(vector).verify(view))
+}
+
+/// The value the typed notification exposes for a wire field name of `expect.fields`.
+fn field(notification: &Notification, name: &str) -> Option<Value> {
+    match notification {
+        Notification::Form(n) => n.get(name).map(|v| Value::String(v.to_owned())),
+        Notification::Rest(_) | Notification::Link(_) => None,
+        _ => None,
+    }
+}
+
+fn check_request_case(id: &str, vector: &Value) {
+    let expect = &vector["expect"];
+    let valid = expect["valid"].as_bool().unwrap();
+    let result = verify(vector);
+    match (&result, valid) {
+        (Ok(notification), true) => {
+            for (name, expected) in expect.get("fields").and_then(Value::as_object).into_iter().flatten() {
+                let actual = field(notification, name).unwrap_or(Value::Null);
+                assert_eq!(&actual, expected, "{id}: field {name}");
+            }
+        }
+        (Err(_), false) => {}
+        (Ok(_), false) => panic!("{id}: accepted, but the vector expects a rejection"),
+        (Err(e), true) => panic!("{id}: rejected ({e}), but the vector expects it valid"),
+    }
+    if vector["scheme"] == "form" && valid {
+        let Ok(Notification::Form(n)) = &result else { unreachable!() };
+        let key = match n.mode() {
+            Mode::Test => vector["config"]["shops"][0]["form"]["test_key"].as_str().unwrap(),
+            Mode::Production => vector["config"]["shops"][0]["form"]["production_key"].as_str().unwrap(),
+        };
+        let signing_string = format!("{}{key}", ipn_core::form::signing_payload(n.fields()));
+        assert_eq!(signing_string, str_of(expect, "signing_string").unwrap(), "{id}: signing string");
+        assert_eq!(n.get("signature"), str_of(expect, "signature"), "{id}: signature");
+    }
+}
+
+#[test]
+fn every_public_vector() {
+    let mut ran = 0;
+    for (path, vector) in vectors() {
+        let id = str_of(&vector, "id").unwrap().to_owned();
+        let scheme = str_of(&vector, "scheme").unwrap();
+        let expect = &vector["expect"];
+        match scheme {
+            s if PENDING.contains(&s) => {
+                eprintln!("pending scheme {s}: {}", path.display());
+                continue;
+            }
+            "form" | "rest" | "link" => check_request_case(&id, &vector),
+            "form-signature" => {
+                let fields: Vec<(&str, &str)> = vector["fields"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+                    .collect();
+                let key = str_of(&vector, "key").unwrap().as_bytes();
+                let parsed = ipn_core::form::FormFields::parse(
+                    fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&").as_bytes(),
+                )
+                .unwrap();
+                let signing_string =
+                    format!("{}{}", ipn_core::form::signing_payload(&parsed), str_of(&vector, "key").unwrap());
+                assert_eq!(signing_string, str_of(expect, "signing_string").unwrap(), "{id}");
+                assert_eq!(
+                    ipn_core::form::sign(fields.clone(), key, FormAlgorithm::Sha1),
+                    str_of(expect, "sha1").unwrap()
+                );
+                assert_eq!(
+                    ipn_core::form::sign(fields, key, FormAlgorithm::HmacSha256),
+                    str_of(expect, "hmac-sha256").unwrap()
+                );
+            }
+            "rest-hash" => {
+                let hash = ipn_core::rest::kr_hash(
+                    str_of(&vector, "answer").unwrap(),
+                    str_of(&vector, "key").unwrap().as_bytes(),
+                );
+                assert_eq!(hash, str_of(expect, "kr_hash").unwrap(), "{id}");
+            }
+            "cavage-signing-string" => {
+                let signature = ipn_core::link::signature(
+                    str_of(&vector, "signing_string").unwrap(),
+                    str_of(&vector, "secret").unwrap().as_bytes(),
+                );
+                assert_eq!(signature, str_of(expect, "signature").unwrap(), "{id}");
+            }
+            other => panic!("{id}: unknown scheme {other}"),
+        }
+        ran += 1;
+    }
+    assert!(ran >= 9, "only {ran} vectors ran");
+}
