@@ -123,7 +123,7 @@ pub(crate) fn check(request: RequestView<'_>) -> Result<(), Error> {
     }
 
     if checked == 0 {
-        let algorithm = unsupported.unwrap_or_default();
+        let algorithm = unsupported.unwrap_or_else(|| "none".into());
         return Err(Error::UnsupportedAlgorithm { algorithm: format!("{algorithm} (body digest)") });
     }
     Ok(())
