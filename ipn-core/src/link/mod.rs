@@ -8,6 +8,9 @@
 //! `Content-Digest` of the body. Then the `keyId` selects the application's secrets and the
 //! HMAC is checked in constant time. Only then is the body typed into a [`LinkNotification`].
 //!
+//! RFC 9421 signatures (the standard successor, `hmac-sha256` profile) can be checked with
+//! [`rfc9421_verify`]; the verifier does not route to them, since no gateway sends them yet.
+//!
 //! The signing helpers ([`signing_string`], [`signature`], [`signature_header`], [`sign`],
 //! [`digest_header`]) build what CentralBill sends, for tests and the CLI:
 //!
@@ -48,6 +51,7 @@
 
 mod digest;
 mod notification;
+mod rfc9421;
 mod signature;
 mod verify;
 
@@ -55,6 +59,7 @@ pub use digest::{content_digest_header, digest_header};
 pub use notification::{
     Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,
 };
+pub use rfc9421::{RFC9421_ALGORITHM, rfc9421_key_id, rfc9421_signature, rfc9421_signature_base, rfc9421_verify};
 pub use signature::{
     ALGORITHM, DEFAULT_REQUIRED_COMPONENTS, REQUEST_TARGET, SignatureParams, sign, signature, signature_header,
     signing_string,
