@@ -1,110 +1,69 @@
-//! CentralBill link notifications (JSON + draft-cavage HTTP Signatures), PROTOCOLS section 3.
-//! PLACEHOLDER: being implemented.
+//! CentralBill link notifications (PROTOCOLS section 3): a JSON body authenticated with
+//! draft-cavage HTTP Signatures (`hmac-sha256`, the application secret) and a body digest.
+//!
+//! [`Verifier::verify`](crate::Verifier::verify) routes JSON bodies here. In order, without any
+//! secret: the `Signature` and/or `Authorization: Signature ...` parameters (both must verify
+//! when both are present), their algorithm, their coverage of the required components (by
+//! default [`DEFAULT_REQUIRED_COMPONENTS`]), the `Date` window, and the `Digest` /
+//! `Content-Digest` of the body. Then the `keyId` selects the application's secrets and the
+//! HMAC is checked in constant time. Only then is the body typed into a [`LinkNotification`].
+//!
+//! RFC 9421 signatures (the standard successor, `hmac-sha256` profile) can be checked with
+//! [`rfc9421_verify`]; the verifier does not route to them, since no gateway sends them yet.
+//!
+//! The signing helpers ([`signing_string`], [`signature`], [`signature_header`], [`sign`],
+//! [`digest_header`]) build what CentralBill sends, for tests and the CLI:
+//!
+//! ```
+//! use ipn_core::{FixedClock, Keys, RequestView, Verifier};
+//! use ipn_core::link;
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let waker = std::task::Waker::noop();
+//! #     let mut cx = std::task::Context::from_waker(&waker);
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! let app = "fbab3ccc-719e-11ed-93ad-02420a0003c1";
+//! let keys = Keys::builder().application(app, "app!secret").build().unwrap();
+//! let date = "Thu, 01 Dec 2022 19:08:22 GMT";
+//! let verifier = Verifier::new(keys).clock(FixedClock::from_http_date(date).unwrap());
+//!
+//! let body = r#"{"id":"63a3","invoice":{"id":"INV-42","totalAmount":{"amount":150.75,"currency":"XOF"}},
+//!               "result":{"status":"COMPLETED"}}"#;
+//! let mut headers = vec![
+//!     ("content-type".to_owned(), "application/json".to_owned()),
+//!     ("date".to_owned(), date.to_owned()),
+//!     ("digest".to_owned(), link::digest_header(body.as_bytes())),
+//! ];
+//! let unsigned = RequestView::new("POST", "/ipn/link", &headers, body.as_bytes());
+//! let components = ["(request-target)", "content-type", "date", "digest"];
+//! let signature = link::sign(unsigned, app, b"app!secret", &components).unwrap();
+//! headers.push(("signature".to_owned(), signature));
+//!
+//! let request = RequestView::new("POST", "/ipn/link", &headers, body.as_bytes());
+//! let notification = block_on(verifier.verify(request)).unwrap();
+//! let link = notification.as_link().unwrap();
+//! assert_eq!(link.application_id(), app);
+//! assert_eq!(link.order_id(), Some("INV-42"));
+//! assert_eq!(link.amount().unwrap().to_string(), "150.75 XOF");
+//! assert_eq!(link.status(), &link::LinkStatus::Completed);
+//! ```
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
+mod digest;
+mod notification;
+mod rfc9421;
+mod signature;
+mod verify;
 
-use crate::error::Error;
-use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::keys::KeyStore;
-use crate::money::Amount;
-use crate::request::RequestView;
-use crate::types::{Scheme, StatusClass, wire_enum};
-use crate::verifier::Policy;
+pub use digest::{content_digest_header, digest_header};
+pub use notification::{
+    Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,
+};
+pub use rfc9421::{RFC9421_ALGORITHM, rfc9421_key_id, rfc9421_signature, rfc9421_signature_base, rfc9421_verify};
+pub use signature::{
+    ALGORITHM, DEFAULT_REQUIRED_COMPONENTS, REQUEST_TARGET, SignatureParams, sign, signature, signature_header,
+    signing_string,
+};
+pub use verify::parse_http_date;
 
-/// The components a link signature must cover by default.
-pub const DEFAULT_REQUIRED_COMPONENTS: [&str; 3] = ["(request-target)", "date", "digest"];
-
-/// Parses an HTTP date: IMF-fixdate (`Thu, 01 Dec 2022 19:08:22 GMT`) or with a numeric zone
-/// (`Thu, 01 Dec 2022 19:08:22 +0000`).
-pub fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(value.trim(), &Rfc2822).ok()
-}
-
-/// The `signature` parameter for a signing string: base64 of HMAC-SHA-256 with the application
-/// secret.
-///
-/// ```
-/// let s = "(request-target): post /ipn/link\ndate: Thu, 01 Dec 2022 19:08:22 +0000";
-/// assert_eq!(ipn_core::link::signature(s, b"app!secret").len(), 44);
-/// ```
-pub fn signature(signing_string: &str, secret: &[u8]) -> String {
-    use base64::Engine as _;
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(signing_string.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-wire_enum! {
-    /// A CentralBill payment result (`result.status`).
-    LinkStatus {
-        Completed = "COMPLETED",
-        NeedsMerchantValidation = "NEEDS_MERCHANT_VALIDATION",
-        Canceled = "CANCELED",
-        Refused = "REFUSED",
-        Failed = "FAILED",
-        Reversed = "REVERSED",
-        Pending = "PENDING",
-        Processing = "PROCESSING",
-    }
-}
-
-impl LinkStatus {
-    /// The class, following CentralBill's own plugin.
-    pub fn class(&self) -> StatusClass {
-        match self {
-            LinkStatus::Completed => StatusClass::Accepted,
-            LinkStatus::Pending | LinkStatus::Processing | LinkStatus::NeedsMerchantValidation => StatusClass::Pending,
-            LinkStatus::Canceled => StatusClass::Cancelled,
-            LinkStatus::Refused | LinkStatus::Reversed | LinkStatus::Failed => StatusClass::Failed,
-            LinkStatus::Unknown(_) => StatusClass::Unknown,
-        }
-    }
-}
-
-/// An authenticated CentralBill notification.
-#[derive(Debug, Clone)]
-pub struct LinkNotification {
-    application_id: String,
-    id: String,
-    status: LinkStatus,
-}
-
-impl LinkNotification {
-    /// The application id (the signature's `keyId`).
-    pub fn application_id(&self) -> &str {
-        &self.application_id
-    }
-    /// The notification id (`id`).
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-    /// The invoice id.
-    pub fn order_id(&self) -> Option<&str> {
-        None
-    }
-    /// The invoice total.
-    pub fn amount(&self) -> Option<Amount> {
-        None
-    }
-    /// The result status.
-    pub fn status(&self) -> &LinkStatus {
-        &self.status
-    }
-    /// The idempotency fingerprint.
-    pub fn fingerprint(&self) -> Fingerprint {
-        let mut b = FingerprintBuilder::new(Scheme::Link);
-        b.field("id", Some(&self.id));
-        b.finish()
-    }
-}
-
-pub(crate) async fn verify(
-    _request: RequestView<'_>,
-    _keys: &dyn KeyStore,
-    _policy: &Policy,
-) -> Result<LinkNotification, Error> {
-    Err(Error::UnknownScheme)
-}
+pub(crate) use verify::verify;

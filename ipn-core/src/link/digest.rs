@@ -1,0 +1,213 @@
+//! The body digest (PROTOCOLS 3.1 step 6), always checked against the received body: `Digest`
+//! (RFC 3230: `SHA-256=<base64>` of the raw hash, or of its lowercase hex as CentralBill's own
+//! example shows) and `Content-Digest` (RFC 9530, a structured dictionary read with `sfv`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sfv::{BareItem, Dictionary, ListEntry, Parser};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::error::Error;
+use crate::request::RequestView;
+use crate::secret::ct_eq;
+use crate::types::Scheme;
+
+/// The `Digest` header value for a body, RFC 3230 form: `SHA-256=` and the base64 of the raw
+/// SHA-256.
+///
+/// ```
+/// assert_eq!(ipn_core::link::digest_header(b""), "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+/// ```
+pub fn digest_header(body: &[u8]) -> String {
+    format!("SHA-256={}", BASE64.encode(Sha256::digest(body)))
+}
+
+/// The `Content-Digest` header value for a body (RFC 9530): `sha-256=:<base64>:`.
+///
+/// ```
+/// assert_eq!(
+///     ipn_core::link::content_digest_header(b""),
+///     "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"
+/// );
+/// ```
+pub fn content_digest_header(body: &[u8]) -> String {
+    format!("sha-256=:{}:", BASE64.encode(Sha256::digest(body)))
+}
+
+/// The hashes of the body we can check, computed at most once each.
+struct BodyHashes<'a> {
+    body: &'a [u8],
+    sha256: Option<Vec<u8>>,
+    sha512: Option<Vec<u8>>,
+}
+
+impl<'a> BodyHashes<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        Self { body, sha256: None, sha512: None }
+    }
+
+    /// The raw hash for a lowercase algorithm name, `None` when we do not implement it.
+    fn get(&mut self, algorithm: &str) -> Option<&[u8]> {
+        let body = self.body;
+        match algorithm {
+            "sha-256" => Some(self.sha256.get_or_insert_with(|| Sha256::digest(body).to_vec())),
+            "sha-512" => Some(self.sha512.get_or_insert_with(|| Sha512::digest(body).to_vec())),
+            _ => None,
+        }
+    }
+}
+
+fn header_text(request: RequestView<'_>, name: &str) -> Result<Option<String>, Error> {
+    let mut values = Vec::new();
+    for value in request.header_values(name) {
+        let text = std::str::from_utf8(value)
+            .map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))?;
+        values.push(text);
+    }
+    Ok((!values.is_empty()).then(|| values.join(", ")))
+}
+
+/// Checks every digest header present against the body.
+///
+/// At least one of `Digest` and `Content-Digest` must be present; every entry with an algorithm
+/// we implement (SHA-256, SHA-512) must match; entries with other algorithms are ignored as long
+/// as one entry could be checked.
+pub(crate) fn check(request: RequestView<'_>) -> Result<(), Error> {
+    let digest = header_text(request, "digest")?;
+    let content_digest = header_text(request, "content-digest")?;
+    if digest.is_none() && content_digest.is_none() {
+        return Err(Error::MissingHeader { header: "digest".into() });
+    }
+    let mut hashes = BodyHashes::new(request.body());
+    let mut checked = 0_usize;
+    let mut unsupported = None;
+
+    if let Some(digest) = &digest {
+        for entry in digest.split(',') {
+            let entry = entry.trim();
+            let (algorithm, value) = entry
+                .split_once('=')
+                .ok_or_else(|| Error::malformed(Scheme::Link, "a Digest entry is not algorithm=value"))?;
+            let algorithm = algorithm.trim().to_ascii_lowercase();
+            let Some(expected) = hashes.get(&algorithm) else {
+                unsupported = Some(algorithm);
+                continue;
+            };
+            checked += 1;
+            if !digest_value_matches(value.trim(), expected) {
+                return Err(Error::DigestMismatch);
+            }
+        }
+    }
+
+    if let Some(content_digest) = &content_digest {
+        let dictionary: Dictionary = Parser::new(content_digest.as_str())
+            .parse()
+            .map_err(|_| Error::malformed(Scheme::Link, "Content-Digest is not a structured dictionary"))?;
+        for (algorithm, entry) in &dictionary {
+            let Some(expected) = hashes.get(algorithm.as_str()) else {
+                unsupported = Some(algorithm.as_str().to_owned());
+                continue;
+            };
+            let ListEntry::Item(item) = entry else {
+                return Err(Error::malformed(Scheme::Link, "a Content-Digest value is not a byte sequence"));
+            };
+            let BareItem::ByteSequence(received) = &item.bare_item else {
+                return Err(Error::malformed(Scheme::Link, "a Content-Digest value is not a byte sequence"));
+            };
+            checked += 1;
+            if !ct_eq(received, expected) {
+                return Err(Error::DigestMismatch);
+            }
+        }
+    }
+
+    if checked == 0 {
+        let algorithm = unsupported.unwrap_or_else(|| "none".into());
+        return Err(Error::UnsupportedAlgorithm { algorithm: format!("{algorithm} (body digest)") });
+    }
+    Ok(())
+}
+
+/// A `Digest` value: base64 of the raw hash (RFC 3230) or of its lowercase hex (CentralBill).
+fn digest_value_matches(value: &str, expected: &[u8]) -> bool {
+    let Ok(decoded) = BASE64.decode(value) else {
+        return false;
+    };
+    if decoded.len() == expected.len() {
+        ct_eq(&decoded, expected)
+    } else {
+        ct_eq(&decoded, hex::encode(expected).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &[u8] = br#"{"id":"1"}"#;
+
+    fn check_with(headers: &[(&str, &str)], body: &[u8]) -> Result<(), Error> {
+        let headers = headers.to_vec();
+        check(RequestView::new("POST", "/", &headers, body))
+    }
+
+    fn hex_form(body: &[u8]) -> String {
+        format!("SHA-256={}", BASE64.encode(hex::encode(Sha256::digest(body))))
+    }
+
+    #[test]
+    fn accepts_raw_and_hex_forms() {
+        assert!(check_with(&[("Digest", &digest_header(BODY))], BODY).is_ok());
+        assert!(check_with(&[("digest", &hex_form(BODY))], BODY).is_ok());
+        assert!(check_with(&[("digest", &digest_header(BODY).replace("SHA-256", "sha-256"))], BODY).is_ok());
+    }
+
+    #[test]
+    fn rejects_a_changed_body() {
+        for header in [digest_header(BODY), hex_form(BODY)] {
+            assert!(matches!(check_with(&[("digest", &header)], b"{}"), Err(Error::DigestMismatch)));
+        }
+        let cd = content_digest_header(BODY);
+        assert!(matches!(check_with(&[("content-digest", &cd)], b"{}"), Err(Error::DigestMismatch)));
+    }
+
+    #[test]
+    fn content_digest_and_both_forms_must_all_match() {
+        let cd = content_digest_header(BODY);
+        assert!(check_with(&[("content-digest", &cd)], BODY).is_ok());
+        assert!(check_with(&[("digest", &digest_header(BODY)), ("content-digest", &cd)], BODY).is_ok());
+        let wrong = content_digest_header(b"other");
+        let both = [("digest", digest_header(BODY)), ("content-digest", wrong)];
+        let both: Vec<(&str, &str)> = both.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        assert!(matches!(check_with(&both, BODY), Err(Error::DigestMismatch)));
+    }
+
+    #[test]
+    fn sha512_is_checked_too() {
+        let cd = format!("sha-512=:{}:", BASE64.encode(Sha512::digest(BODY)));
+        assert!(check_with(&[("content-digest", &cd)], BODY).is_ok());
+        assert!(matches!(check_with(&[("content-digest", &cd)], b"x"), Err(Error::DigestMismatch)));
+    }
+
+    #[test]
+    fn unknown_algorithms_need_a_usable_companion() {
+        assert!(matches!(check_with(&[("digest", "MD5=abc")], BODY), Err(Error::UnsupportedAlgorithm { .. })));
+        let header = format!("MD5=abc, {}", digest_header(BODY));
+        assert!(check_with(&[("digest", &header)], BODY).is_ok());
+        assert!(matches!(
+            check_with(&[("content-digest", "md5=:AAAA:")], BODY),
+            Err(Error::UnsupportedAlgorithm { .. })
+        ));
+    }
+
+    #[test]
+    fn missing_or_malformed_headers() {
+        assert!(matches!(check_with(&[], BODY), Err(Error::MissingHeader { .. })));
+        assert!(matches!(check_with(&[("digest", "SHA-256")], BODY), Err(Error::Malformed { .. })));
+        assert!(matches!(check_with(&[("digest", "SHA-256=!!!")], BODY), Err(Error::DigestMismatch)));
+        assert!(matches!(check_with(&[("content-digest", "sha-256=(")], BODY), Err(Error::Malformed { .. })));
+        assert!(matches!(check_with(&[("content-digest", "sha-256=1")], BODY), Err(Error::Malformed { .. })));
+        assert!(matches!(check_with(&[("content-digest", "sha-256=(:AA:)")], BODY), Err(Error::Malformed { .. })));
+    }
+}

@@ -1,0 +1,438 @@
+//! The typed CentralBill notification (PROTOCOLS 3.2), read from the authenticated JSON body
+//! without floats and without re-serializing; the raw body stays available.
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::Error;
+use crate::fingerprint::{Fingerprint, FingerprintBuilder};
+use crate::json::{JsonFieldError, RawObject};
+use crate::money::{Amount, Currency};
+use crate::types::{Scheme, StatusClass, wire_enum};
+
+wire_enum! {
+    /// A CentralBill payment result (`result.status`).
+    LinkStatus {
+        Completed = "COMPLETED",
+        NeedsMerchantValidation = "NEEDS_MERCHANT_VALIDATION",
+        Canceled = "CANCELED",
+        Refused = "REFUSED",
+        Failed = "FAILED",
+        Reversed = "REVERSED",
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+    }
+}
+
+impl LinkStatus {
+    /// The class, following CentralBill's own plugin.
+    pub fn class(&self) -> StatusClass {
+        match self {
+            LinkStatus::Completed => StatusClass::Accepted,
+            LinkStatus::Pending | LinkStatus::Processing | LinkStatus::NeedsMerchantValidation => StatusClass::Pending,
+            LinkStatus::Canceled => StatusClass::Cancelled,
+            LinkStatus::Refused | LinkStatus::Reversed | LinkStatus::Failed => StatusClass::Failed,
+            LinkStatus::Unknown(_) => StatusClass::Unknown,
+        }
+    }
+}
+
+wire_enum! {
+    /// Whether a payment settles the whole invoice (`payment.type`).
+    PaymentType {
+        Full = "full",
+        Partial = "partial",
+    }
+}
+
+/// `payment.totalAmountAlreadyPaid`: documented as a number, shown as an object with a currency.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PaidAmount {
+    /// A bare number (no currency given; the invoice's is the likely one).
+    Number(Decimal),
+    /// `{"amount": .., "currency": ..}`.
+    Amount(Amount),
+}
+
+impl PaidAmount {
+    /// The amount in major units, exactly as received.
+    pub fn value(&self) -> Decimal {
+        match self {
+            PaidAmount::Number(value) => *value,
+            PaidAmount::Amount(amount) => amount.to_decimal().unwrap_or_default(),
+        }
+    }
+
+    /// The currency, when one was given.
+    pub fn currency(&self) -> Option<&Currency> {
+        match self {
+            PaidAmount::Number(_) => None,
+            PaidAmount::Amount(amount) => Some(amount.currency()),
+        }
+    }
+}
+
+/// The application the payment was made through (`payment.application`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Application {
+    /// `id`: the application id.
+    pub id: Option<String>,
+    /// `name`: the merchant's display name.
+    pub name: Option<String>,
+}
+
+/// The payment (`payment`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Payment {
+    /// `id`: the payment id.
+    pub id: Option<String>,
+    /// `type`: `full` or `partial`.
+    pub kind: Option<PaymentType>,
+    /// `application`.
+    pub application: Option<Application>,
+    /// `invoice`, as raw JSON text (its shape is not documented).
+    pub invoice: Option<String>,
+    /// `extras`, as raw JSON text: what the merchant attached to the link.
+    pub extras: Option<String>,
+    /// `totalAmountAlreadyPaid`.
+    pub total_amount_already_paid: Option<PaidAmount>,
+}
+
+/// The invoice (`invoice`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Invoice {
+    /// `id`: the merchant's invoice reference.
+    pub id: Option<String>,
+    /// `customerId`.
+    pub customer_id: Option<String>,
+    /// `totalAmount` {`amount`, `currency`}.
+    pub total_amount: Option<Amount>,
+    /// `issuedAt` (RFC 3339).
+    pub issued_at: Option<OffsetDateTime>,
+    /// `dueDate` (RFC 3339).
+    pub due_date: Option<OffsetDateTime>,
+    /// `expiresAt` (RFC 3339).
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// The payment result (`result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LinkResult {
+    /// `origin`: who decided (`processor`...).
+    pub origin: Option<String>,
+    /// `status` (required).
+    pub status: LinkStatus,
+    /// `statusReason`: a human-readable explanation.
+    pub status_reason: Option<String>,
+}
+
+/// An authenticated CentralBill notification.
+///
+/// Only `id` and `result.status` are required; everything else is optional. Amounts are exact
+/// decimals; of repeated JSON keys the last wins; [`body`](Self::body) is the JSON as received.
+/// See the [module documentation](crate::link) for an example.
+#[derive(Debug, Clone)]
+pub struct LinkNotification {
+    application_id: String,
+    body: String,
+    id: String,
+    payment: Option<Box<Payment>>,
+    invoice: Option<Box<Invoice>>,
+    payment_fee: Option<Amount>,
+    external_transaction_id: Option<String>,
+    result: LinkResult,
+}
+
+/// Reads a nested object's fields, naming errors with their JSON path.
+struct Reader<'a> {
+    object: RawObject<'a>,
+    path: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn err(&self, e: JsonFieldError) -> Error {
+        Error::malformed(Scheme::Link, format!("{}{e}", self.path))
+    }
+
+    fn text(&self, key: &str) -> Result<Option<String>, Error> {
+        self.object.text(key).map_err(|e| self.err(e))
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, Error> {
+        self.object.string(key).map_err(|e| self.err(e))
+    }
+
+    fn raw(&self, key: &str) -> Option<String> {
+        self.object.raw(key).map(|raw| raw.get().to_owned())
+    }
+
+    fn object(&self, key: &str, path: &'static str) -> Result<Option<Reader<'a>>, Error> {
+        Ok(self.object.object(key).map_err(|e| self.err(e))?.map(|object| Reader { object, path }))
+    }
+
+    fn date(&self, key: &str) -> Result<Option<OffsetDateTime>, Error> {
+        self.string(key)?
+            .map(|text| {
+                OffsetDateTime::parse(&text, &Rfc3339)
+                    .map_err(|_| Error::malformed(Scheme::Link, format!("{}{key} is not an RFC 3339 date", self.path)))
+            })
+            .transpose()
+    }
+
+    /// `{"amount": .., "currency": ..}`; `None` unless both are present.
+    fn money(&self) -> Result<Option<Amount>, Error> {
+        let value = self.object.decimal("amount").map_err(|e| self.err(e))?;
+        let currency = self.string("currency")?;
+        Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
+    }
+
+    fn money_at(&self, key: &str, path: &'static str) -> Result<Option<Amount>, Error> {
+        match self.object(key, path)? {
+            Some(reader) => reader.money(),
+            None => Ok(None),
+        }
+    }
+}
+
+impl LinkNotification {
+    /// Types an authenticated body.
+    pub(crate) fn from_json(application_id: String, body: String) -> Result<Self, Error> {
+        let object =
+            RawObject::parse(&body).map_err(|_| Error::malformed(Scheme::Link, "the body is not a JSON object"))?;
+        let root = Reader { object, path: "" };
+        let id = root.text("id")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
+        let result = root
+            .object("result", "result.")?
+            .ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?;
+        let result = LinkResult {
+            origin: result.string("origin")?,
+            status: LinkStatus::parse(
+                &result
+                    .string("status")?
+                    .ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
+            ),
+            status_reason: result.string("statusReason")?,
+        };
+        let payment = match root.object("payment", "payment.")? {
+            None => None,
+            Some(p) => Some(Box::new(Payment {
+                id: p.text("id")?,
+                kind: p.string("type")?.map(|t| PaymentType::parse(&t)),
+                application: match p.object("application", "payment.application.")? {
+                    None => None,
+                    Some(a) => Some(Application { id: a.text("id")?, name: a.string("name")? }),
+                },
+                invoice: p.raw("invoice"),
+                extras: p.raw("extras"),
+                total_amount_already_paid: match p.object.raw("totalAmountAlreadyPaid") {
+                    None => None,
+                    Some(raw) if raw.get().starts_with('{') => {
+                        p.money_at("totalAmountAlreadyPaid", "payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount)
+                    }
+                    Some(_) => {
+                        p.object.decimal("totalAmountAlreadyPaid").map_err(|e| p.err(e))?.map(PaidAmount::Number)
+                    }
+                },
+            })),
+        };
+        let invoice = match root.object("invoice", "invoice.")? {
+            None => None,
+            Some(i) => Some(Box::new(Invoice {
+                id: i.text("id")?,
+                customer_id: i.text("customerId")?,
+                total_amount: i.money_at("totalAmount", "invoice.totalAmount.")?,
+                issued_at: i.date("issuedAt")?,
+                due_date: i.date("dueDate")?,
+                expires_at: i.date("expiresAt")?,
+            })),
+        };
+        let payment_fee = root.money_at("paymentFee", "paymentFee.")?;
+        let external_transaction_id = root.text("externalTransactionId")?;
+        Ok(Self { application_id, body, id, payment, invoice, payment_fee, external_transaction_id, result })
+    }
+
+    /// The application id: the signature's `keyId`, which selected the secret.
+    pub fn application_id(&self) -> &str {
+        &self.application_id
+    }
+
+    /// The signature's `keyId` (the same as [`application_id`](Self::application_id)).
+    pub fn key_id(&self) -> &str {
+        &self.application_id
+    }
+
+    /// The JSON body exactly as received (and authenticated).
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The notification id (`id`; the last one when the key is repeated).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The payment (`payment`).
+    pub fn payment(&self) -> Option<&Payment> {
+        self.payment.as_deref()
+    }
+
+    /// The invoice (`invoice`).
+    pub fn invoice(&self) -> Option<&Invoice> {
+        self.invoice.as_deref()
+    }
+
+    /// The fee (`paymentFee`).
+    pub fn payment_fee(&self) -> Option<&Amount> {
+        self.payment_fee.as_ref()
+    }
+
+    /// The processor's transaction id (`externalTransactionId`).
+    pub fn external_transaction_id(&self) -> Option<&str> {
+        self.external_transaction_id.as_deref()
+    }
+
+    /// The result (`result`).
+    pub fn result(&self) -> &LinkResult {
+        &self.result
+    }
+
+    /// The result status (`result.status`).
+    pub fn status(&self) -> &LinkStatus {
+        &self.result.status
+    }
+
+    /// The invoice id (`invoice.id`): the merchant's order reference.
+    pub fn order_id(&self) -> Option<&str> {
+        self.invoice.as_ref()?.id.as_deref()
+    }
+
+    /// The invoice total (`invoice.totalAmount`), an exact decimal.
+    pub fn amount(&self) -> Option<Amount> {
+        self.invoice.as_ref()?.total_amount.clone()
+    }
+
+    /// The idempotency fingerprint, over the application id, `id`, `result.status`, the invoice
+    /// id and the invoice total (amount, normalised so `15000` and `15000.00` agree, and
+    /// currency). The delivery (`Date`, digest, signature) is not part of it, so a redelivery of
+    /// the same notification has the same fingerprint, while a new status does not.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut builder = FingerprintBuilder::new(Scheme::Link);
+        let total = self.invoice.as_ref().and_then(|i| i.total_amount.as_ref());
+        let value = total.and_then(Amount::to_decimal).map(|v| v.normalize().to_string());
+        builder
+            .field("application_id", Some(&self.application_id))
+            .field("id", Some(&self.id))
+            .field("result.status", Some(self.status().as_str()))
+            .field("invoice.id", self.order_id())
+            .field("invoice.totalAmount.amount", value.as_deref())
+            .field("invoice.totalAmount.currency", total.map(|t| t.currency().code()));
+        builder.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn parse(body: &str) -> Result<LinkNotification, Error> {
+        LinkNotification::from_json("app".into(), body.into())
+    }
+
+    const FULL: &str = r#"{"id":"first","payment":{"id":"p1","type":"partial","application":{"id":"app","name":"Démo"},
+        "invoice":{"x":1},"extras":[1,"a"],"totalAmountAlreadyPaid":{"amount":100.5,"currency":"XOF"}},
+        "invoice":{"id":"INV-1","customerId":77,"totalAmount":{"amount":150.75,"currency":"EUR"},
+        "issuedAt":"2026-11-20T10:00:00Z","dueDate":"2026-12-20T10:00:00+01:00","expiresAt":null},
+        "paymentFee":{"amount":1.25,"currency":"EUR"},"externalTransactionId":"MP1",
+        "result":{"origin":"processor","status":"COMPLETED","statusReason":"ok"},"id":"last"}"#;
+
+    #[test]
+    fn reads_every_documented_field() {
+        let n = parse(FULL).unwrap();
+        assert_eq!(n.id(), "last");
+        assert_eq!(n.body(), FULL);
+        let payment = n.payment().unwrap();
+        assert_eq!(payment.id.as_deref(), Some("p1"));
+        assert_eq!(payment.kind, Some(PaymentType::Partial));
+        assert_eq!(payment.application.as_ref().unwrap().name.as_deref(), Some("Démo"));
+        assert_eq!(payment.invoice.as_deref(), Some(r#"{"x":1}"#));
+        assert_eq!(payment.extras.as_deref(), Some(r#"[1,"a"]"#));
+        let paid = payment.total_amount_already_paid.as_ref().unwrap();
+        assert_eq!(paid.value().to_string(), "100.5");
+        assert_eq!(paid.currency().map(Currency::code), Some("XOF"));
+        let invoice = n.invoice().unwrap();
+        assert_eq!(invoice.customer_id.as_deref(), Some("77"));
+        assert_eq!(invoice.issued_at.unwrap().unix_timestamp(), 1_795_168_800);
+        assert_eq!(invoice.due_date.unwrap().offset().whole_hours(), 1);
+        assert_eq!(invoice.expires_at, None);
+        assert_eq!(n.order_id(), Some("INV-1"));
+        assert_eq!(n.amount().unwrap().to_decimal(), Some(Decimal::from_str("150.75").unwrap()));
+        assert_eq!(n.payment_fee().unwrap().to_string(), "1.25 EUR");
+        assert_eq!(n.external_transaction_id(), Some("MP1"));
+        assert_eq!(n.result().origin.as_deref(), Some("processor"));
+        assert_eq!(n.result().status_reason.as_deref(), Some("ok"));
+        assert_eq!(n.status().class(), StatusClass::Accepted);
+    }
+
+    #[test]
+    fn only_id_and_status_are_required() {
+        let n = parse(r#"{"id":1,"result":{"status":"SOMETHING_NEW"}}"#).unwrap();
+        assert_eq!(n.id(), "1");
+        assert_eq!(n.status(), &LinkStatus::Unknown("SOMETHING_NEW".into()));
+        assert_eq!(n.status().class(), StatusClass::Unknown);
+        assert!(n.payment().is_none() && n.invoice().is_none() && n.amount().is_none());
+        assert!(matches!(parse(r#"{"result":{"status":"COMPLETED"}}"#), Err(Error::MissingField { field: "id", .. })));
+        assert!(matches!(parse(r#"{"id":"1","result":{}}"#), Err(Error::MissingField { field: "result.status", .. })));
+        assert!(matches!(parse(r#"{"id":"1"}"#), Err(Error::MissingField { field: "result.status", .. })));
+    }
+
+    #[test]
+    fn already_paid_as_a_bare_number() {
+        let n = parse(r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":15000.10}}"#)
+            .unwrap();
+        let paid = n.payment().unwrap().total_amount_already_paid.as_ref().unwrap();
+        assert_eq!(paid, &PaidAmount::Number(Decimal::from_str("15000.10").unwrap()));
+        assert_eq!(paid.currency(), None);
+    }
+
+    #[test]
+    fn wrong_types_are_malformed() {
+        for body in [
+            r#"[1]"#,
+            r#"{"id":true,"result":{"status":"COMPLETED"}}"#,
+            r#"{"id":"1","result":"COMPLETED"}"#,
+            r#"{"id":"1","result":{"status":1}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":"x","currency":"EUR"}}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":"yesterday"}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":true}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":12}"#,
+        ] {
+            assert!(matches!(parse(body), Err(Error::Malformed { .. })), "{body}");
+        }
+    }
+
+    #[test]
+    fn fingerprint_covers_business_fields_only() {
+        let base = r#"{"id":"1","invoice":{"id":"I","totalAmount":{"amount":15000,"currency":"XOF"}},"result":{"status":"COMPLETED"}}"#;
+        let same = r#"{"result":{"status":"COMPLETED","statusReason":"x"},"invoice":{"totalAmount":{"currency":"XOF","amount":15000.00},"id":"I"},"id":"1"}"#;
+        let fp = parse(base).unwrap().fingerprint();
+        assert_eq!(parse(same).unwrap().fingerprint(), fp);
+        for other in [
+            base.replace("COMPLETED", "REVERSED"),
+            base.replace(r#""id":"1""#, r#""id":"2""#),
+            base.replace(r#""id":"I""#, r#""id":"J""#),
+            base.replace("15000", "15001"),
+            base.replace("XOF", "EUR"),
+        ] {
+            assert_ne!(parse(&other).unwrap().fingerprint(), fp, "{other}");
+        }
+        let other_app = LinkNotification::from_json("app2".into(), base.into()).unwrap();
+        assert_ne!(other_app.fingerprint(), fp);
+    }
+}

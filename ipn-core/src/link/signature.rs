@@ -1,0 +1,373 @@
+//! draft-cavage HTTP Signatures with `hmac-sha256` (PROTOCOLS 3.1): the parameters of the
+//! `Signature` / `Authorization: Signature` header, the signing string built from the received
+//! request, and the HMAC computed or checked (in constant time) with the application secret.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::Error;
+use crate::request::RequestView;
+use crate::secret::Secret;
+use crate::types::Scheme;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The one signature algorithm accepted.
+pub const ALGORITHM: &str = "hmac-sha256";
+
+/// The components a link signature must cover by default.
+pub const DEFAULT_REQUIRED_COMPONENTS: [&str; 3] = ["(request-target)", "date", "digest"];
+
+/// The pseudo-header naming the method and the target.
+pub const REQUEST_TARGET: &str = "(request-target)";
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::malformed(Scheme::Link, reason)
+}
+
+/// The parameters of a received signature: `keyId`, `algorithm`, `headers`, `signature`.
+///
+/// `Debug` shows everything but the signature value.
+///
+/// ```
+/// use ipn_core::link::SignatureParams;
+/// let params = SignatureParams::parse(
+///     r#"keyId="app-1", algorithm="hmac-sha256",headers="(request-target) Date digest",signature="c2ln""#,
+/// ).unwrap();
+/// assert_eq!(params.key_id(), "app-1");
+/// assert_eq!(params.components(), ["(request-target)", "date", "digest"]);
+/// assert!(params.covers("date"));
+/// assert!(!format!("{params:?}").contains("c2ln"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignatureParams {
+    key_id: String,
+    algorithm: String,
+    components: Vec<String>,
+    signature: String,
+}
+
+impl fmt::Debug for SignatureParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignatureParams")
+            .field("key_id", &self.key_id)
+            .field("algorithm", &self.algorithm)
+            .field("components", &self.components)
+            .field("signature", &"<redacted>")
+            .finish()
+    }
+}
+
+impl SignatureParams {
+    /// Parses comma-separated `name="value"` pairs (whitespace around commas tolerated; a bare
+    /// token value such as `created=1402170695` is read too). `keyId`, `algorithm`, `headers` and
+    /// `signature` are required; unknown parameters are ignored; any repeated parameter is an
+    /// error. Component names in `headers` are lowercased.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Malformed`] when the syntax is wrong, a parameter is repeated or a required one
+    /// is missing or empty.
+    pub fn parse(value: &str) -> Result<Self, Error> {
+        let mut seen: Vec<&str> = Vec::new();
+        let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
+        let mut rest = value.trim_start();
+        while !rest.is_empty() {
+            let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
+            let name = rest[..eq].trim_end();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(malformed("a signature parameter has an invalid name"));
+            }
+            rest = rest[eq + 1..].trim_start();
+            let param_value = if let Some(quoted) = rest.strip_prefix('"') {
+                let end = quoted.find('"').ok_or_else(|| malformed("unterminated signature parameter"))?;
+                rest = &quoted[end + 1..];
+                &quoted[..end]
+            } else {
+                let end = rest.find(',').unwrap_or(rest.len());
+                let token = rest[..end].trim_end();
+                rest = &rest[end..];
+                token
+            };
+            if seen.contains(&name) {
+                return Err(malformed(format!("the signature parameter {name} is repeated")));
+            }
+            seen.push(name);
+            match name {
+                "keyId" => key_id = Some(param_value),
+                "algorithm" => algorithm = Some(param_value),
+                "headers" => headers = Some(param_value),
+                "signature" => signature = Some(param_value),
+                _ => {}
+            }
+            rest = rest.trim_start();
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after.trim_start();
+                if rest.is_empty() {
+                    return Err(malformed("a trailing comma in the signature parameters"));
+                }
+            } else if !rest.is_empty() {
+                return Err(malformed("signature parameters must be separated by commas"));
+            }
+        }
+        fn required<'v>(value: Option<&'v str>, name: &str) -> Result<&'v str, Error> {
+            value
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| malformed(format!("the signature parameter {name} is missing")))
+        }
+        let key_id = required(key_id, "keyId")?.to_owned();
+        let algorithm = required(algorithm, "algorithm")?.to_owned();
+        let components: Vec<String> =
+            required(headers, "headers")?.split_ascii_whitespace().map(str::to_ascii_lowercase).collect();
+        if components.is_empty() {
+            return Err(malformed("the signature parameter headers is empty"));
+        }
+        let signature = required(signature, "signature")?.to_owned();
+        Ok(Self { key_id, algorithm, components, signature })
+    }
+
+    /// Parses an `Authorization` value of the `Signature` scheme; `None` when the header is of
+    /// another scheme (`Basic`, `Bearer`...).
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse).
+    pub fn parse_authorization(value: &str) -> Option<Result<Self, Error>> {
+        let value = value.trim_start();
+        let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+        scheme.eq_ignore_ascii_case("Signature").then(|| Self::parse(params))
+    }
+
+    /// The key id: the CentralBill application id.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The algorithm named (only [`ALGORITHM`] is accepted).
+    pub fn algorithm(&self) -> &str {
+        &self.algorithm
+    }
+
+    /// The signed components, in order, lowercased (the `headers` parameter).
+    pub fn components(&self) -> &[String] {
+        &self.components
+    }
+
+    /// Whether a component (lowercase) is signed.
+    pub fn covers(&self, component: &str) -> bool {
+        self.components.iter().any(|c| c == component)
+    }
+
+    /// Checks the signature of a signing string against each secret (rotation: any may match),
+    /// in constant time.
+    pub(crate) fn verify(&self, signing_string: &str, secrets: &[Secret]) -> Result<(), Error> {
+        let mut received = [0_u8; 32];
+        match BASE64.decode_slice(&self.signature, &mut received) {
+            Ok(32) => {}
+            _ => return Err(Error::SignatureMismatch),
+        }
+        let matches = secrets.iter().any(|secret| mac(signing_string, secret.expose()).verify_slice(&received).is_ok());
+        if matches { Ok(()) } else { Err(Error::SignatureMismatch) }
+    }
+}
+
+fn mac(signing_string: &str, secret: &[u8]) -> HmacSha256 {
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(signing_string.as_bytes());
+    mac
+}
+
+/// The `signature` parameter for a signing string: base64 of HMAC-SHA-256 with the application
+/// secret.
+///
+/// ```
+/// let s = "(request-target): post /ipn/link\ndate: Thu, 01 Dec 2022 19:08:22 +0000";
+/// assert_eq!(ipn_core::link::signature(s, b"app!secret").len(), 44);
+/// ```
+pub fn signature(signing_string: &str, secret: &[u8]) -> String {
+    BASE64.encode(mac(signing_string, secret).finalize().into_bytes())
+}
+
+/// The signing string of a request for the given components, as the sender builds it: one line
+/// `name: value` per component, in order, joined with `\n`. `(request-target)` is the lowercased
+/// method, a space and the target as received; other names are header names (lowercased), their
+/// values trimmed, several instances joined with `, `.
+///
+/// ```
+/// use ipn_core::RequestView;
+/// let headers = [("Date", " Thu, 01 Dec 2022 19:08:22 GMT "), ("x-a", "1"), ("X-A", "2")];
+/// let request = RequestView::new("POST", "/ipn?x=%20", &headers, b"{}");
+/// assert_eq!(
+///     ipn_core::link::signing_string(request, &["(request-target)", "Date", "x-a"]).unwrap(),
+///     "(request-target): post /ipn?x=%20\ndate: Thu, 01 Dec 2022 19:08:22 GMT\nx-a: 1, 2"
+/// );
+/// ```
+///
+/// # Errors
+///
+/// [`Error::MissingHeader`] for a listed header the request lacks; [`Error::Malformed`] for a
+/// header value that is not UTF-8 or an unsupported pseudo-header such as `(created)`.
+pub fn signing_string<S: AsRef<str>>(request: RequestView<'_>, components: &[S]) -> Result<String, Error> {
+    let mut lines = Vec::with_capacity(components.len());
+    for component in components {
+        let name = component.as_ref().to_ascii_lowercase();
+        if name == REQUEST_TARGET {
+            lines.push(format!("{REQUEST_TARGET}: {} {}", request.method().to_ascii_lowercase(), request.target()));
+            continue;
+        }
+        if name.starts_with('(') {
+            return Err(malformed(format!("the signed component {name} is not supported")));
+        }
+        let mut values = Vec::new();
+        for value in request.header_values(&name) {
+            let value = std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")))?;
+            values.push(value.trim());
+        }
+        if values.is_empty() {
+            return Err(Error::MissingHeader { header: name });
+        }
+        lines.push(format!("{name}: {}", values.join(", ")));
+    }
+    Ok(lines.join("\n"))
+}
+
+/// The `Signature` header value (also the parameters of `Authorization: Signature ...`):
+/// `keyId="..",algorithm="hmac-sha256",headers="..",signature=".."`.
+///
+/// ```
+/// assert_eq!(
+///     ipn_core::link::signature_header("app-1", &["date"], "c2ln").unwrap(),
+///     r#"keyId="app-1",algorithm="hmac-sha256",headers="date",signature="c2ln""#
+/// );
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Malformed`] when a value cannot be quoted (it contains `"` or a control character)
+/// or no component is given.
+pub fn signature_header<S: AsRef<str>>(key_id: &str, components: &[S], signature: &str) -> Result<String, Error> {
+    let headers = components.iter().map(|c| c.as_ref().to_ascii_lowercase()).collect::<Vec<_>>().join(" ");
+    if headers.is_empty() {
+        return Err(malformed("a signature must cover at least one component"));
+    }
+    for value in [key_id, &headers, signature] {
+        if value.is_empty() || value.chars().any(|c| c == '"' || c.is_control()) {
+            return Err(malformed("a signature parameter cannot be quoted"));
+        }
+    }
+    Ok(format!(r#"keyId="{key_id}",algorithm="{ALGORITHM}",headers="{headers}",signature="{signature}""#))
+}
+
+/// Signs a request: the `Signature` header value for these components with this secret (what
+/// CentralBill sends, for tests and the CLI). Put the `Date` and `Digest` headers on the request
+/// first.
+///
+/// # Errors
+///
+/// As [`signing_string`] and [`signature_header`].
+pub fn sign<S: AsRef<str>>(
+    request: RequestView<'_>,
+    key_id: &str,
+    secret: &[u8],
+    components: &[S],
+) -> Result<String, Error> {
+    let signing_string = signing_string(request, components)?;
+    signature_header(key_id, components, &signature(&signing_string, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date",signature="c2ln""#;
+
+    #[test]
+    fn parses_with_whitespace_and_unknown_parameters() {
+        let p = SignatureParams::parse(
+            r#" keyId="k" , algorithm="hmac-sha256",created=1402170695,  headers="A  b" ,signature="s=",x="""#,
+        )
+        .unwrap();
+        assert_eq!(p.key_id(), "k");
+        assert_eq!(p.algorithm(), "hmac-sha256");
+        assert_eq!(p.components(), ["a", "b"]);
+        assert_eq!(p.signature, "s=");
+        assert_eq!(SignatureParams::parse(VALID).unwrap().components().len(), 2);
+    }
+
+    #[test]
+    fn rejects_repeated_missing_and_broken_parameters() {
+        let cases = [
+            format!("{VALID},keyId=\"other\""),
+            format!("{VALID},x=\"1\",x=\"2\""),
+            r#"algorithm="hmac-sha256",headers="date",signature="s""#.to_owned(),
+            r#"keyId="k",algorithm="hmac-sha256",headers="",signature="s""#.to_owned(),
+            r#"keyId="k",algorithm="hmac-sha256",headers="date",signature="#.to_owned(),
+            r#"keyId="k",algorithm="hmac-sha256",headers="date""#.to_owned(),
+            format!("{VALID},"),
+            format!("{VALID},,x=\"1\""),
+            r#"keyId="k" algorithm="hmac-sha256""#.to_owned(),
+            r#"keyId="k,algorithm="hmac-sha256""#.to_owned(),
+            r#"keyId"#.to_owned(),
+            r#"="v""#.to_owned(),
+            r#"k y="v""#.to_owned(),
+            String::new(),
+        ];
+        for case in cases {
+            assert!(matches!(SignatureParams::parse(&case), Err(Error::Malformed { .. })), "{case}");
+        }
+    }
+
+    #[test]
+    fn authorization_scheme_is_recognised() {
+        assert!(SignatureParams::parse_authorization(&format!("Signature {VALID}")).unwrap().is_ok());
+        assert!(SignatureParams::parse_authorization(&format!("signature  {VALID}")).unwrap().is_ok());
+        assert!(SignatureParams::parse_authorization("Basic dXNlcjpwYXNz").is_none());
+        assert!(SignatureParams::parse_authorization("Signature").is_none());
+        assert!(SignatureParams::parse_authorization("Signature x").unwrap().is_err());
+    }
+
+    #[test]
+    fn signing_string_lists_components_in_order() {
+        let headers = [("digest", "SHA-256=x"), ("date", "d")];
+        let request = RequestView::new("Post", "/a%2Fb?q=1", &headers, b"");
+        assert_eq!(
+            signing_string(request, &["date", "(request-target)", "digest"]).unwrap(),
+            "date: d\n(request-target): post /a%2Fb?q=1\ndigest: SHA-256=x"
+        );
+        assert!(matches!(signing_string(request, &["host"]), Err(Error::MissingHeader { header }) if header == "host"));
+        assert!(matches!(signing_string(request, &["(created)"]), Err(Error::Malformed { .. })));
+        let latin1: [(&str, &[u8]); 1] = [("date", b"\xe9")];
+        let request = RequestView::new("POST", "/", &latin1, b"");
+        assert!(matches!(signing_string(request, &["date"]), Err(Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn verifies_any_rotated_secret_and_nothing_else() {
+        let headers = [("date", "d")];
+        let request = RequestView::new("POST", "/", &headers, b"");
+        let header = sign(request, "k", b"new", &["date"]).unwrap();
+        let params = SignatureParams::parse(&header).unwrap();
+        let string = signing_string(request, params.components()).unwrap();
+        assert!(params.verify(&string, &[Secret::new("old"), Secret::new("new")]).is_ok());
+        assert!(matches!(params.verify(&string, &[Secret::new("old")]), Err(Error::SignatureMismatch)));
+        assert!(matches!(params.verify("date: e", &[Secret::new("new")]), Err(Error::SignatureMismatch)));
+        for bad in ["c2ln", "!!!!", "", &"A".repeat(400)] {
+            let mut params = params.clone();
+            params.signature = bad.to_owned();
+            assert!(matches!(params.verify(&string, &[Secret::new("new")]), Err(Error::SignatureMismatch)));
+        }
+    }
+
+    #[test]
+    fn header_builder_refuses_unquotable_values() {
+        assert!(signature_header("a\"b", &["date"], "s").is_err());
+        assert!(signature_header("k", &[] as &[&str], "s").is_err());
+        assert!(signature_header("", &["date"], "s").is_err());
+        assert!(signature_header("k\n", &["date"], "s").is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! The link verification pipeline: signature headers parsed and their coverage checked, `Date`
+//! inside the window, body digest, then the HMAC with the application secret; only then is the
+//! body typed.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+use super::digest;
+use super::notification::LinkNotification;
+use super::signature::{ALGORITHM, SignatureParams, signing_string};
+use crate::error::Error;
+use crate::keys::{KeySlot, KeyStore};
+use crate::request::RequestView;
+use crate::types::Scheme;
+use crate::verifier::Policy;
+
+/// Parses an HTTP date: IMF-fixdate (`Thu, 01 Dec 2022 19:08:22 GMT`) or with a numeric zone
+/// (`Thu, 01 Dec 2022 19:08:22 +0000`).
+///
+/// ```
+/// let date = ipn_core::link::parse_http_date("Thu, 01 Dec 2022 19:08:22 +0000").unwrap();
+/// assert_eq!(date.unix_timestamp(), 1_669_921_702);
+/// assert!(ipn_core::link::parse_http_date("2022-12-01T19:08:22Z").is_none());
+/// ```
+pub fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(value.trim(), &Rfc2822).ok()
+}
+
+fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
+    std::str::from_utf8(value).map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))
+}
+
+/// The signatures received: `Signature` and/or `Authorization: Signature ...` (both must verify
+/// when both are present, and they must name the same key).
+fn received_signatures(request: RequestView<'_>) -> Result<Vec<SignatureParams>, Error> {
+    let mut out = Vec::with_capacity(2);
+    let mut signatures = request.header_values("signature");
+    if let Some(value) = signatures.next() {
+        if signatures.next().is_some() {
+            return Err(Error::malformed(Scheme::Link, "several Signature headers"));
+        }
+        out.push(SignatureParams::parse(header_str("Signature", value)?)?);
+    }
+    let mut authorizations = request.header_values("authorization");
+    if let Some(value) = authorizations.next() {
+        if authorizations.next().is_some() {
+            return Err(Error::malformed(Scheme::Link, "several Authorization headers"));
+        }
+        if let Some(params) = SignatureParams::parse_authorization(header_str("Authorization", value)?) {
+            out.push(params?);
+        }
+    }
+    match out.as_slice() {
+        [] => Err(Error::MissingHeader { header: "signature".into() }),
+        [first, second] if first.key_id() != second.key_id() => {
+            Err(Error::malformed(Scheme::Link, "Signature and Authorization name different keys"))
+        }
+        _ => Ok(out),
+    }
+}
+
+/// The `Date` header must be within the policy's window of now, in either direction.
+pub(crate) fn check_date(request: RequestView<'_>, policy: &Policy) -> Result<(), Error> {
+    let mut dates = request.header_values("date");
+    let value = dates.next().ok_or_else(|| Error::MissingHeader { header: "date".into() })?;
+    if dates.next().is_some() {
+        return Err(Error::malformed(Scheme::Link, "several Date headers"));
+    }
+    let date = parse_http_date(header_str("Date", value)?)
+        .ok_or_else(|| Error::malformed(Scheme::Link, "the Date header is not an HTTP date"))?;
+    let skew = date - policy.clock.now();
+    if skew.unsigned_abs() > policy.max_clock_skew {
+        return Err(Error::StaleRequest { skew_s: skew.whole_seconds(), window_s: policy.max_clock_skew.as_secs() });
+    }
+    Ok(())
+}
+
+/// Authenticates a link notification, then types it.
+pub(crate) async fn verify(
+    request: RequestView<'_>,
+    keys: &dyn KeyStore,
+    policy: &Policy,
+) -> Result<LinkNotification, Error> {
+    // Checks that need no secret first.
+    let signatures = received_signatures(request)?;
+    let mut signing_strings = Vec::with_capacity(signatures.len());
+    for params in &signatures {
+        if !params.algorithm().eq_ignore_ascii_case(ALGORITHM) {
+            return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm().to_owned() });
+        }
+        if let Some(missing) = policy.link_required.iter().find(|c| !params.covers(c)) {
+            return Err(Error::NotCovered { component: missing.clone() });
+        }
+        signing_strings.push(signing_string(request, params.components())?);
+    }
+    check_date(request, policy)?;
+    digest::check(request)?;
+
+    let application_id = signatures.first().map(SignatureParams::key_id).unwrap_or_default();
+    let credentials = keys
+        .credentials(KeySlot::Application { application_id })
+        .await
+        .map_err(Error::KeyStore)?
+        .ok_or_else(|| Error::UnknownApplication { application_id: application_id.to_owned() })?;
+    for (params, signing_string) in signatures.iter().zip(&signing_strings) {
+        params.verify(signing_string, credentials.secrets())?;
+    }
+
+    let body =
+        std::str::from_utf8(request.body()).map_err(|_| Error::malformed(Scheme::Link, "the body is not UTF-8"))?;
+    LinkNotification::from_json(application_id.to_owned(), body.to_owned())
+}
