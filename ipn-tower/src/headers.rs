@@ -23,3 +23,22 @@ impl ipn_core::Headers for HttpHeaders<'_> {
         self.0.get_all(name).iter().nth(nth).map(|value| value.as_bytes())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipn_core::Headers;
+
+    #[test]
+    fn lookup_ignores_case_keeps_order_and_tolerates_invalid_names() {
+        let mut map = HeaderMap::new();
+        map.append("signature", "one".parse().unwrap());
+        map.append("Signature", "two".parse().unwrap());
+        let headers = HttpHeaders(&map);
+        assert_eq!(headers.get("signature", 0), Some(&b"one"[..]));
+        assert_eq!(headers.get("SIGNATURE", 1), Some(&b"two"[..]));
+        assert_eq!(headers.get("signature", 2), None);
+        assert_eq!(headers.get("not a header name", 0), None);
+        assert_eq!(headers.get("", 0), None);
+    }
+}
