@@ -216,7 +216,7 @@ where
                     let (outcome, response) = apply_overrides(response, this.receiver);
                     let status = response.status().as_u16();
                     record_end(this.span, *this.started, outcome, status);
-                    tracing::info!(status, outcome = ?outcome, "notification handled");
+                    tracing::info!(status, outcome = outcome.map(debug), "notification handled");
                     return Poll::Ready(Ok(response));
                 }
                 StateProj::Rejected { reply } => {
