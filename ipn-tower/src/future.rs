@@ -255,3 +255,27 @@ where
         f.debug_struct("ResponseFuture").field("state", &state).finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(uri: &str) -> Parts {
+        Request::post(uri).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn request_target_is_path_and_query_as_received() {
+        assert_eq!(request_target(&parts("/ipn?shop=1&x=%2F")), "/ipn?shop=1&x=%2F");
+        assert_eq!(request_target(&parts("http://example.com")), "/");
+    }
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn request_target_behind_nest_is_the_original_uri() {
+        // `Router::nest` strips its prefix from the URI; signatures cover what the client sent.
+        let mut nested = parts("/ipn");
+        nested.extensions.insert(axum::extract::OriginalUri("/payments/ipn?a=1".parse().unwrap()));
+        assert_eq!(request_target(&nested), "/payments/ipn?a=1");
+    }
+}

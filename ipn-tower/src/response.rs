@@ -117,6 +117,9 @@ impl axum::response::IntoResponse for IpnReply {
 /// The error's message is logged as it is: keep secrets out of your error messages. It is never
 /// sent to the gateway.
 ///
+/// Like `anyhow::Error`, it does not implement [`std::error::Error`] itself: that would conflict
+/// with the conversion from every error.
+///
 /// ```
 /// use ipn_tower::{IpnError, IpnReply};
 /// fn update(order: &str) -> Result<IpnReply, IpnError> {
