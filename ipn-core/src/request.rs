@@ -40,6 +40,9 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
 /// What the verifier needs of a request: method, target (path and query exactly as received),
 /// headers and the buffered body.
 ///
+/// The headers are `Sync` so that a verification future holding the view is `Send`, as
+/// multi-threaded servers (tokio, axum) require.
+///
 /// ```
 /// use ipn_core::RequestView;
 /// let headers = [("content-type", "application/x-www-form-urlencoded")];
@@ -50,13 +53,13 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
 pub struct RequestView<'a> {
     method: &'a str,
     target: &'a str,
-    headers: &'a dyn Headers,
+    headers: &'a (dyn Headers + Sync),
     body: &'a [u8],
 }
 
 impl<'a> RequestView<'a> {
     /// A view over borrowed parts.
-    pub fn new(method: &'a str, target: &'a str, headers: &'a dyn Headers, body: &'a [u8]) -> Self {
+    pub fn new(method: &'a str, target: &'a str, headers: &'a (dyn Headers + Sync), body: &'a [u8]) -> Self {
         Self { method, target, headers, body }
     }
 
