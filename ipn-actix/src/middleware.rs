@@ -136,7 +136,7 @@ where
             transaction = field::Empty,
             outcome = field::Empty,
             status = field::Empty,
-            duration_ms = field::Empty,
+            duration = field::Empty,
         );
         Box::pin(handle(Rc::clone(&self.service), Rc::clone(&self.receiver), req).instrument(span))
     }
@@ -179,7 +179,7 @@ where
             Ok(req.into_response(reply_response(&reply)).map_into_right_body())
         }
     };
-    span.record("duration_ms", u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    span.record("duration", field::debug(started.elapsed()));
     tracing::info!("notification answered");
     result
 }
