@@ -203,7 +203,8 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
         .map_err(|rejected| refuse(rejected.error.outcome(), &rejected.error))?;
 
     let limit = receiver.max_body_bytes_limit();
-    let capacity = content_length.and_then(|len| usize::try_from(len).ok()).unwrap_or(0).min(limit);
+    // A declared length is only a hint: never reserve more than the limit nor than a typical body.
+    let capacity = content_length.and_then(|len| usize::try_from(len).ok()).unwrap_or(0).min(limit).min(MAX_RESERVED);
     let body = read_body(req.take_payload(), limit, capacity).await.map_err(|error| match error {
         ReadError::TooLarge => {
             let error = ipn_core::Error::BodyTooLarge { limit };
@@ -218,14 +219,13 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
         let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
         receiver.receive(RequestView::new(req.method().as_str(), target, &headers, &body)).await
     };
-    let notification = received.map_err(|rejected| {
-        Span::current().record("outcome", field::debug(rejected.error.outcome()));
-        tracing::warn!(outcome = ?rejected.error.outcome(), error = %rejected.error, "notification refused");
-        rejected.reply
-    })?;
+    let notification = received.map_err(|rejected| refuse(rejected.error.outcome(), &rejected.error))?;
     req.set_payload(Payload::from(body));
     Ok(notification)
 }
+
+/// The most reserved up front for a body, whatever its `Content-Length` says.
+const MAX_RESERVED: usize = 64 * 1024;
 
 enum ReadError {
     TooLarge,
@@ -243,4 +243,51 @@ async fn read_body(mut payload: Payload, limit: usize, capacity: usize) -> Resul
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ipn_core::{FixedClock, Keys, Mode, ShopKeys};
+
+    use super::*;
+
+    fn middleware() -> IpnMiddleware {
+        let keys =
+            Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
+        IpnMiddleware::new(Verifier::new(keys))
+    }
+
+    #[test]
+    fn builder_methods_forward_to_the_receiver() {
+        let clock = FixedClock::from_http_date("Thu, 01 Dec 2022 19:08:22 GMT").unwrap();
+        let built = middleware()
+            .max_body_bytes(1234)
+            .accept_test_mode(false)
+            .endpoint(Endpoint::Return)
+            .media_types(["application/json"])
+            .clock(clock)
+            .max_clock_skew(Duration::from_secs(7))
+            .reply(Outcome::EmptyPost, 400, "KO-empty");
+        let policy = built.receiver.verifier().policy();
+        assert_eq!(policy.max_body_bytes(), 1234);
+        assert!(!policy.accepts_test_mode());
+        assert_eq!(policy.endpoint(), Endpoint::Return);
+        assert!(policy.accepts_media_type("application/json"));
+        assert!(!policy.accepts_media_type("application/x-www-form-urlencoded"));
+        assert_eq!(policy.clock().now(), clock.0);
+        assert_eq!(policy.max_clock_skew(), Duration::from_secs(7));
+        assert_eq!(built.receiver.reply_for(Outcome::EmptyPost).body(), "KO-empty");
+
+        let replaced = built.replies(Replies::default());
+        assert_eq!(replaced.receiver.reply_for(Outcome::EmptyPost).body(), "POST is empty.");
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_key() {
+        let debug = format!("{:?}", middleware());
+        assert!(debug.contains("IpnMiddleware"));
+        assert!(!debug.contains("1122334455667788"), "{debug}");
+    }
 }

@@ -240,3 +240,19 @@ async fn reply_overrides_change_the_middleware_replies() {
     assert_eq!(send(&app, tampered).await, answer(403, "KO-Invalid IPN request received."));
     assert_eq!(seen.calls(), 0);
 }
+
+#[actix_web::test]
+async fn huge_declared_length_under_a_huge_limit_is_not_reserved_up_front() {
+    let seen = Seen::data();
+    let app =
+        test::init_service(App::new().configure(shop(middleware().max_body_bytes(usize::MAX), seen.clone()))).await;
+    let vector = form_vector(PAY_ACCEPTED);
+    let request = vector
+        .request_without_body()
+        .uri("/shop/ipn")
+        .insert_header(("content-length", "1000000000000000000"))
+        .to_request();
+    let (request, _) = request.replace_payload(stream_payload(stream::iter([Ok(Bytes::from(vector.body))])));
+    assert_eq!(send(&app, request).await, answer(200, ORDER_UPDATED));
+    assert_eq!(seen.calls(), 1);
+}
