@@ -1,0 +1,38 @@
+//! The bridge from actix's header map to the core's [`Headers`] lookup, so the verifier reads the
+//! received headers without copying them.
+
+use actix_web::http::header::{HeaderMap, HeaderValue};
+use ipn_core::Headers;
+
+/// A borrowed actix [`HeaderMap`] seen as [`ipn_core::Headers`]: values in the order received,
+/// names matched case-insensitively (the core passes them lowercase).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderMapView<'a>(pub(crate) &'a HeaderMap);
+
+impl Headers for HeaderMapView<'_> {
+    fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+        self.0.get_all(name).nth(nth).map(HeaderValue::as_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderName;
+    use ipn_core::RequestView;
+
+    use super::*;
+
+    #[test]
+    fn finds_every_value_of_a_header_in_order_whatever_the_case() {
+        let mut map = HeaderMap::new();
+        map.append(HeaderName::from_static("digest"), HeaderValue::from_static("a"));
+        map.append(HeaderName::from_static("x-other"), HeaderValue::from_static("1"));
+        map.append(HeaderName::from_static("digest"), HeaderValue::from_static("b"));
+        let headers = HeaderMapView(&map);
+        let view = RequestView::new("POST", "/ipn", &headers, b"");
+        assert_eq!(view.header("Digest"), Some(&b"a"[..]));
+        assert_eq!(view.header_values("DIGEST").collect::<Vec<_>>(), vec![&b"a"[..], &b"b"[..]]);
+        assert_eq!(view.header("content-type"), None);
+        assert_eq!(Headers::get(&headers, "digest", 2), None);
+    }
+}

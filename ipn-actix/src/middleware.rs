@@ -1,0 +1,293 @@
+//! [`IpnMiddleware`], the [`Transform`] that wraps a notification route, and [`IpnService`], the
+//! service it builds: precheck, read the body once under the limit, verify, then call the route
+//! with the typed notification in the extensions and the same bytes as payload, or answer the
+//! standard reply without calling it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::{Ready, ready};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{Error, HttpMessage};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Replies, Reply, RequestView, Verifier};
+use tracing::{Instrument, Span, field};
+
+use crate::headers::HeaderMapView;
+use crate::response::reply_response;
+
+/// Verifies the notifications posted to the routes it wraps (a `web::resource` or a
+/// `web::scope`), so their handlers only see authentic ones, through [`Ipn<T>`](crate::Ipn).
+///
+/// Everything else is answered here with the standard reply of [`ipn_core::Outcome`], and the
+/// handler is not called: another method (405), another content type (415), a body over the limit
+/// (413, whether announced by `Content-Length` or streamed), an empty post (400), a bad signature
+/// (401), an unknown shop (403)...
+///
+/// The builder methods forward to [`ipn_core::Receiver`]. See the crate documentation for an
+/// example.
+#[derive(Debug, Clone)]
+pub struct IpnMiddleware {
+    receiver: Receiver,
+}
+
+impl IpnMiddleware {
+    /// A middleware verifying with `verifier`, with the default replies.
+    pub fn new(verifier: Verifier) -> Self {
+        Self { receiver: Receiver::new(verifier) }
+    }
+
+    fn map(self, f: impl FnOnce(Receiver) -> Receiver) -> Self {
+        Self { receiver: f(self.receiver) }
+    }
+
+    /// The largest body accepted (default 64 KiB), checked on `Content-Length` and while reading.
+    pub fn max_body_bytes(self, limit: usize) -> Self {
+        self.map(|r| r.max_body_bytes(limit))
+    }
+
+    /// Whether TEST-mode notifications are accepted (default: yes). Refuse them in production.
+    pub fn accept_test_mode(self, accept: bool) -> Self {
+        self.map(|r| r.accept_test_mode(accept))
+    }
+
+    /// What the wrapped route is for: the IPN (default) or the buyer's browser return.
+    pub fn endpoint(self, endpoint: Endpoint) -> Self {
+        self.map(|r| r.endpoint(endpoint))
+    }
+
+    /// The accepted media types (default: form and JSON).
+    pub fn media_types<S: AsRef<str>>(self, media_types: impl IntoIterator<Item = S>) -> Self {
+        self.map(|r| r.media_types(media_types))
+    }
+
+    /// The clock for signed-date checks (default: the system clock).
+    pub fn clock(self, clock: impl Clock + 'static) -> Self {
+        self.map(|r| r.clock(clock))
+    }
+
+    /// The accepted distance between a signed `Date` and now (default 300 s).
+    pub fn max_clock_skew(self, window: Duration) -> Self {
+        self.map(|r| r.max_clock_skew(window))
+    }
+
+    /// Overrides the status and message of one outcome (the message is cut to 256 bytes).
+    pub fn reply(self, outcome: Outcome, status: u16, message: impl Into<Cow<'static, str>>) -> Self {
+        self.map(|r| r.reply(outcome, status, message))
+    }
+
+    /// Replaces the whole reply table.
+    pub fn replies(self, replies: Replies) -> Self {
+        self.map(|r| r.replies(replies))
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for IpnMiddleware
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = IpnService<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(IpnService { service: Rc::new(service), receiver: Rc::new(self.receiver.clone()) }))
+    }
+}
+
+/// The service [`IpnMiddleware`] wraps a route's service in.
+pub struct IpnService<S> {
+    service: Rc<S>,
+    receiver: Rc<Receiver>,
+}
+
+impl<S> fmt::Debug for IpnService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IpnService").field("receiver", &self.receiver).finish_non_exhaustive()
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for IpnService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let span = tracing::info_span!(
+            "ipn",
+            scheme = field::Empty,
+            merchant_id = field::Empty,
+            order = field::Empty,
+            transaction = field::Empty,
+            outcome = field::Empty,
+            status = field::Empty,
+            duration = field::Empty,
+        );
+        Box::pin(handle(Rc::clone(&self.service), Rc::clone(&self.receiver), req).instrument(span))
+    }
+}
+
+/// One request, inside its span.
+async fn handle<S, B>(
+    service: Rc<S>,
+    receiver: Rc<Receiver>,
+    mut req: ServiceRequest,
+) -> Result<ServiceResponse<EitherBody<B>>, Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let started = Instant::now();
+    let span = Span::current();
+    let result = match verify(&receiver, &mut req).await {
+        Ok(notification) => {
+            span.record("scheme", notification.scheme().as_str());
+            span.record("merchant_id", notification.merchant_id());
+            if let Some(order) = notification.order_id() {
+                span.record("order", order);
+            }
+            if let Some(transaction) = notification.transaction_id() {
+                span.record("transaction", transaction);
+            }
+            span.record("outcome", "handled");
+            req.extensions_mut().insert(notification);
+            let response = service.call(req).await;
+            let status = match &response {
+                Ok(response) => response.status(),
+                Err(error) => error.as_response_error().status_code(),
+            };
+            span.record("status", status.as_u16());
+            response.map(ServiceResponse::map_into_left_body)
+        }
+        Err(reply) => {
+            span.record("status", reply.status());
+            Ok(req.into_response(reply_response(&reply)).map_into_right_body())
+        }
+    };
+    span.record("duration", field::debug(started.elapsed()));
+    tracing::info!("notification answered");
+    result
+}
+
+/// Prechecks, reads and verifies the request; on success the same bytes are back as its payload.
+/// A refusal is logged and recorded on the span here, where its detail is known.
+async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notification, Reply> {
+    let refuse = |outcome: Outcome, detail: &dyn fmt::Display| {
+        Span::current().record("outcome", field::debug(outcome));
+        tracing::warn!(?outcome, error = %detail, "notification refused");
+        receiver.reply_for(outcome)
+    };
+    let content_length = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let content_type = req.headers().get(CONTENT_TYPE).map(|value| value.as_bytes());
+    receiver
+        .precheck(req.method().as_str(), content_type, content_length)
+        .map_err(|rejected| refuse(rejected.error.outcome(), &rejected.error))?;
+
+    let limit = receiver.max_body_bytes_limit();
+    // A declared length is only a hint: never reserve more than the limit nor than a typical body.
+    let capacity = content_length.and_then(|len| usize::try_from(len).ok()).unwrap_or(0).min(limit).min(MAX_RESERVED);
+    let body = read_body(req.take_payload(), limit, capacity).await.map_err(|error| match error {
+        ReadError::TooLarge => {
+            let error = ipn_core::Error::BodyTooLarge { limit };
+            refuse(error.outcome(), &error)
+        }
+        // The client went away or sent a broken stream: nothing to verify.
+        ReadError::Payload(error) => refuse(Outcome::Malformed, &error),
+    })?;
+
+    let received = {
+        let headers = HeaderMapView(req.headers());
+        let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
+        receiver.receive(RequestView::new(req.method().as_str(), target, &headers, &body)).await
+    };
+    let notification = received.map_err(|rejected| refuse(rejected.error.outcome(), &rejected.error))?;
+    req.set_payload(Payload::from(body));
+    Ok(notification)
+}
+
+/// The most reserved up front for a body, whatever its `Content-Length` says.
+const MAX_RESERVED: usize = 64 * 1024;
+
+enum ReadError {
+    TooLarge,
+    Payload(actix_web::error::PayloadError),
+}
+
+/// Buffers the payload, stopping as soon as it exceeds `limit` (with or without `Content-Length`).
+async fn read_body(mut payload: Payload, limit: usize, capacity: usize) -> Result<Bytes, ReadError> {
+    let mut body = BytesMut::with_capacity(capacity);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(ReadError::Payload)?;
+        if chunk.len() > limit - body.len() {
+            return Err(ReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ipn_core::{FixedClock, Keys, Mode, ShopKeys};
+
+    use super::*;
+
+    fn middleware() -> IpnMiddleware {
+        let keys =
+            Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
+        IpnMiddleware::new(Verifier::new(keys))
+    }
+
+    #[test]
+    fn builder_methods_forward_to_the_receiver() {
+        let clock = FixedClock::from_http_date("Thu, 01 Dec 2022 19:08:22 GMT").unwrap();
+        let built = middleware()
+            .max_body_bytes(1234)
+            .accept_test_mode(false)
+            .endpoint(Endpoint::Return)
+            .media_types(["application/json"])
+            .clock(clock)
+            .max_clock_skew(Duration::from_secs(7))
+            .reply(Outcome::EmptyPost, 400, "KO-empty");
+        let policy = built.receiver.verifier().policy();
+        assert_eq!(policy.max_body_bytes(), 1234);
+        assert!(!policy.accepts_test_mode());
+        assert_eq!(policy.endpoint(), Endpoint::Return);
+        assert!(policy.accepts_media_type("application/json"));
+        assert!(!policy.accepts_media_type("application/x-www-form-urlencoded"));
+        assert_eq!(policy.clock().now(), clock.0);
+        assert_eq!(policy.max_clock_skew(), Duration::from_secs(7));
+        assert_eq!(built.receiver.reply_for(Outcome::EmptyPost).body(), "KO-empty");
+
+        let replaced = built.replies(Replies::default());
+        assert_eq!(replaced.receiver.reply_for(Outcome::EmptyPost).body(), "POST is empty.");
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_key() {
+        let debug = format!("{:?}", middleware());
+        assert!(debug.contains("IpnMiddleware"));
+        assert!(!debug.contains("1122334455667788"), "{debug}");
+    }
+}

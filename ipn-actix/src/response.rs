@@ -1,0 +1,176 @@
+//! What handlers answer: [`IpnReply`] (a standard reply) and [`IpnError`] (any failure, answered
+//! with the update-failed reply so the gateway retries). Every reply is written by
+//! [`reply_response`]: the status, `text/plain; charset=utf-8`, a body of at most 256 bytes.
+
+use std::fmt;
+
+use actix_web::body::BoxBody;
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
+use ipn_core::Reply;
+
+/// Writes a core [`Reply`] as an actix response.
+pub(crate) fn reply_response(reply: &Reply) -> HttpResponse {
+    // `Reply` keeps its status within 100..=999, which `StatusCode` accepts; 500 is only a guard.
+    let status = StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).insert_header((CONTENT_TYPE, Reply::CONTENT_TYPE)).body(reply.body().to_owned())
+}
+
+/// A handler's answer to the gateway: one standard [`Reply`] (status and a stage message of at
+/// most 256 bytes).
+///
+/// ```
+/// use ipn_actix::IpnReply;
+/// use ipn_core::Reply;
+/// let reply = IpnReply::from(Reply::new(200, "OK-Accepted payment, order has been updated."));
+/// assert_eq!(reply.into_inner().status(), 200);
+/// assert_eq!(IpnReply::update_failed().into_inner().status(), 500);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpnReply(Reply);
+
+impl IpnReply {
+    /// `200 Order successfully updated.`: the gateway stops sending this notification.
+    pub const fn order_updated() -> Self {
+        Self(Reply::order_updated())
+    }
+
+    /// `200 Notification already processed.`: a duplicate of a processed notification.
+    pub const fn already_processed() -> Self {
+        Self(Reply::already_processed())
+    }
+
+    /// `500 An error occurred while updating the order.`: the gateway retries.
+    pub const fn update_failed() -> Self {
+        Self(Reply::update_failed())
+    }
+
+    /// The core reply.
+    pub fn into_inner(self) -> Reply {
+        self.0
+    }
+}
+
+impl From<Reply> for IpnReply {
+    fn from(reply: Reply) -> Self {
+        Self(reply)
+    }
+}
+
+impl Responder for IpnReply {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        reply_response(&self.0)
+    }
+}
+
+/// A handler failure: logged (error level) when it is created, answered with
+/// [`IpnReply::update_failed`] (500) so the gateway retries the notification.
+///
+/// Any error converts into it with `?`, so a handler reads:
+///
+/// ```
+/// use ipn_actix::{Ipn, IpnError, IpnReply};
+/// use ipn_core::Notification;
+///
+/// async fn ipn(Ipn(notification): Ipn<Notification>) -> Result<IpnReply, IpnError> {
+///     let order: u64 = notification.order_id().unwrap_or_default().parse()?;
+///     let _ = order; // update the order here
+///     Ok(IpnReply::order_updated())
+/// }
+/// ```
+///
+/// It deliberately does not implement [`std::error::Error`]: that is what lets every error type
+/// convert into it.
+pub struct IpnError {
+    reply: Reply,
+}
+
+impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for IpnError {
+    fn from(error: E) -> Self {
+        let error = error.into();
+        tracing::error!(error = %error, "the notification handler failed; answering update-failed so the gateway retries");
+        Self { reply: Reply::update_failed() }
+    }
+}
+
+impl fmt::Debug for IpnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IpnError").field("reply", &self.reply).finish()
+    }
+}
+
+impl fmt::Display for IpnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "notification handler failed ({})", self.reply)
+    }
+}
+
+impl ResponseError for IpnError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        reply_response(&self.reply)
+    }
+}
+
+impl Responder for IpnError {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        reply_response(&self.reply)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+
+    use super::*;
+
+    fn parts(response: HttpResponse) -> (u16, String, String) {
+        let status = response.status().as_u16();
+        let content_type = response.headers().get(CONTENT_TYPE).unwrap().to_str().unwrap().to_owned();
+        let body = response.into_body().try_into_bytes().unwrap();
+        (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn named_replies_have_their_status_message_and_plain_text_type() {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        let cases = [
+            (IpnReply::order_updated(), 200, "Order successfully updated."),
+            (IpnReply::already_processed(), 200, "Notification already processed."),
+            (IpnReply::update_failed(), 500, "An error occurred while updating the order."),
+        ];
+        for (reply, status, body) in cases {
+            let (s, ct, b) = parts(reply.respond_to(&req));
+            assert_eq!((s, ct.as_str(), b.as_str()), (status, "text/plain; charset=utf-8", body));
+        }
+    }
+
+    #[test]
+    fn custom_reply_is_written_as_given_and_cut_to_256_bytes() {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        let (status, _, body) = parts(IpnReply::from(Reply::new(202, "x".repeat(300))).respond_to(&req));
+        assert_eq!((status, body.len()), (202, 256));
+    }
+
+    #[test]
+    fn any_error_becomes_the_update_failed_reply() {
+        let io = std::io::Error::other("database down");
+        let from_io = IpnError::from(io);
+        assert_eq!(from_io.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let (status, ct, body) = parts(from_io.error_response());
+        assert_eq!(
+            (status, ct.as_str(), body.as_str()),
+            (500, "text/plain; charset=utf-8", Reply::update_failed().body())
+        );
+        let from_str = IpnError::from("order not found");
+        assert!(!format!("{from_str:?} {from_str}").contains("order not found"));
+    }
+}
