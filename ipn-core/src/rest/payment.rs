@@ -2,7 +2,6 @@
 //! transactions, read from the authenticated JSON. Unknown members are skipped, `null` is absent,
 //! unknown values of enumerations are kept.
 
-use serde::Deserialize as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -84,15 +83,11 @@ impl Payment {
     ) -> Result<Self, Error> {
         let text = |key| answer.str(key).map_err(|e| malformed("", e));
         let transactions = answer
-            .array("transactions")
+            .objects("transactions")
             .map_err(|e| malformed("", e))?
             .unwrap_or_default()
-            .into_iter()
-            .map(|raw| {
-                let o = RawObject::deserialize(raw)
-                    .map_err(|_| Error::malformed(Scheme::Rest, "transactions[] is not an object"))?;
-                Transaction::from_json(&o)
-            })
+            .iter()
+            .map(Transaction::from_json)
             .collect::<Result<_, _>>()?;
         Ok(Self {
             shop_id,
