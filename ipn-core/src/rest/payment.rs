@@ -180,7 +180,7 @@ impl OrderDetails {
 
 /// The buyer (`customer`): the members a shop matches orders on. The rest of the answer stays
 /// readable in [`RestNotification::answer`](super::RestNotification::answer).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Customer {
     email: Option<String>,
     reference: Option<String>,
@@ -204,7 +204,7 @@ impl Customer {
 }
 
 /// One transaction of a payment (`transactions[]`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Transaction {
     uuid: Option<String>,
     amount: Option<i64>,
