@@ -52,12 +52,6 @@ impl<'a> RawObject<'a> {
         self.members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v).filter(|v| v.get() != "null")
     }
 
-    /// Every member, in document order (duplicates included).
-    #[allow(dead_code)] // For the REST scheme, being written.
-    pub(crate) fn members(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
-        self.members.iter().map(|(k, v)| (k.as_ref(), *v))
-    }
-
     /// A string member.
     pub(crate) fn str(&self, key: &str) -> Result<Option<Cow<'a, str>>, JsonFieldError> {
         self.raw(key)
@@ -84,7 +78,6 @@ impl<'a> RawObject<'a> {
     }
 
     /// An integer member.
-    #[allow(dead_code)] // For the REST scheme, being written.
     pub(crate) fn i64(&self, key: &str) -> Result<Option<i64>, JsonFieldError> {
         self.raw(key).map(|raw| raw.get().parse::<i64>().map_err(|_| Self::err(key, "an integer"))).transpose()
     }
@@ -109,11 +102,11 @@ impl<'a> RawObject<'a> {
         self.raw(key).map(|raw| RawObject::deserialize(raw).map_err(|_| Self::err(key, "an object"))).transpose()
     }
 
-    /// An array member, its items raw.
-    #[allow(dead_code)] // For the REST scheme, being written.
-    pub(crate) fn array(&self, key: &str) -> Result<Option<Vec<&'a RawValue>>, JsonFieldError> {
+    /// An array of objects, their members raw: one pass over the array, where reading it
+    /// with [`array`](Self::array) and then each item would scan it twice.
+    pub(crate) fn objects(&self, key: &str) -> Result<Option<Vec<RawObject<'a>>>, JsonFieldError> {
         self.raw(key)
-            .map(|raw| <Vec<&'a RawValue>>::deserialize(raw).map_err(|_| Self::err(key, "an array")))
+            .map(|raw| <Vec<RawObject<'a>>>::deserialize(raw).map_err(|_| Self::err(key, "an array of objects")))
             .transpose()
     }
 }
@@ -203,7 +196,6 @@ mod tests {
         assert_eq!(o.i64("n").unwrap(), Some(12));
         assert_eq!(o.string("s").unwrap().as_deref(), Some("é/"));
         assert!(o.i64("id").is_err());
-        assert_eq!(o.members().count(), 5);
     }
 
     #[test]
@@ -220,7 +212,10 @@ mod tests {
     fn nested_and_arrays() {
         let o = RawObject::parse(r#"{"o":{"k":"v"},"a":[{"k":1},{"k":2}],"t":7}"#).unwrap();
         assert_eq!(o.object("o").unwrap().unwrap().string("k").unwrap().as_deref(), Some("v"));
-        assert_eq!(o.array("a").unwrap().unwrap().len(), 2);
+        let items = o.objects("a").unwrap().unwrap();
+        assert_eq!(items.iter().map(|i| i.i64("k").unwrap().unwrap()).collect::<Vec<_>>(), [1, 2]);
+        assert!(o.objects("o").is_err());
+        assert!(RawObject::parse(r#"{"a":[{},1]}"#).unwrap().objects("a").is_err());
         assert_eq!(o.text("t").unwrap().as_deref(), Some("7"));
         assert!(o.object("t").is_err());
         assert!(RawObject::parse("[1]").is_err());

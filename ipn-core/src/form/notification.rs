@@ -33,6 +33,24 @@ wire_enum! {
     }
 }
 
+impl Source {
+    /// Why a notification from this source was sent. `back_office` tells a Back Office operation
+    /// apart; it is called only for `MERCH_BO`, each scheme reading its own fields.
+    pub(crate) fn nature(&self, back_office: impl FnOnce() -> BackOfficeOperation) -> Nature {
+        match self {
+            Source::Pay => Nature::Payment,
+            Source::Bo => Nature::ManualReplay,
+            Source::Batch | Source::BatchAuto => Nature::Batch,
+            Source::Rec => Nature::Recurring,
+            Source::PaymentOrder => Nature::PaymentOrder,
+            Source::Dcf => Nature::DataCollection,
+            Source::Retry => Nature::Retry,
+            Source::MerchBo => Nature::BackOffice(back_office()),
+            Source::Unknown(_) => Nature::Unknown,
+        }
+    }
+}
+
 /// A Back Office operation, told apart by the heuristic of PROTOCOLS 1.3: no field names the
 /// operation, so this reads the fields that differ. Check your own records where it matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -302,17 +320,7 @@ impl FormNotification {
     /// Why the notification was sent. For Back Office operations this is a heuristic
     /// (see [`BackOfficeOperation`]).
     pub fn nature(&self) -> Nature {
-        match &self.source {
-            Some(Source::Pay) => Nature::Payment,
-            Some(Source::Bo) => Nature::ManualReplay,
-            Some(Source::Batch | Source::BatchAuto) => Nature::Batch,
-            Some(Source::Rec) => Nature::Recurring,
-            Some(Source::PaymentOrder) => Nature::PaymentOrder,
-            Some(Source::Dcf) => Nature::DataCollection,
-            Some(Source::Retry) => Nature::Retry,
-            Some(Source::MerchBo) => Nature::BackOffice(self.back_office_operation()),
-            Some(Source::Unknown(_)) | None => Nature::Unknown,
-        }
+        self.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
     }
 
     /// The idempotency fingerprint: every `vads_*` field but the delivery ones

@@ -1,85 +1,143 @@
-//! REST notifications (`kr-*`), PROTOCOLS section 2. PLACEHOLDER: being implemented.
+//! REST notifications (`kr-*` fields), PROTOCOLS section 2: the `kr-hash` check, then the typed
+//! `kr-answer`.
+//!
+//! The endpoint decides the key: an IPN endpoint expects answers signed with the shop's REST API
+//! password (`kr-hash-key=password`), a browser-return endpoint answers signed with its REST
+//! HMAC-SHA-256 key (`kr-hash-key=sha256_hmac`); a `kr-hash-key` that disagrees is rejected, it
+//! never chooses the key. `shopId` and `orderDetails.mode` are read from the answer before the
+//! check, to find the key only; the JSON is typed after it.
+//!
+//! ```
+//! use ipn_core::{Keys, Mode, Notification, RequestView, ShopKeys, StatusClass, Verifier};
+//! use ipn_core::rest::OrderStatus;
+//!
+//! let keys = Keys::builder()
+//!     .shop(ShopKeys::new("69876357").rest_password(Mode::Production, "prodpassword_123"))
+//!     .build()
+//!     .unwrap();
+//! let verifier = Verifier::new(keys);
+//!
+//! // What the gateway posts (here signed locally with `kr_hash`).
+//! let answer = r#"{"shopId":"69876357","orderCycle":"CLOSED","orderStatus":"PAID",
+//!     "orderDetails":{"orderTotalAmount":990,"orderCurrency":"EUR","mode":"PRODUCTION","orderId":"order-7"},
+//!     "transactions":[{"uuid":"017574bda28e4f1d8413b97fc65c8197","amount":990,"currency":"EUR",
+//!     "detailedStatus":"CAPTURED","operationType":"DEBIT"}],"_type":"V4\/Payment"}"#;
+//! let hash = ipn_core::rest::kr_hash(answer, b"prodpassword_123");
+//! let encoded: String = form_urlencoded::byte_serialize(answer.as_bytes()).collect();
+//! let body = format!(
+//!     "kr-hash={hash}&kr-hash-algorithm=sha256_hmac&kr-hash-key=password&\
+//!      kr-answer-type=V4%2FPayment&kr-answer={encoded}&kr-src=PAY"
+//! );
+//! let headers = [("content-type", "application/x-www-form-urlencoded")];
+//! let request = RequestView::new("POST", "/ipn", &headers, body.as_bytes());
+//!
+//! let Notification::Rest(n) = pollster::block_on(verifier.verify(request)).unwrap() else { panic!() };
+//! assert_eq!(n.order_id(), Some("order-7"));
+//! assert_eq!(n.amount().unwrap().to_string(), "9.90 EUR");
+//! assert_eq!(n.status_class(), StatusClass::Accepted);
+//! assert_eq!(n.payment().order_status(), Some(&OrderStatus::Paid));
+//! assert!(n.is_final());
+//! ```
+
+mod notification;
+mod payment;
+mod signature;
+
+pub use notification::RestNotification;
+pub use payment::{AnswerType, Customer, OrderCycle, OrderDetails, OrderStatus, Payment, Transaction};
+pub use signature::kr_hash;
+
+use std::borrow::Cow;
 
 use crate::error::Error;
-use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::form::{FormFields, Nature};
-use crate::keys::KeyStore;
-use crate::money::Amount;
-use crate::types::{Mode, Scheme, StatusClass};
+use crate::form::{FormFields, Source};
+use crate::json::RawObject;
+use crate::keys::{KeySlot, KeyStore};
+use crate::types::{Endpoint, Mode, Scheme};
 use crate::verifier::Policy;
 
-/// An authenticated REST notification (`kr-answer` of type `V4/Payment`).
-#[derive(Debug, Clone)]
-pub struct RestNotification {
-    shop_id: String,
+/// `kr-hash-key` of an IPN: signed with the REST API password.
+const PASSWORD: &str = "password";
+/// `kr-hash-key` of a browser return: signed with the REST HMAC-SHA-256 key.
+const HMAC_KEY: &str = "sha256_hmac";
+
+/// What the answer claims before it is authenticated: enough to find the key. The parsed
+/// object is kept and typed after the check, so the answer is parsed once.
+struct Claims<'a> {
+    answer: RawObject<'a>,
+    order_details: RawObject<'a>,
+    shop_id: Cow<'a, str>,
+    mode: Mode,
 }
 
-impl RestNotification {
-    /// The shop id (`shopId`).
-    pub fn shop_id(&self) -> &str {
-        &self.shop_id
-    }
-    /// TEST or PRODUCTION (`orderDetails.mode`).
-    pub fn mode(&self) -> Option<Mode> {
-        None
-    }
-    /// The order reference (`orderDetails.orderId`).
-    pub fn order_id(&self) -> Option<&str> {
-        None
-    }
-    /// The first transaction's `uuid`.
-    pub fn transaction_id(&self) -> Option<&str> {
-        None
-    }
-    /// The first transaction's amount, or the order total.
-    pub fn amount(&self) -> Option<Amount> {
-        None
-    }
-    /// The first transaction's `detailedStatus`, or the `orderStatus`.
-    pub fn status(&self) -> Option<&str> {
-        None
-    }
-    /// The class of the status.
-    pub fn status_class(&self) -> StatusClass {
-        StatusClass::Unknown
-    }
-    /// Why it was sent (from `kr-src`).
-    pub fn nature(&self) -> Nature {
-        Nature::Unknown
-    }
-    /// The idempotency fingerprint.
-    pub fn fingerprint(&self) -> Fingerprint {
-        let mut b = FingerprintBuilder::new(Scheme::Rest);
-        b.field("shopId", Some(&self.shop_id));
-        b.finish()
+impl<'a> Claims<'a> {
+    fn read(text: &'a str) -> Result<Self, Error> {
+        let answer =
+            RawObject::parse(text).map_err(|_| Error::malformed(Scheme::Rest, "kr-answer is not a JSON object"))?;
+        let shop_id = answer
+            .str("shopId")
+            .map_err(|e| payment::malformed("", e))?
+            .filter(|s| !s.is_empty())
+            .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "shopId" })?;
+        let order_details = answer
+            .object("orderDetails")
+            .map_err(|e| payment::malformed("", e))?
+            .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "orderDetails" })?;
+        let mode = order_details
+            .str("mode")
+            .map_err(|e| payment::malformed("orderDetails.", e))?
+            .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "orderDetails.mode" })?;
+        let mode = Mode::parse(&mode)
+            .ok_or_else(|| Error::malformed(Scheme::Rest, "orderDetails.mode is neither TEST nor PRODUCTION"))?;
+        Ok(Self { answer, order_details, shop_id, mode })
     }
 }
 
-/// `kr-hash` of an answer: lowercase hex HMAC-SHA-256 of the answer with every `\/` read as `/`.
-///
-/// ```
-/// assert_eq!(
-///     ipn_core::rest::kr_hash("", b"ktM7bSeTJpclvpm4eEE9N0LIyoxUvsQ9AAYbQI1xQx7Qh"),
-///     "a95c2b13d50d57858ff38e7abd76c39d644fd5d1cfdcc360e4c61f2fc48d4a5e"
-/// );
-/// ```
-pub fn kr_hash(answer: &str, key: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac =
-        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    for (i, piece) in answer.split("\\/").enumerate() {
-        if i > 0 {
-            mac.update(b"/");
-        }
-        mac.update(piece.as_bytes());
-    }
-    hex::encode(mac.finalize().into_bytes())
-}
-
+/// Authenticates the `kr-*` fields of a decoded form body, then types the answer.
 pub(crate) async fn verify(
-    _fields: &FormFields,
-    _keys: &dyn KeyStore,
-    _policy: &Policy,
+    fields: &FormFields,
+    keys: &dyn KeyStore,
+    policy: &Policy,
 ) -> Result<RestNotification, Error> {
-    Err(Error::UnknownScheme)
+    let required = |field| fields.get(field).ok_or(Error::MissingField { scheme: Scheme::Rest, field });
+    let algorithm = required("kr-hash-algorithm")?;
+    if algorithm != signature::ALGORITHM {
+        return Err(Error::UnsupportedAlgorithm { algorithm: algorithm.to_owned() });
+    }
+    let hash = required("kr-hash")?;
+    let answer = required("kr-answer")?;
+    let expected_key = match policy.endpoint {
+        Endpoint::Ipn => PASSWORD,
+        Endpoint::Return => HMAC_KEY,
+    };
+    let hash_key = required("kr-hash-key")?;
+    if hash_key != expected_key {
+        return Err(Error::KeyKindMismatch { expected: expected_key, received: hash_key.to_owned() });
+    }
+
+    let claims = Claims::read(answer)?;
+    let (shop_id, mode) = (&*claims.shop_id, claims.mode);
+    let slot = match policy.endpoint {
+        Endpoint::Ipn => KeySlot::RestPassword { shop_id, mode },
+        Endpoint::Return => KeySlot::RestHmacKey { shop_id, mode },
+    };
+    let credentials = keys
+        .credentials(slot)
+        .await
+        .map_err(Error::KeyStore)?
+        .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
+    signature::verify(answer, hash, credentials.secrets())?;
+    if mode == Mode::Test && !(policy.accept_test_mode && credentials.accepts_test_mode()) {
+        return Err(Error::TestModeRefused);
+    }
+
+    let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
+    let payment =
+        payment::Payment::from_json(&claims.answer, &claims.order_details, claims.shop_id.into_owned(), mode)?;
+    Ok(RestNotification::new(
+        answer.to_owned(),
+        non_empty("kr-answer-type").map(AnswerType::parse),
+        non_empty("kr-src").map(Source::parse),
+        payment,
+    ))
 }

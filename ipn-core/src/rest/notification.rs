@@ -1,0 +1,278 @@
+//! The authenticated REST notification: the raw `kr-answer` as received, the delivery fields
+//! (`kr-answer-type`, `kr-src`) and the typed [`Payment`], with the common view the other schemes
+//! share.
+
+use super::payment::{AnswerType, OrderCycle, OrderStatus, Payment, Transaction};
+use crate::fingerprint::{Fingerprint, FingerprintBuilder};
+use crate::form::{BackOfficeOperation, Nature, Source};
+use crate::money::Amount;
+use crate::types::{Mode, OperationType, Scheme, StatusClass, TransactionStatus};
+
+/// An authenticated REST notification (`kr-*` fields, `kr-answer` of type `V4/Payment` or
+/// `V3.1/IPNRequest`).
+///
+/// The payment is typed in [`payment`](Self::payment); the answer stays readable as received in
+/// [`answer`](Self::answer). See the [module documentation](super) for an example.
+#[derive(Debug, Clone)]
+pub struct RestNotification {
+    answer: String,
+    answer_type: Option<AnswerType>,
+    source: Option<Source>,
+    payment: Payment,
+}
+
+impl RestNotification {
+    pub(super) fn new(
+        answer: String,
+        answer_type: Option<AnswerType>,
+        source: Option<Source>,
+        payment: Payment,
+    ) -> Self {
+        Self { answer, answer_type, source, payment }
+    }
+
+    /// The `kr-answer` JSON text exactly as received (after form decoding, `\/` kept).
+    pub fn answer(&self) -> &str {
+        &self.answer
+    }
+
+    /// The type of the answer (`kr-answer-type`).
+    pub fn answer_type(&self) -> Option<&AnswerType> {
+        self.answer_type.as_ref()
+    }
+
+    /// What triggered the notification (`kr-src`, the values of `vads_url_check_src`).
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    /// The typed payment.
+    pub fn payment(&self) -> &Payment {
+        &self.payment
+    }
+
+    fn first_transaction(&self) -> Option<&Transaction> {
+        self.payment.transactions().first()
+    }
+
+    /// The shop id (`shopId`).
+    pub fn shop_id(&self) -> &str {
+        self.payment.shop_id()
+    }
+
+    /// TEST or PRODUCTION (`orderDetails.mode`). Always `Some`: the mode chose the key.
+    pub fn mode(&self) -> Option<Mode> {
+        Some(self.payment.order_details().mode())
+    }
+
+    /// The merchant's order reference (`orderDetails.orderId`).
+    pub fn order_id(&self) -> Option<&str> {
+        self.payment.order_details().order_id()
+    }
+
+    /// The first transaction's `uuid`.
+    pub fn transaction_id(&self) -> Option<&str> {
+        self.first_transaction()?.uuid()
+    }
+
+    /// The first transaction's amount, or the order total when there is no transaction.
+    pub fn amount(&self) -> Option<Amount> {
+        match self.first_transaction() {
+            Some(t) => t.amount(),
+            None => self.payment.order_details().total_amount(),
+        }
+    }
+
+    /// The first transaction's `detailedStatus`, or the `orderStatus` when it has none.
+    pub fn status(&self) -> Option<&str> {
+        match self.first_transaction().and_then(Transaction::detailed_status) {
+            Some(status) => Some(status.as_str()),
+            None => self.payment.order_status().map(OrderStatus::as_str),
+        }
+    }
+
+    /// The class of [`status`](Self::status): the first transaction's `detailedStatus` class;
+    /// without one, the `orderStatus`: `PAID` accepted, `RUNNING` and `PARTIALLY_PAID` pending,
+    /// `ABANDONED` cancelled, `UNPAID` failed once the order is `CLOSED` and pending while `OPEN`.
+    pub fn status_class(&self) -> StatusClass {
+        if let Some(status) = self.first_transaction().and_then(Transaction::detailed_status) {
+            return status.class();
+        }
+        match self.payment.order_status() {
+            Some(OrderStatus::Paid) => StatusClass::Accepted,
+            Some(OrderStatus::Running | OrderStatus::PartiallyPaid) => StatusClass::Pending,
+            Some(OrderStatus::Abandoned) => StatusClass::Cancelled,
+            Some(OrderStatus::Unpaid) if self.is_final() => StatusClass::Failed,
+            Some(OrderStatus::Unpaid) => StatusClass::Pending,
+            Some(OrderStatus::Unknown(_)) | None => StatusClass::Unknown,
+        }
+    }
+
+    /// Whether the order is settled (`orderCycle` is `CLOSED`). While it is `OPEN` a refused
+    /// payment is not final: the buyer may still retry.
+    pub fn is_final(&self) -> bool {
+        self.payment.order_cycle() == Some(&OrderCycle::Closed)
+    }
+
+    /// Why the notification was sent, from `kr-src` as for a form notification. For Back Office
+    /// operations this is a heuristic on the first transaction (see [`BackOfficeOperation`]).
+    pub fn nature(&self) -> Nature {
+        self.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
+    }
+
+    fn back_office_operation(&self) -> BackOfficeOperation {
+        let Some(t) = self.first_transaction() else { return BackOfficeOperation::PaymentOrUpdate };
+        if t.operation_type() == Some(&OperationType::Credit) {
+            return BackOfficeOperation::Refund;
+        }
+        let status = t.detailed_status();
+        if status == Some(&TransactionStatus::Cancelled) {
+            return BackOfficeOperation::Cancellation;
+        }
+        let validated = matches!(status, Some(TransactionStatus::Authorised | TransactionStatus::WaitingAuthorisation));
+        if validated && t.manual_validation() == Some(true) {
+            return BackOfficeOperation::Validation;
+        }
+        BackOfficeOperation::PaymentOrUpdate
+    }
+
+    /// The idempotency fingerprint, over the business content of the payment: `shopId`,
+    /// `orderDetails.orderId`, `orderStatus`, `orderCycle`, and for each transaction its `uuid`,
+    /// `detailedStatus`, `operationType`, `amount`, `currency` and `effectiveAmount`.
+    ///
+    /// A retry or a Back Office replay of the same answer (another `kr-src`, another
+    /// `serverDate`, another `kr-hash`) has the same fingerprint; a refund (a new transaction),
+    /// a status change or a changed amount has another.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let p = &self.payment;
+        let mut b = FingerprintBuilder::new(Scheme::Rest);
+        b.field("shopId", Some(p.shop_id()))
+            .field("orderId", p.order_details().order_id())
+            .field("orderStatus", p.order_status().map(OrderStatus::as_str))
+            .field("orderCycle", p.order_cycle().map(OrderCycle::as_str))
+            .field("transactions", Some(&p.transactions().len().to_string()));
+        for t in p.transactions() {
+            let (amount, effective_amount) = t.minor_amounts();
+            b.field("uuid", t.uuid())
+                .field("detailedStatus", t.detailed_status().map(TransactionStatus::as_str))
+                .field("operationType", t.operation_type().map(OperationType::as_str))
+                .field("amount", amount.map(|m| m.to_string()).as_deref())
+                .field("currency", t.currency().map(|c| c.code()))
+                .field("effectiveAmount", effective_amount.map(|m| m.to_string()).as_deref());
+        }
+        b.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::RawObject;
+
+    fn notification(answer: &str, src: Option<&str>) -> RestNotification {
+        let o = RawObject::parse(answer).unwrap();
+        let details = o.object("orderDetails").unwrap().unwrap_or_default();
+        let payment = Payment::from_json(&o, &details, "1".into(), Mode::Test).unwrap();
+        RestNotification::new(answer.to_owned(), None, src.map(Source::parse), payment)
+    }
+
+    fn order(status: &str, cycle: &str) -> RestNotification {
+        notification(&format!(r#"{{"orderStatus":"{status}","orderCycle":"{cycle}"}}"#), None)
+    }
+
+    #[test]
+    fn status_class_without_transaction_follows_the_order() {
+        let cases = [
+            ("PAID", "CLOSED", StatusClass::Accepted),
+            ("RUNNING", "OPEN", StatusClass::Pending),
+            ("PARTIALLY_PAID", "OPEN", StatusClass::Pending),
+            ("ABANDONED", "CLOSED", StatusClass::Cancelled),
+            ("UNPAID", "CLOSED", StatusClass::Failed),
+            ("UNPAID", "OPEN", StatusClass::Pending),
+            ("SOMETHING_NEW", "CLOSED", StatusClass::Unknown),
+        ];
+        for (status, cycle, class) in cases {
+            let n = order(status, cycle);
+            assert_eq!(n.status_class(), class, "{status} {cycle}");
+            assert_eq!(n.status(), Some(status));
+            assert_eq!(n.is_final(), cycle == "CLOSED");
+        }
+    }
+
+    #[test]
+    fn first_transaction_decides_status_and_amount() {
+        let n = notification(
+            r#"{"orderStatus":"UNPAID","orderCycle":"OPEN",
+            "orderDetails":{"orderTotalAmount":1000,"orderCurrency":"EUR"},
+            "transactions":[{"uuid":"a","amount":400,"currency":"EUR","detailedStatus":"REFUSED"},
+                            {"uuid":"b","amount":600,"currency":"EUR","detailedStatus":"AUTHORISED"}]}"#,
+            None,
+        );
+        assert_eq!(n.status(), Some("REFUSED"));
+        assert_eq!(n.status_class(), StatusClass::Failed);
+        assert!(!n.is_final(), "the order is OPEN: the buyer may retry");
+        assert_eq!(n.transaction_id(), Some("a"));
+        assert_eq!(n.amount().unwrap().to_string(), "4.00 EUR");
+
+        let without = notification(
+            r#"{"orderStatus":"PAID","orderDetails":{"orderTotalAmount":1000,"orderCurrency":"EUR"}}"#,
+            None,
+        );
+        assert_eq!(without.amount().unwrap().to_string(), "10.00 EUR");
+        assert_eq!(without.transaction_id(), None);
+    }
+
+    #[test]
+    fn nature_comes_from_kr_src() {
+        let paid = r#"{"transactions":[{"operationType":"DEBIT","detailedStatus":"CAPTURED"}]}"#;
+        let refund = r#"{"transactions":[{"operationType":"CREDIT","detailedStatus":"CAPTURED"}]}"#;
+        let cancel = r#"{"transactions":[{"operationType":"DEBIT","detailedStatus":"CANCELLED"}]}"#;
+        let validated = r#"{"transactions":[{"detailedStatus":"AUTHORISED",
+            "transactionDetails":{"cardDetails":{"manualValidation":"YES"}}}]}"#;
+        let cases = [
+            (paid, Some("PAY"), Nature::Payment),
+            (paid, Some("RETRY"), Nature::Retry),
+            (paid, Some("BO"), Nature::ManualReplay),
+            (paid, Some("BATCH"), Nature::Batch),
+            (paid, Some("REC"), Nature::Recurring),
+            (paid, Some("SOMETHING"), Nature::Unknown),
+            (paid, None, Nature::Unknown),
+            (refund, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::Refund)),
+            (cancel, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::Cancellation)),
+            (validated, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::Validation)),
+            (paid, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::PaymentOrUpdate)),
+            ("{}", Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::PaymentOrUpdate)),
+        ];
+        for (answer, src, nature) in cases {
+            assert_eq!(notification(answer, src).nature(), nature, "{src:?} {answer}");
+        }
+    }
+
+    #[test]
+    fn fingerprint_covers_business_content_only() {
+        let base = r#"{"shopId":"1","orderStatus":"PAID","orderCycle":"CLOSED","serverDate":"2018-12-11T19:09:32Z",
+            "orderDetails":{"orderId":"o"},"transactions":[{"uuid":"u","amount":990,"currency":"EUR",
+            "detailedStatus":"AUTHORISED","operationType":"DEBIT","transactionDetails":{"effectiveAmount":990}}]}"#;
+        let fp = notification(base, Some("PAY")).fingerprint();
+        assert_eq!(fp, notification(base, Some("RETRY")).fingerprint());
+        let later = base.replace("2018-12-11T19:09:32Z", "2018-12-12T08:00:00Z");
+        assert_eq!(fp, notification(&later, Some("BO")).fingerprint(), "serverDate is not content");
+        for (from, to) in [
+            ("AUTHORISED", "CAPTURED"),
+            (r#""amount":990"#, r#""amount":991"#),
+            (r#""effectiveAmount":990"#, r#""effectiveAmount":118138"#),
+            ("DEBIT", "CREDIT"),
+            (r#""uuid":"u""#, r#""uuid":"v""#),
+            (r#""orderId":"o""#, r#""orderId":null"#),
+            ("CLOSED", "OPEN"),
+            (r#""orderStatus":"PAID""#, r#""orderStatus":"UNPAID""#),
+            (r#""currency":"EUR""#, r#""currency":"XPF""#),
+        ] {
+            let changed = base.replace(from, to);
+            assert_ne!(changed, base);
+            assert_ne!(fp, notification(&changed, Some("PAY")).fingerprint(), "{from} -> {to}");
+        }
+        let two = base.replace("}]}", r#"},{"uuid":"r","amount":990,"operationType":"CREDIT"}]}"#);
+        assert_ne!(fp, notification(&two, Some("MERCH_BO")).fingerprint(), "a refund transaction");
+    }
+}

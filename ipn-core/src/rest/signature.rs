@@ -1,0 +1,85 @@
+//! `kr-hash` (PROTOCOLS 2): lowercase hex HMAC-SHA-256 of `kr-answer` with every `\/` read as
+//! `/`. The pieces between escapes are streamed into the MAC: the unescaped answer is never built.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::Error;
+use crate::secret::Secret;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The only `kr-hash-algorithm`.
+pub(crate) const ALGORITHM: &str = "sha256_hmac";
+
+fn mac(answer: &str, key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length: new_from_slice cannot fail.
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    for (i, piece) in answer.split("\\/").enumerate() {
+        if i > 0 {
+            mac.update(b"/");
+        }
+        mac.update(piece.as_bytes());
+    }
+    mac
+}
+
+/// `kr-hash` of an answer: lowercase hex HMAC-SHA-256 of the answer with every `\/` read as `/`.
+///
+/// `key` is the shop's REST API password (IPN) or its REST HMAC-SHA-256 key (browser return).
+///
+/// ```
+/// assert_eq!(
+///     ipn_core::rest::kr_hash("", b"ktM7bSeTJpclvpm4eEE9N0LIyoxUvsQ9AAYbQI1xQx7Qh"),
+///     "a95c2b13d50d57858ff38e7abd76c39d644fd5d1cfdcc360e4c61f2fc48d4a5e"
+/// );
+/// ```
+pub fn kr_hash(answer: &str, key: &[u8]) -> String {
+    hex::encode(mac(answer, key).finalize().into_bytes())
+}
+
+/// Checks a received `kr-hash` against every key of the slot (rotation), in constant time.
+pub(crate) fn verify(answer: &str, received: &str, keys: &[Secret]) -> Result<(), Error> {
+    let mut expected = [0_u8; 32];
+    // Wrong length or not hex: it cannot match; no detail for the sender.
+    hex::decode_to_slice(received, &mut expected).map_err(|_| Error::SignatureMismatch)?;
+    if keys.iter().any(|key| mac(answer, key.expose()).verify_slice(&expected).is_ok()) {
+        Ok(())
+    } else {
+        Err(Error::SignatureMismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streamed_equals_unescaped_string() {
+        let escaped = r#"{"a":"V4\/Payment","b":"\/\/x\/","c":"\\\/"}"#;
+        let unescaped = escaped.replace("\\/", "/");
+        let mut reference = <HmacSha256 as Mac>::new_from_slice(b"k").unwrap();
+        reference.update(unescaped.as_bytes());
+        assert_eq!(kr_hash(escaped, b"k"), hex::encode(reference.finalize().into_bytes()));
+        assert_eq!(kr_hash(r#"{"t":"V4\/Payment"}"#, b"k"), kr_hash(r#"{"t":"V4/Payment"}"#, b"k"));
+    }
+
+    #[test]
+    fn any_key_of_the_slot_matches() {
+        let hash = kr_hash("{}", b"new");
+        assert!(verify("{}", &hash, &[Secret::new("old"), Secret::new("new")]).is_ok());
+        assert!(matches!(verify("{}", &hash, &[Secret::new("old")]), Err(Error::SignatureMismatch)));
+        assert!(verify("{ }", &hash, &[Secret::new("new")]).is_err());
+    }
+
+    #[test]
+    fn malformed_hashes_never_match() {
+        let keys = [Secret::new("k")];
+        let hash = kr_hash("{}", b"k");
+        for bad in ["", "zz", &hash[..63], &format!("{hash}0"), &format!("{}g", &hash[..63])] {
+            assert!(matches!(verify("{}", bad, &keys), Err(Error::SignatureMismatch)), "{bad}");
+        }
+        assert!(verify("{}", &hash.to_uppercase(), &keys).is_ok(), "hex case carries no meaning");
+    }
+}
