@@ -1,0 +1,48 @@
+//! Times each stage of a form verification (a profiling aid).
+#![allow(missing_docs, clippy::unwrap_used)]
+use std::hint::black_box;
+use std::time::Instant;
+
+use ipn_core::form::FormFields;
+use ipn_core::{Keys, Mode, RequestView, ShopKeys, Verifier};
+
+fn time(name: &str, n: u32, mut f: impl FnMut()) {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    println!("{name:<24} {:>8.0} ns", t.elapsed().as_nanos() as f64 / f64::from(n));
+}
+
+fn main() {
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/form-ipn-pay-accepted.json")).unwrap(),
+    )
+    .unwrap();
+    let body = v["request"]["body"].as_str().unwrap().to_owned();
+    let signing = v["expect"]["signing_string"].as_str().unwrap().to_owned();
+    let keys = Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
+    let verifier = Verifier::new(keys);
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let n = 200_000;
+    time("hmac floor", n, || {
+        use hmac::Mac;
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(b"1122334455667788").unwrap();
+        m.update(black_box(signing.as_bytes()));
+        black_box(m.finalize());
+    });
+    time("FormFields::parse", n, || {
+        black_box(FormFields::parse(black_box(body.as_bytes())).unwrap());
+    });
+    let fields = FormFields::parse(body.as_bytes()).unwrap();
+    time("sign (hmac, streamed)", n, || {
+        black_box(ipn_core::form::sign(fields.iter(), b"1122334455667788", ipn_core::FormAlgorithm::HmacSha256));
+    });
+    time("verify total", n, || {
+        let view = RequestView::new("POST", "/ipn", &headers, black_box(body.as_bytes()));
+        black_box(pollster::block_on(verifier.verify(view)).unwrap());
+    });
+}
