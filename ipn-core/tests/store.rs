@@ -24,6 +24,13 @@ fn random_fingerprint() -> Fingerprint {
     Fingerprint::from_bytes(bytes)
 }
 
+#[cfg(feature = "sqlite")]
+fn random_suffix() -> String {
+    let mut bytes = [0_u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    hex::encode(bytes)
+}
+
 fn acquired(claim: Claim) -> ClaimToken {
     match claim {
         Claim::Acquired(token) => token,
@@ -228,6 +235,32 @@ mod setup {
         let pair = Pair { a: store.clone(), b: store, claims_expire_by_themselves: false };
         Some((pair, Box::pin(async {})))
     }
+
+    /// Two pools on one database file.
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn sqlite(retention: Option<Duration>) -> Option<(Pair, Cleanup)> {
+        use ipn_core::store::SqliteStore;
+        let path = std::env::temp_dir().join(format!("ipn-store-test-{}.sqlite", random_suffix()));
+        let open = || async {
+            let store = SqliteStore::open(&path).await.unwrap();
+            match retention {
+                Some(retention) => store.retention(retention),
+                None => store,
+            }
+        };
+        let (a, b) = (open().await, open().await);
+        let pair = Pair { a: Arc::new(a), b: Arc::new(b), claims_expire_by_themselves: false };
+        let cleanup = async move {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        };
+        Some((pair, Box::pin(cleanup)))
+    }
 }
 
 store_suite!(memory, setup::memory);
+#[cfg(feature = "sqlite")]
+store_suite!(sqlite, setup::sqlite);

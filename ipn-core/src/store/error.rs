@@ -49,3 +49,14 @@ pub enum StoreError {
     #[error("no randomness for a claim token")]
     Random(#[source] getrandom::Error),
 }
+
+impl StoreError {
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn backend(
+        backend: &'static str,
+        operation: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Backend { backend, operation, source: Box::new(source) }
+    }
+}

@@ -37,8 +37,17 @@ mod error;
 mod memory;
 mod notification_store;
 mod shared;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use claim::{Claim, ClaimToken};
 pub use error::StoreError;
 pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryStore};
 pub use notification_store::{DEFAULT_RETENTION, LAZY_PURGE_INTERVAL, NotificationStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// Re-exported so a pool built by the application (`PostgresStore::new`, `SqliteStore::new`)
+/// uses the same sqlx version.
+#[cfg(feature = "sqlite")]
+pub use sqlx;

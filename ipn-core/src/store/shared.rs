@@ -35,6 +35,41 @@ impl PurgeSchedule {
     }
 }
 
+/// Milliseconds, saturating, for binding durations into SQL and Redis commands.
+#[cfg(feature = "sqlite")]
+pub(crate) fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Checks that a table name is a plain SQL identifier (it is spliced into statements).
+#[cfg(feature = "sqlite")]
+pub(crate) fn check_table_name(name: &str) -> Result<(), crate::store::StoreError> {
+    let mut chars = name.chars();
+    let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 63;
+    if plain {
+        Ok(())
+    } else {
+        Err(crate::store::StoreError::Config(format!(
+            "table name {name:?} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)"
+        )))
+    }
+}
+
+/// Reads a recorded reply back.
+#[cfg(feature = "sqlite")]
+pub(crate) fn recorded_reply(
+    fingerprint: crate::Fingerprint,
+    status: Option<i64>,
+    body: Option<String>,
+) -> Result<crate::Reply, crate::store::StoreError> {
+    let corrupt = |reason: &str| crate::store::StoreError::Corrupt { fingerprint, reason: reason.to_owned() };
+    let status = status.ok_or_else(|| corrupt("completed without a status"))?;
+    let status = u16::try_from(status).map_err(|_| corrupt("status out of range"))?;
+    Ok(crate::Reply::new(status, body.unwrap_or_default()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
