@@ -24,7 +24,7 @@ fn random_fingerprint() -> Fingerprint {
     Fingerprint::from_bytes(bytes)
 }
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn random_suffix() -> String {
     let mut bytes = [0_u8; 6];
     getrandom::fill(&mut bytes).unwrap();
@@ -35,6 +35,21 @@ fn acquired(claim: Claim) -> ClaimToken {
     match claim {
         Claim::Acquired(token) => token,
         other => panic!("expected Acquired, got {other:?}"),
+    }
+}
+
+/// The server URL from the environment; `None` (skip) outside CI, a failure under CI.
+#[cfg(feature = "postgres")]
+fn service_url(variable: &str) -> Option<String> {
+    match std::env::var(variable) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") => {
+            panic!("{variable} is not set under CI: run scripts/test-services.sh")
+        }
+        _ => {
+            eprintln!("skipped: {variable} is not set (see scripts/test-services.sh)");
+            None
+        }
     }
 }
 
@@ -259,8 +274,37 @@ mod setup {
         };
         Some((pair, Box::pin(cleanup)))
     }
+
+    /// Two pools on one database, a table of their own.
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn postgres(retention: Option<Duration>) -> Option<(Pair, Cleanup)> {
+        use ipn_core::store::PostgresStore;
+        let url = service_url("IPN_TEST_POSTGRES_URL")?;
+        let table = format!("ipn_test_{}", random_suffix());
+        let open = || async {
+            let store = PostgresStore::connect(&url).await.unwrap().table(&table).unwrap();
+            store.migrate().await.unwrap();
+            match retention {
+                Some(retention) => store.retention(retention),
+                None => store,
+            }
+        };
+        let (a, b) = (open().await, open().await);
+        let pool = a.pool().clone();
+        let pair = Pair { a: Arc::new(a), b: Arc::new(b), claims_expire_by_themselves: false };
+        let cleanup = async move {
+            let drop_table = format!("DROP TABLE IF EXISTS {table}");
+            ipn_core::store::sqlx::query(ipn_core::store::sqlx::AssertSqlSafe(drop_table))
+                .execute(&pool)
+                .await
+                .unwrap();
+        };
+        Some((pair, Box::pin(cleanup)))
+    }
 }
 
 store_suite!(memory, setup::memory);
 #[cfg(feature = "sqlite")]
 store_suite!(sqlite, setup::sqlite);
+#[cfg(feature = "postgres")]
+store_suite!(postgres, setup::postgres);

@@ -51,7 +51,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    #[cfg(feature = "sqlite")]
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn backend(
         backend: &'static str,
         operation: &'static str,

@@ -36,6 +36,8 @@ mod claim;
 mod error;
 mod memory;
 mod notification_store;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod shared;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -44,10 +46,12 @@ pub use claim::{Claim, ClaimToken};
 pub use error::StoreError;
 pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryStore};
 pub use notification_store::{DEFAULT_RETENTION, LAZY_PURGE_INTERVAL, NotificationStore};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// Re-exported so a pool built by the application (`PostgresStore::new`, `SqliteStore::new`)
 /// uses the same sqlx version.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sqlx;

@@ -36,13 +36,13 @@ impl PurgeSchedule {
 }
 
 /// Milliseconds, saturating, for binding durations into SQL and Redis commands.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Checks that a table name is a plain SQL identifier (it is spliced into statements).
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn check_table_name(name: &str) -> Result<(), crate::store::StoreError> {
     let mut chars = name.chars();
     let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -58,7 +58,7 @@ pub(crate) fn check_table_name(name: &str) -> Result<(), crate::store::StoreErro
 }
 
 /// Reads a recorded reply back.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn recorded_reply(
     fingerprint: crate::Fingerprint,
     status: Option<i64>,
