@@ -24,7 +24,7 @@ fn random_fingerprint() -> Fingerprint {
     Fingerprint::from_bytes(bytes)
 }
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 fn random_suffix() -> String {
     let mut bytes = [0_u8; 6];
     getrandom::fill(&mut bytes).unwrap();
@@ -39,7 +39,7 @@ fn acquired(claim: Claim) -> ClaimToken {
 }
 
 /// The server URL from the environment; `None` (skip) outside CI, a failure under CI.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "redis"))]
 fn service_url(variable: &str) -> Option<String> {
     match std::env::var(variable) {
         Ok(url) if !url.is_empty() => Some(url),
@@ -301,6 +301,29 @@ mod setup {
         };
         Some((pair, Box::pin(cleanup)))
     }
+
+    /// Two connection managers on one server, a key prefix of their own.
+    #[cfg(feature = "redis")]
+    pub(crate) async fn redis(retention: Option<Duration>) -> Option<(Pair, Cleanup)> {
+        use ipn_core::store::RedisStore;
+        let url = service_url("IPN_TEST_REDIS_URL")?;
+        let prefix = format!("ipn-test:{}:", random_suffix());
+        let open = || async {
+            let store = RedisStore::connect(&url).await.unwrap().key_prefix(prefix.clone());
+            match retention {
+                Some(retention) => store.retention(retention),
+                None => store,
+            }
+        };
+        let (a, b) = (open().await, open().await);
+        let pair = Pair { a: Arc::new(a.clone()), b: Arc::new(b), claims_expire_by_themselves: true };
+        // Whatever the case left behind (claims, records) is removed by a purge with no retention
+        // for records; claims expire with their lease.
+        let cleanup = async move {
+            a.purge(Duration::ZERO).await.unwrap();
+        };
+        Some((pair, Box::pin(cleanup)))
+    }
 }
 
 store_suite!(memory, setup::memory);
@@ -308,3 +331,5 @@ store_suite!(memory, setup::memory);
 store_suite!(sqlite, setup::sqlite);
 #[cfg(feature = "postgres")]
 store_suite!(postgres, setup::postgres);
+#[cfg(feature = "redis")]
+store_suite!(redis, setup::redis);

@@ -51,7 +51,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
     pub(crate) fn backend(
         backend: &'static str,
         operation: &'static str,

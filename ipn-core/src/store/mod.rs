@@ -38,6 +38,8 @@ mod memory;
 mod notification_store;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "redis")]
+mod redis;
 mod shared;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -48,6 +50,8 @@ pub use memory::{DEFAULT_MEMORY_CAPACITY, MemoryStore};
 pub use notification_store::{DEFAULT_RETENTION, LAZY_PURGE_INTERVAL, NotificationStore};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -55,3 +59,8 @@ pub use sqlite::SqliteStore;
 /// uses the same sqlx version.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use sqlx;
+
+/// Re-exported so a connection manager built by the application (`RedisStore::new`) uses the
+/// same redis version.
+#[cfg(feature = "redis")]
+pub use ::redis as redis_client;

@@ -36,7 +36,7 @@ impl PurgeSchedule {
 }
 
 /// Milliseconds, saturating, for binding durations into SQL and Redis commands.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 pub(crate) fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
@@ -58,7 +58,7 @@ pub(crate) fn check_table_name(name: &str) -> Result<(), crate::store::StoreErro
 }
 
 /// Reads a recorded reply back.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
 pub(crate) fn recorded_reply(
     fingerprint: crate::Fingerprint,
     status: Option<i64>,
