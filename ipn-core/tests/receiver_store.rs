@@ -156,3 +156,15 @@ async fn store_down_gives_503_and_processing_resumes_after() {
     receiver.finish(retry, 200, None).await;
     assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
 }
+
+#[tokio::test]
+async fn begin_and_finish_futures_are_send_for_multi_threaded_servers() {
+    fn assert_send<T: Send>(value: T) -> T {
+        value
+    }
+    let receiver = Receiver::new(verifier()).store(MemoryStore::new());
+    let n = notification().await;
+    let delivery = assert_send(receiver.begin(&n)).await.unwrap();
+    assert_send(receiver.finish(delivery, 200, None)).await;
+    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
+}
