@@ -1,6 +1,7 @@
 //! The one error type of the core: each variant says at which stage a delivery stopped and maps
 //! to one [`Outcome`], hence to one reply.
 
+use crate::fingerprint::Fingerprint;
 use crate::reply::Outcome;
 use crate::types::Scheme;
 
@@ -115,6 +116,21 @@ pub enum Error {
     /// The key store could not be reached.
     #[error("key store unavailable")]
     KeyStore(#[source] crate::keys::KeyStoreError),
+    /// The notification was processed before: the recorded reply is sent again.
+    #[error("notification {fingerprint} already processed")]
+    AlreadyProcessed {
+        /// The notification's fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// Another delivery of the same notification holds the claim (409: the gateway retries).
+    #[error("notification {fingerprint} is being processed by another delivery")]
+    InProgress {
+        /// The notification's fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// The notification store could not be reached; the handler was not called.
+    #[error("notification store unavailable")]
+    Store(#[source] crate::store::StoreError),
 }
 
 impl Error {
@@ -137,7 +153,9 @@ impl Error {
             Error::StaleRequest { .. } => Outcome::StaleRequest,
             Error::WrongEndpoint(_) => Outcome::WrongEndpoint,
             Error::TestModeRefused => Outcome::TestModeRefused,
-            Error::KeyStore(_) => Outcome::StoreUnavailable,
+            Error::KeyStore(_) | Error::Store(_) => Outcome::StoreUnavailable,
+            Error::AlreadyProcessed { .. } => Outcome::AlreadyProcessed,
+            Error::InProgress { .. } => Outcome::InProgress,
         }
     }
 

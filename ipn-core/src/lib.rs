@@ -15,6 +15,7 @@ mod reply;
 mod request;
 pub mod rest;
 mod secret;
+pub mod store;
 mod types;
 mod verifier;
 
@@ -27,11 +28,12 @@ pub use keys::{Credentials, FormAlgorithm, KeySlot, KeyStore, KeyStoreError, Key
 pub use link::LinkNotification;
 pub use money::{Amount, Currency};
 pub use notification::{FromNotification, Notification};
-pub use receiver::{Receiver, Rejected};
+pub use receiver::{DEFAULT_LEASE, Delivery, Receiver, Rejected};
 pub use reply::{MAX_REPLY_BYTES, Outcome, Replies, Reply};
 pub use request::{Headers, RequestView};
 pub use rest::RestNotification;
 pub use secret::Secret;
+pub use store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
 pub use types::{Endpoint, Mode, OperationType, Scheme, StatusClass, TransactionStatus};
 pub use verifier::{FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, Policy, Verifier};
 

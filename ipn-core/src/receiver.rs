@@ -3,13 +3,16 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::fingerprint::Fingerprint;
 use crate::notification::Notification;
 use crate::reply::{Outcome, Replies, Reply};
 use crate::request::{RequestView, media_type_of};
+use crate::store::{Claim, ClaimToken, NotificationStore};
 use crate::types::Endpoint;
 use crate::verifier::Verifier;
 
@@ -34,10 +37,16 @@ impl std::error::Error for Rejected {
     }
 }
 
+/// How long a claim is held by default: 60 s, longer than the gateway's 35 s timeout, so a
+/// delivery still being processed is not taken over by the gateway's retry.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
 /// The adapters' shared core: verify, then map every outcome to its reply.
 ///
 /// The web adapters (`ipn-tower`, `ipn-actix`) hold one and expose the same builder methods,
-/// which forward here.
+/// which forward here. Around the handler they call [`begin`](Self::begin) and
+/// [`finish`](Self::finish), which do the exactly-once bookkeeping when a
+/// [`store`](Self::store) is set.
 ///
 /// ```
 /// use ipn_core::{Keys, Outcome, Receiver, Verifier};
@@ -52,12 +61,30 @@ impl std::error::Error for Rejected {
 pub struct Receiver {
     verifier: Verifier,
     replies: Replies,
+    store: Option<Arc<dyn NotificationStore>>,
+    lease: Duration,
 }
 
 impl Receiver {
-    /// A receiver with the default replies.
+    /// A receiver with the default replies and no notification store.
     pub fn new(verifier: Verifier) -> Self {
-        Self { verifier, replies: Replies::default() }
+        Self { verifier, replies: Replies::default(), store: None, lease: DEFAULT_LEASE }
+    }
+
+    /// Processes each notification once: claims it in this store before the handler runs
+    /// (see [`begin`](Self::begin)). Pass an `Arc` to share one store between receivers.
+    ///
+    /// How long records are kept is the store's setting (its `retention`, 7 days by default).
+    pub fn store(mut self, store: impl NotificationStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// How long a claim is held before another delivery may take it over ([`DEFAULT_LEASE`]).
+    /// Make it longer than the handler can take.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// The largest body accepted (checked on `Content-Length`, then while reading).
@@ -113,6 +140,11 @@ impl Receiver {
         &self.verifier
     }
 
+    /// The notification store, if any.
+    pub fn notification_store(&self) -> Option<&Arc<dyn NotificationStore>> {
+        self.store.as_ref()
+    }
+
     /// The body limit in force.
     pub fn max_body_bytes_limit(&self) -> usize {
         self.verifier.policy().max_body_bytes()
@@ -152,6 +184,89 @@ impl Receiver {
     /// The rejection to answer.
     pub async fn receive(&self, request: RequestView<'_>) -> Result<Notification, Rejected> {
         self.verifier.verify(request).await.map_err(|e| self.reject(e))
+    }
+
+    /// Claims a verified notification before the handler runs.
+    ///
+    /// Without a store, returns a [`Delivery`] that does nothing. With one:
+    ///
+    /// - won the claim: the [`Delivery`] to pass to [`finish`](Self::finish) once the handler
+    ///   answered;
+    /// - processed before: rejected with [`Error::AlreadyProcessed`] and the reply recorded then
+    ///   (2xx, so the gateway stops);
+    /// - being processed by another delivery: [`Error::InProgress`], `409` (the gateway retries);
+    /// - store unreachable: [`Error::Store`], `503`. The handler must not run: nothing is processed
+    ///   without being recorded.
+    ///
+    /// # Errors
+    ///
+    /// The rejection to answer instead of calling the handler.
+    pub async fn begin(&self, notification: &Notification) -> Result<Delivery, Rejected> {
+        let Some(store) = &self.store else { return Ok(Delivery { claim: None }) };
+        let fingerprint = notification.fingerprint();
+        match store.claim(fingerprint, self.lease).await {
+            Ok(Claim::Acquired(token)) => Ok(Delivery { claim: Some((fingerprint, token)) }),
+            Ok(Claim::Done(reply)) => {
+                tracing::debug!(%fingerprint, "duplicate notification: replaying the recorded reply");
+                Err(Rejected { error: Error::AlreadyProcessed { fingerprint }, reply })
+            }
+            Ok(Claim::InProgress) => {
+                tracing::debug!(%fingerprint, "notification claimed by another delivery");
+                Err(self.reject(Error::InProgress { fingerprint }))
+            }
+            Err(error) => {
+                tracing::warn!(%fingerprint, error = %error, source = ?std::error::Error::source(&error).map(ToString::to_string), "notification store unavailable");
+                Err(self.reject(Error::Store(error)))
+            }
+        }
+    }
+
+    /// Records how the handler ended: an acknowledged status ([`Reply::is_acknowledged`]:
+    /// 2xx) completes the claim with the reply (`body`, or the [`Outcome::Processed`] message when
+    /// the body is unknown), so a duplicate gets the same answer; any other status releases it,
+    /// so the gateway's retry is processed.
+    ///
+    /// Store errors are logged (`tracing` warning), not returned: the reply is already decided.
+    /// A completion that could not be recorded leaves the claim until its lease expires, after
+    /// which a retry or replay may be processed again, so handlers should stay idempotent on
+    /// their own data too (for example: update an order only from "pending").
+    pub async fn finish(&self, delivery: Delivery, status: u16, body: Option<&str>) {
+        let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return };
+        let reply = match body {
+            Some(body) => Reply::new(status, body.to_owned()),
+            None => Reply::new(status, self.replies.reply(Outcome::Processed).body().to_owned()),
+        };
+        if reply.is_acknowledged() {
+            if let Err(error) = store.complete(fingerprint, &token, &reply).await {
+                tracing::warn!(%fingerprint, error = %error, "processed notification not recorded; the claim expires with its lease");
+            }
+        } else if let Err(error) = store.release(fingerprint, &token).await {
+            tracing::warn!(%fingerprint, error = %error, "failed notification not released; a retry is processed once the lease expires");
+        }
+    }
+}
+
+/// A delivery between [`Receiver::begin`] and [`Receiver::finish`]: the claim it holds, if a
+/// store is set.
+///
+/// Pass it to [`Receiver::finish`] once the handler answered. Dropped without `finish` (the
+/// handler panicked, the client went away), its claim stays until the lease expires, after which
+/// a retry is processed.
+#[derive(Debug)]
+#[must_use = "pass the delivery to Receiver::finish once the handler answered"]
+pub struct Delivery {
+    claim: Option<(Fingerprint, ClaimToken)>,
+}
+
+impl Delivery {
+    /// The claimed fingerprint (`None` without a store).
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        self.claim.map(|(fingerprint, _)| fingerprint)
+    }
+
+    /// Whether a claim is held.
+    pub fn is_claimed(&self) -> bool {
+        self.claim.is_some()
     }
 }
 
