@@ -41,7 +41,17 @@ pub struct IpnMiddleware {
 impl IpnMiddleware {
     /// A middleware verifying with `verifier`, with the default replies.
     pub fn new(verifier: Verifier) -> Self {
-        Self { receiver: Receiver::new(verifier) }
+        Self::from_receiver(Receiver::new(verifier))
+    }
+
+    /// A middleware over an already configured receiver.
+    pub fn from_receiver(receiver: Receiver) -> Self {
+        Self { receiver }
+    }
+
+    /// The receiver the middleware forwards to.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
     }
 
     fn map(self, f: impl FnOnce(Receiver) -> Receiver) -> Self {
