@@ -2,13 +2,14 @@
 //! left in the request extensions, as one scheme's type; and [`IpnRejection`], why it could not be
 //! extracted.
 
+use std::fmt;
 use std::future::{Ready, ready};
 
 use actix_web::body::BoxBody;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use ipn_core::{FromNotification, Notification, Reply, Scheme};
+use ipn_core::{ExtractError, FromNotification, Notification, Scheme};
 
 use crate::response::reply_response;
 
@@ -33,53 +34,67 @@ impl<T: FromNotification> FromRequest for Ipn<T> {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let notification = req.extensions().get::<Notification>().cloned();
-        ready(notification.ok_or(IpnRejection::MissingLayer).and_then(|n| {
-            T::from_notification(n).map(Ipn).map_err(|other| {
-                let received = other.scheme();
-                // `SCHEME` is `None` only for types that accept every scheme, which never get here.
-                IpnRejection::WrongScheme { expected: T::SCHEME.unwrap_or(received), received }
-            })
-        }))
+        ready(ipn_core::extract(notification, "IpnMiddleware").map(Ipn).map_err(IpnRejection::from))
     }
 }
 
-/// Why [`Ipn<T>`] could not be extracted. Answered as a plain-text reply; match on it to build your
-/// own response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why [`Ipn<T>`] could not be extracted: the same variants, status and body as
+/// `ipn_tower::IpnRejection` (both come from [`ipn_core::ExtractError`]). Answered as a plain-text
+/// reply; match on it to build your own response. The body does not name the fix; the error
+/// logged for [`MissingLayer`](Self::MissingLayer) does.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IpnRejection {
     /// The route is not wrapped with [`IpnMiddleware`](crate::IpnMiddleware): a setup error (500).
-    #[error("no verified notification in the request: wrap the route with IpnMiddleware")]
     MissingLayer,
     /// The notification is of another scheme than the handler asks for (400).
-    #[error("expected a {expected} notification, received a {received} notification")]
     WrongScheme {
-        /// The scheme the handler's `Ipn<T>` asks for.
-        expected: Scheme,
+        /// The scheme the handler's `Ipn<T>` asks for (`None` when its type names none).
+        expected: Option<Scheme>,
         /// The scheme of the notification received.
         received: Scheme,
     },
 }
 
 impl IpnRejection {
-    /// The HTTP status: 500 for [`MissingLayer`](Self::MissingLayer), 400 for
-    /// [`WrongScheme`](Self::WrongScheme).
-    pub fn status(&self) -> u16 {
+    fn core(&self) -> ExtractError {
         match self {
-            IpnRejection::MissingLayer => 500,
-            IpnRejection::WrongScheme { .. } => 400,
+            IpnRejection::MissingLayer => ExtractError::MissingLayer,
+            IpnRejection::WrongScheme { expected, received } => {
+                ExtractError::WrongScheme { expected: *expected, received: *received }
+            }
         }
     }
 
-    /// The body text (the error's message, at most 256 bytes).
-    pub fn body_text(&self) -> String {
-        self.to_string()
+    /// The HTTP status as a number, like [`Reply::status`](ipn_core::Reply::status): `500` for
+    /// [`MissingLayer`](Self::MissingLayer), `400` for [`WrongScheme`](Self::WrongScheme).
+    pub fn status(&self) -> u16 {
+        self.core().status()
     }
 
-    fn reply(&self) -> Reply {
-        Reply::new(self.status(), self.body_text())
+    /// The response body (at most 256 bytes).
+    pub fn body_text(&self) -> String {
+        self.core().to_string()
     }
 }
+
+impl From<ExtractError> for IpnRejection {
+    fn from(error: ExtractError) -> Self {
+        match error {
+            ExtractError::WrongScheme { expected, received } => IpnRejection::WrongScheme { expected, received },
+            // `ExtractError` is non-exhaustive; a missing notification is what every other case means.
+            _ => IpnRejection::MissingLayer,
+        }
+    }
+}
+
+impl fmt::Display for IpnRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.core(), f)
+    }
+}
+
+impl std::error::Error for IpnRejection {}
 
 impl ResponseError for IpnRejection {
     fn status_code(&self) -> StatusCode {
@@ -87,7 +102,7 @@ impl ResponseError for IpnRejection {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        reply_response(&self.reply())
+        reply_response(&self.core().reply())
     }
 }
 
@@ -99,13 +114,14 @@ mod tests {
     fn rejections_have_their_status_and_a_short_body_naming_the_problem() {
         let missing = IpnRejection::MissingLayer;
         assert_eq!(missing.status(), 500);
-        assert!(missing.body_text().contains("wrap the route with IpnMiddleware"));
-        let wrong = IpnRejection::WrongScheme { expected: Scheme::Rest, received: Scheme::Form };
+        assert!(missing.body_text().contains("not wrapped by the IPN middleware"));
+        let wrong = IpnRejection::WrongScheme { expected: Some(Scheme::Rest), received: Scheme::Form };
         assert_eq!(wrong.status(), 400);
-        assert_eq!(wrong.body_text(), "expected a rest notification, received a form notification");
+        assert_eq!(wrong.body_text(), "This endpoint takes rest notifications; received a form notification.");
         for rejection in [missing, wrong] {
             assert!(rejection.body_text().len() <= ipn_core::MAX_REPLY_BYTES);
             assert_eq!(rejection.status_code().as_u16(), rejection.status());
+            assert_eq!(IpnRejection::from(rejection.core()), rejection);
         }
     }
 }

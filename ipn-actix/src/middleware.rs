@@ -7,20 +7,21 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::{Ready, ready};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{Error, HttpMessage};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
-use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Replies, Reply, RequestView, Verifier};
-use tracing::{Instrument, Span, field};
+use ipn_core::trace::Trace;
+use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
+use tracing::Instrument;
 
 use crate::headers::HeaderMapView;
-use crate::response::reply_response;
+use crate::response::{ReplyOutcome, reply_response, with_reply};
 
 /// Verifies the notifications posted to the routes it wraps (a `web::resource` or a
 /// `web::scope`), so their handlers only see authentic ones, through [`Ipn<T>`](crate::Ipn).
@@ -40,7 +41,17 @@ pub struct IpnMiddleware {
 impl IpnMiddleware {
     /// A middleware verifying with `verifier`, with the default replies.
     pub fn new(verifier: Verifier) -> Self {
-        Self { receiver: Receiver::new(verifier) }
+        Self::from_receiver(Receiver::new(verifier))
+    }
+
+    /// A middleware over an already configured receiver.
+    pub fn from_receiver(receiver: Receiver) -> Self {
+        Self { receiver }
+    }
+
+    /// The receiver the middleware forwards to.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
     }
 
     fn map(self, f: impl FnOnce(Receiver) -> Receiver) -> Self {
@@ -128,121 +139,76 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let span = tracing::info_span!(
-            "ipn",
-            scheme = field::Empty,
-            merchant_id = field::Empty,
-            order = field::Empty,
-            transaction = field::Empty,
-            outcome = field::Empty,
-            status = field::Empty,
-            duration = field::Empty,
-        );
-        Box::pin(handle(Rc::clone(&self.service), Rc::clone(&self.receiver), req).instrument(span))
+        let trace = Trace::start();
+        let span = trace.span().clone();
+        Box::pin(handle(Rc::clone(&self.service), Rc::clone(&self.receiver), req, trace).instrument(span))
     }
 }
 
-/// One request, inside its span.
+/// One request, inside its span: verify, call the route, apply the reply overrides.
 async fn handle<S, B>(
     service: Rc<S>,
     receiver: Rc<Receiver>,
     mut req: ServiceRequest,
+    trace: Trace,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let started = Instant::now();
-    let span = Span::current();
-    let result = match verify(&receiver, &mut req).await {
-        Ok(notification) => {
-            span.record("scheme", notification.scheme().as_str());
-            span.record("merchant_id", notification.merchant_id());
-            if let Some(order) = notification.order_id() {
-                span.record("order", order);
-            }
-            if let Some(transaction) = notification.transaction_id() {
-                span.record("transaction", transaction);
-            }
-            span.record("outcome", "handled");
-            req.extensions_mut().insert(notification);
-            let response = service.call(req).await;
-            let status = match &response {
-                Ok(response) => response.status(),
-                Err(error) => error.as_response_error().status_code(),
-            };
-            span.record("status", status.as_u16());
-            response.map(ServiceResponse::map_into_left_body)
-        }
-        Err(reply) => {
-            span.record("status", reply.status());
-            Ok(req.into_response(reply_response(&reply)).map_into_right_body())
+    let notification = match verify(&receiver, &mut req).await {
+        Ok(notification) => notification,
+        Err(rejected) => {
+            trace.rejected(&rejected);
+            trace.answered(Some(rejected.error.outcome()), rejected.reply.status());
+            return Ok(req.into_response(reply_response(&rejected.reply)).map_into_right_body());
         }
     };
-    span.record("duration", field::debug(started.elapsed()));
-    tracing::info!("notification answered");
-    result
+    trace.notification(&notification);
+    req.extensions_mut().insert(notification);
+    let mut response = match service.call(req).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!("the inner service failed");
+            return Err(error);
+        }
+    };
+    let outcome = response.response_mut().extensions_mut().remove::<ReplyOutcome>().map(|ReplyOutcome(o)| o);
+    let response = match outcome {
+        // A handler's `IpnReply` / `IpnError` of a known outcome gets this middleware's reply for it.
+        Some(outcome) => with_reply(response, &receiver.reply_for(outcome)).map_into_right_body(),
+        None => response.map_into_left_body(),
+    };
+    trace.answered(outcome, response.status().as_u16());
+    Ok(response)
 }
 
 /// Prechecks, reads and verifies the request; on success the same bytes are back as its payload.
-/// A refusal is logged and recorded on the span here, where its detail is known.
-async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notification, Reply> {
-    let refuse = |outcome: Outcome, detail: &dyn fmt::Display| {
-        Span::current().record("outcome", field::debug(outcome));
-        tracing::warn!(?outcome, error = %detail, "notification refused");
-        receiver.reply_for(outcome)
-    };
+async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notification, Rejected> {
     let content_length = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
     let content_type = req.headers().get(CONTENT_TYPE).map(|value| value.as_bytes());
-    receiver
-        .precheck(req.method().as_str(), content_type, content_length)
-        .map_err(|rejected| refuse(rejected.error.outcome(), &rejected.error))?;
+    receiver.precheck(req.method().as_str(), content_type, content_length)?;
 
-    let limit = receiver.max_body_bytes_limit();
-    // A declared length is only a hint: never reserve more than the limit nor than a typical body.
-    let capacity = content_length.and_then(|len| usize::try_from(len).ok()).unwrap_or(0).min(limit).min(MAX_RESERVED);
-    let body = read_body(req.take_payload(), limit, capacity).await.map_err(|error| match error {
-        ReadError::TooLarge => {
-            let error = ipn_core::Error::BodyTooLarge { limit };
-            refuse(error.outcome(), &error)
-        }
+    let mut buffer = receiver.body_buffer(content_length);
+    let mut payload = req.take_payload();
+    while let Some(chunk) = payload.next().await {
         // The client went away or sent a broken stream: nothing to verify.
-        ReadError::Payload(error) => refuse(Outcome::Malformed, &error),
-    })?;
+        let chunk = chunk.map_err(|error| receiver.body_unreadable(error))?;
+        buffer.push(&chunk)?;
+    }
+    let body = Bytes::from(buffer.finish());
 
-    let received = {
+    let notification = {
         let headers = HeaderMapView(req.headers());
         let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
-        receiver.receive(RequestView::new(req.method().as_str(), target, &headers, &body)).await
+        receiver.receive(RequestView::new(req.method().as_str(), target, &headers, &body)).await?
     };
-    let notification = received.map_err(|rejected| refuse(rejected.error.outcome(), &rejected.error))?;
     req.set_payload(Payload::from(body));
     Ok(notification)
-}
-
-/// The most reserved up front for a body, whatever its `Content-Length` says.
-const MAX_RESERVED: usize = 64 * 1024;
-
-enum ReadError {
-    TooLarge,
-    Payload(actix_web::error::PayloadError),
-}
-
-/// Buffers the payload, stopping as soon as it exceeds `limit` (with or without `Content-Length`).
-async fn read_body(mut payload: Payload, limit: usize, capacity: usize) -> Result<Bytes, ReadError> {
-    let mut body = BytesMut::with_capacity(capacity);
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(ReadError::Payload)?;
-        if chunk.len() > limit - body.len() {
-            return Err(ReadError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 #[cfg(test)]

@@ -5,10 +5,16 @@
 use std::fmt;
 
 use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
-use ipn_core::Reply;
+use ipn_core::{Outcome, Reply};
+
+/// Marks a response written for a known outcome, so that [`IpnMiddleware`](crate::IpnMiddleware)
+/// can apply its overrides to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplyOutcome(pub(crate) Outcome);
 
 /// Writes a core [`Reply`] as an actix response.
 pub(crate) fn reply_response(reply: &Reply) -> HttpResponse {
@@ -17,44 +23,86 @@ pub(crate) fn reply_response(reply: &Reply) -> HttpResponse {
     HttpResponse::build(status).insert_header((CONTENT_TYPE, Reply::CONTENT_TYPE)).body(reply.body().to_owned())
 }
 
-/// A handler's answer to the gateway: one standard [`Reply`] (status and a stage message of at
-/// most 256 bytes).
+/// The reply of an outcome, marked so that the middleware applies its overrides.
+fn outcome_response(reply: &Reply, outcome: Option<Outcome>) -> HttpResponse {
+    let mut response = reply_response(reply);
+    if let Some(outcome) = outcome {
+        response.extensions_mut().insert(ReplyOutcome(outcome));
+    }
+    response
+}
+
+/// Replaces a response's status and body with a reply's, keeping its other headers.
+pub(crate) fn with_reply<B>(response: ServiceResponse<B>, reply: &Reply) -> ServiceResponse {
+    let (req, previous) = response.into_parts();
+    let mut response = reply_response(reply);
+    for (name, value) in previous.headers() {
+        if name != CONTENT_TYPE && name != CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, response)
+}
+
+/// A reply a handler returns: one of the standard outcomes, or any [`Reply`].
+///
+/// Under [`IpnMiddleware`](crate::IpnMiddleware), the outcome constructors
+/// ([`order_updated`](Self::order_updated), [`already_processed`](Self::already_processed),
+/// [`update_failed`](Self::update_failed), [`for_outcome`](Self::for_outcome)) are answered with
+/// the middleware's reply for that outcome, overrides included; a reply built
+/// [`From<Reply>`](#impl-From<Reply>-for-IpnReply) is sent as it is.
 ///
 /// ```
 /// use ipn_actix::IpnReply;
-/// use ipn_core::Reply;
+/// use ipn_core::{Outcome, Reply};
 /// let reply = IpnReply::from(Reply::new(200, "OK-Accepted payment, order has been updated."));
-/// assert_eq!(reply.into_inner().status(), 200);
-/// assert_eq!(IpnReply::update_failed().into_inner().status(), 500);
+/// assert_eq!((reply.reply().status(), reply.outcome()), (200, None));
+/// assert_eq!(IpnReply::update_failed().reply().status(), 500);
+/// assert_eq!(IpnReply::order_updated().outcome(), Some(Outcome::Processed));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IpnReply(Reply);
+pub struct IpnReply {
+    reply: Reply,
+    outcome: Option<Outcome>,
+}
 
 impl IpnReply {
-    /// `200 Order successfully updated.`: the gateway stops sending this notification.
+    /// The reply for an outcome (the middleware's override applies).
+    pub const fn for_outcome(outcome: Outcome) -> Self {
+        Self { reply: Reply::for_outcome(outcome), outcome: Some(outcome) }
+    }
+
+    /// `200 Order successfully updated.`: processed; the gateway stops.
     pub const fn order_updated() -> Self {
-        Self(Reply::order_updated())
+        Self::for_outcome(Outcome::Processed)
     }
 
-    /// `200 Notification already processed.`: a duplicate of a processed notification.
+    /// `200 Notification already processed.`: a duplicate of a processed notification; the
+    /// gateway stops.
     pub const fn already_processed() -> Self {
-        Self(Reply::already_processed())
+        Self::for_outcome(Outcome::AlreadyProcessed)
     }
 
-    /// `500 An error occurred while updating the order.`: the gateway retries.
+    /// `500 An error occurred while updating the order.`: not processed; the gateway retries, so
+    /// nothing is lost.
     pub const fn update_failed() -> Self {
-        Self(Reply::update_failed())
+        Self::for_outcome(Outcome::ProcessingFailed)
     }
 
-    /// The core reply.
-    pub fn into_inner(self) -> Reply {
-        self.0
+    /// The reply as built (before any override of the middleware).
+    pub fn reply(&self) -> &Reply {
+        &self.reply
+    }
+
+    /// The outcome, when built for one.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
     }
 }
 
 impl From<Reply> for IpnReply {
     fn from(reply: Reply) -> Self {
-        Self(reply)
+        Self { reply, outcome: None }
     }
 }
 
@@ -62,12 +110,13 @@ impl Responder for IpnReply {
     type Body = BoxBody;
 
     fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        reply_response(&self.0)
+        outcome_response(&self.reply, self.outcome)
     }
 }
 
 /// A handler failure: logged (error level) when it is created, answered with
-/// [`IpnReply::update_failed`] (500) so the gateway retries the notification.
+/// [`IpnReply::update_failed`] (500, or the middleware's override) so the gateway retries the
+/// notification.
 ///
 /// Any error converts into it with `?`, so a handler reads:
 ///
@@ -85,44 +134,44 @@ impl Responder for IpnReply {
 /// It deliberately does not implement [`std::error::Error`]: that is what lets every error type
 /// convert into it.
 pub struct IpnError {
-    reply: Reply,
+    reply: IpnReply,
 }
 
 impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for IpnError {
     fn from(error: E) -> Self {
         let error = error.into();
         tracing::error!(error = %error, "the notification handler failed; answering update-failed so the gateway retries");
-        Self { reply: Reply::update_failed() }
+        Self { reply: IpnReply::update_failed() }
     }
 }
 
 impl fmt::Debug for IpnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IpnError").field("reply", &self.reply).finish()
+        f.debug_struct("IpnError").field("reply", self.reply.reply()).finish()
     }
 }
 
 impl fmt::Display for IpnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "notification handler failed ({})", self.reply)
+        write!(f, "notification handler failed ({})", self.reply.reply())
     }
 }
 
 impl ResponseError for IpnError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.reply.reply().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        reply_response(&self.reply)
+        outcome_response(self.reply.reply(), self.reply.outcome())
     }
 }
 
 impl Responder for IpnError {
     type Body = BoxBody;
 
-    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
-        reply_response(&self.reply)
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        self.reply.respond_to(req)
     }
 }
 

@@ -178,12 +178,12 @@ async fn get_is_answered_405_on_a_wrapped_scope_and_on_a_wrapped_resource() {
 }
 
 #[actix_web::test]
-async fn extractor_on_a_route_without_the_middleware_answers_500_naming_the_fix() {
+async fn extractor_on_a_route_without_the_middleware_answers_500_not_wrapped() {
     let seen = Seen::data();
     let app = test::init_service(App::new().configure(shop(middleware(), seen.clone()))).await;
     let reply = send(&app, post("/unwrapped").to_request()).await;
     assert_eq!(reply.status, 500);
-    assert!(reply.body.contains("wrap the route with IpnMiddleware"), "{}", reply.body);
+    assert_eq!(reply.body, "No verified notification: this route is not wrapped by the IPN middleware.");
     assert_eq!(seen.calls(), 0);
 }
 
@@ -192,7 +192,7 @@ async fn extractor_of_another_scheme_answers_400_wrong_scheme_without_calling_th
     let seen = Seen::data();
     let app = test::init_service(App::new().configure(shop(middleware(), seen.clone()))).await;
     let reply = send(&app, post("/shop/ipn/rest").to_request()).await;
-    assert_eq!(reply, answer(400, "expected a rest notification, received a form notification"));
+    assert_eq!(reply, answer(400, "This endpoint takes rest notifications; received a form notification."));
     assert_eq!(seen.calls(), 0);
 }
 

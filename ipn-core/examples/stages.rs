@@ -19,12 +19,14 @@ fn time(name: &str, n: u32, mut f: impl FnMut()) {
 
 fn main() {
     let v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/form-ipn-pay-accepted.json")).unwrap(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/form-ipn-pay-accepted.json"))
+            .unwrap(),
     )
     .unwrap();
     let body = v["request"]["body"].as_str().unwrap().to_owned();
     let signing = v["expect"]["signing_string"].as_str().unwrap().to_owned();
-    let keys = Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
+    let keys =
+        Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
     let verifier = Verifier::new(keys);
     let headers = [("content-type", "application/x-www-form-urlencoded")];
     let n = 200_000;

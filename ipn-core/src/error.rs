@@ -33,6 +33,12 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body could not be read to its end: the client went away, or the stream broke.
+    #[error("the notification body could not be read: {reason}")]
+    BodyUnreadable {
+        /// What the transport said (never a secret: no body byte is in it).
+        reason: String,
+    },
     /// The body matches no known scheme.
     #[error("not a notification: no vads_* fields, no kr-* fields, no signed JSON")]
     UnknownScheme,
@@ -141,7 +147,11 @@ impl Error {
             Error::MethodNotAllowed { .. } => Outcome::MethodNotAllowed,
             Error::UnsupportedMediaType { .. } => Outcome::UnsupportedMediaType,
             Error::BodyTooLarge { .. } => Outcome::BodyTooLarge,
-            Error::UnknownScheme | Error::Malformed { .. } | Error::MissingField { .. } => Outcome::Malformed,
+            // Nothing verifiable arrived; a non-2xx reply lets the gateway retry.
+            Error::BodyUnreadable { .. }
+            | Error::UnknownScheme
+            | Error::Malformed { .. }
+            | Error::MissingField { .. } => Outcome::Malformed,
             Error::UnknownShop { .. } | Error::UnknownApplication { .. } => Outcome::UnknownShop,
             Error::SignatureMismatch
             | Error::UnsupportedAlgorithm { .. }

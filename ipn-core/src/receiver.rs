@@ -40,6 +40,66 @@ impl std::error::Error for Rejected {
 /// How long a claim is held by default: 60 s, longer than the gateway's 35 s timeout, so a
 /// delivery still being processed is not taken over by the gateway's retry.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// The most a [`BodyBuffer`] reserves up front, whatever the client announces.
+pub const MAX_RESERVED_BYTES: usize = 64 * 1024;
+
+/// One request's body being read, chunk by chunk, under the receiver's limit: the one buffering
+/// mechanism both adapters use. Built by [`Receiver::body_buffer`].
+///
+/// ```
+/// use ipn_core::{Keys, Outcome, Receiver, Verifier};
+/// let receiver = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(8);
+/// let mut buffer = receiver.body_buffer(Some(u64::MAX));
+/// buffer.push(b"vads_").unwrap();
+/// assert_eq!(buffer.len(), 5);
+/// let refused = buffer.push(b"amount").unwrap_err();
+/// assert_eq!((refused.error.outcome(), refused.reply.status()), (Outcome::BodyTooLarge, 413));
+///
+/// let mut buffer = receiver.body_buffer(None);
+/// buffer.push(b"a=1").unwrap();
+/// assert_eq!(buffer.finish(), b"a=1");
+/// ```
+#[derive(Debug)]
+pub struct BodyBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+    // The receiver's reply for an oversized body, overrides included.
+    too_large: Reply,
+    // Once the limit is crossed the buffer refuses every chunk.
+    exceeded: bool,
+}
+
+impl BodyBuffer {
+    /// Appends a chunk.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BodyTooLarge`] (with the receiver's reply, `413` by default) as soon as the body
+    /// would exceed the limit; the chunk is not kept, and the caller should stop reading.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Rejected> {
+        if !self.exceeded && chunk.len() <= self.limit - self.bytes.len() {
+            self.bytes.extend_from_slice(chunk);
+            return Ok(());
+        }
+        self.exceeded = true;
+        Err(Rejected { error: Error::BodyTooLarge { limit: self.limit }, reply: self.too_large.clone() })
+    }
+
+    /// The bytes read so far.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether nothing was read yet.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The whole body (adapters turn it into `Bytes` without copying).
+    pub fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}
 
 /// The adapters' shared core: verify, then map every outcome to its reply.
 ///
@@ -177,6 +237,24 @@ impl Receiver {
         self.verifier.precheck(method, media_type.as_deref(), content_length).map_err(|e| self.reject(e))
     }
 
+    /// A buffer for one request's body, enforcing the limit while reading.
+    ///
+    /// `size_hint` is what the client announced (`Content-Length`, a body's size hint): it only
+    /// sizes the first reservation, never more than the limit nor than [`MAX_RESERVED_BYTES`].
+    pub fn body_buffer(&self, size_hint: Option<u64>) -> BodyBuffer {
+        let limit = self.max_body_bytes_limit();
+        let capacity =
+            size_hint.map_or(0, |hint| usize::try_from(hint).unwrap_or(usize::MAX)).min(limit).min(MAX_RESERVED_BYTES);
+        let too_large = self.reply_for(Outcome::BodyTooLarge);
+        BodyBuffer { bytes: Vec::with_capacity(capacity), limit, too_large, exceeded: false }
+    }
+
+    /// The rejection of a body that could not be read to its end (the client went away, the
+    /// stream broke): [`Error::BodyUnreadable`], answered with the malformed reply.
+    pub fn body_unreadable(&self, reason: impl fmt::Display) -> Rejected {
+        self.reject(Error::BodyUnreadable { reason: reason.to_string() })
+    }
+
     /// Verifies a buffered request.
     ///
     /// # Errors
@@ -284,5 +362,49 @@ mod tests {
         assert_eq!(r.precheck("PUT", None, None).unwrap_err().reply.status(), 405);
         let custom = r.reply(Outcome::BodyTooLarge, 413, "too big");
         assert_eq!(custom.precheck("POST", None, Some(11)).unwrap_err().reply.body(), "too big");
+    }
+
+    #[test]
+    fn body_buffer_accepts_up_to_the_limit_and_refuses_past_it_with_the_receivers_reply() {
+        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(10).reply(
+            Outcome::BodyTooLarge,
+            413,
+            "KO-big",
+        );
+        let mut buffer = r.body_buffer(Some(10));
+        buffer.push(b"12345").unwrap();
+        buffer.push(b"").unwrap();
+        buffer.push(b"67890").unwrap();
+        let refused = buffer.push(b"x").unwrap_err();
+        assert!(matches!(refused.error, Error::BodyTooLarge { limit: 10 }));
+        assert_eq!((refused.reply.status(), refused.reply.body()), (413, "KO-big"));
+        assert_eq!(buffer.finish(), b"1234567890");
+    }
+
+    #[test]
+    fn body_buffer_stays_refused_once_the_limit_was_crossed() {
+        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(4);
+        let mut buffer = r.body_buffer(None);
+        assert!(buffer.push(b"12345").is_err());
+        assert!(buffer.push(b"1").is_err(), "a smaller chunk after a refused one must not slip in");
+        assert!(buffer.is_empty());
+    }
+
+    #[test]
+    fn body_buffer_reserves_neither_past_the_limit_nor_past_64_kib() {
+        let small = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(100);
+        assert!(small.body_buffer(Some(u64::MAX)).bytes.capacity() < 1024);
+        let huge = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(usize::MAX);
+        assert!(huge.body_buffer(Some(u64::MAX)).bytes.capacity() <= 2 * MAX_RESERVED_BYTES);
+        assert_eq!(huge.body_buffer(None).bytes.capacity(), 0);
+    }
+
+    #[test]
+    fn unreadable_body_is_answered_as_malformed() {
+        let r = Receiver::new(Verifier::new(Keys::default()));
+        let refused = r.body_unreadable("connection reset");
+        assert_eq!(refused.error.outcome(), Outcome::Malformed);
+        assert_eq!(refused.reply, Reply::for_outcome(Outcome::Malformed));
+        assert!(refused.error.to_string().contains("connection reset"));
     }
 }

@@ -5,9 +5,8 @@ use std::fmt;
 
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
-use http::StatusCode;
 use http::request::Parts;
-use ipn_core::{FromNotification, Notification, Reply, Scheme};
+use ipn_core::{ExtractError, FromNotification, Notification, Scheme};
 
 use crate::response::reply_response;
 
@@ -44,21 +43,18 @@ where
     type Rejection = IpnRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(notification) = parts.extensions.get::<Notification>().cloned() else {
-            tracing::error!("{}", IpnRejection::MissingLayer);
-            return Err(IpnRejection::MissingLayer);
-        };
-        T::from_notification(notification).map(Ipn).map_err(|other| {
-            let rejection = IpnRejection::WrongScheme { expected: T::SCHEME, received: other.scheme() };
-            tracing::warn!("{rejection}");
-            rejection
-        })
+        let notification = parts.extensions.get::<Notification>().cloned();
+        ipn_core::extract(notification, "IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`")
+            .map(Ipn)
+            .map_err(IpnRejection::from)
     }
 }
 
-/// Why [`Ipn<T>`] could not extract a notification.
+/// Why [`Ipn<T>`] could not extract a notification: the same variants, status and body as
+/// `ipn_actix::IpnRejection` (both come from [`ipn_core::ExtractError`]).
 ///
-/// Its response is a plain-text reply like the layer's: a status and a short body.
+/// Its response is a plain-text reply like the layer's: a status and a short body. The body does
+/// not name the fix; the error logged for [`MissingLayer`](Self::MissingLayer) does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IpnRejection {
@@ -76,33 +72,40 @@ pub enum IpnRejection {
 }
 
 impl IpnRejection {
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
+    fn core(&self) -> ExtractError {
         match self {
-            IpnRejection::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
-            IpnRejection::WrongScheme { .. } => StatusCode::BAD_REQUEST,
+            IpnRejection::MissingLayer => ExtractError::MissingLayer,
+            IpnRejection::WrongScheme { expected, received } => {
+                ExtractError::WrongScheme { expected: *expected, received: *received }
+            }
         }
+    }
+
+    /// The HTTP status as a number, like [`Reply::status`](ipn_core::Reply::status): `500` for
+    /// [`MissingLayer`](Self::MissingLayer), `400` for [`WrongScheme`](Self::WrongScheme).
+    pub fn status(&self) -> u16 {
+        self.core().status()
     }
 
     /// The response body (at most 256 bytes).
     pub fn body_text(&self) -> String {
-        self.to_string()
+        self.core().to_string()
+    }
+}
+
+impl From<ExtractError> for IpnRejection {
+    fn from(error: ExtractError) -> Self {
+        match error {
+            ExtractError::WrongScheme { expected, received } => IpnRejection::WrongScheme { expected, received },
+            // `ExtractError` is non-exhaustive; a missing notification is what every other case means.
+            _ => IpnRejection::MissingLayer,
+        }
     }
 }
 
 impl fmt::Display for IpnRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IpnRejection::MissingLayer => f.write_str(
-                "No verified notification: wrap this route with IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`.",
-            ),
-            IpnRejection::WrongScheme { expected: Some(expected), received } => {
-                write!(f, "This endpoint takes {expected} notifications; received a {received} notification.")
-            }
-            IpnRejection::WrongScheme { expected: None, received } => {
-                write!(f, "This endpoint does not take {received} notifications.")
-            }
-        }
+        fmt::Display::fmt(&self.core(), f)
     }
 }
 
@@ -110,7 +113,7 @@ impl std::error::Error for IpnRejection {}
 
 impl IntoResponse for IpnRejection {
     fn into_response(self) -> Response {
-        reply_response(&Reply::new(self.status().as_u16(), self.body_text()))
+        reply_response(&self.core().reply())
     }
 }
 
@@ -119,7 +122,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rejection_bodies_fit_in_a_reply() {
+    fn rejection_bodies_fit_in_a_reply_and_round_trip_through_the_core() {
         let all = [
             IpnRejection::MissingLayer,
             IpnRejection::WrongScheme { expected: Some(Scheme::Rest), received: Scheme::Form },
@@ -127,7 +130,8 @@ mod tests {
         ];
         for rejection in all {
             assert!(rejection.body_text().len() <= ipn_core::MAX_REPLY_BYTES, "{rejection:?}");
-            assert!(!rejection.status().is_success());
+            assert!(!(200..300).contains(&rejection.status()));
+            assert_eq!(IpnRejection::from(rejection.core()), rejection);
         }
     }
 }

@@ -6,18 +6,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::{LengthLimitError, Limited};
-use ipn_core::{Notification, Outcome, Receiver, Rejected, Reply, RequestView};
+use ipn_core::trace::Trace;
+use ipn_core::{BodyBuffer, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
 use pin_project_lite::pin_project;
 use tower_service::Service;
-use tracing::Span;
-use tracing::field::{Empty, debug};
 
 use crate::headers::HttpHeaders;
 use crate::response::{ReplyOutcome, reply_response, with_reply};
@@ -35,20 +32,18 @@ pin_project! {
         state: State<B, S::Future>,
         inner: S,
         receiver: Arc<Receiver>,
-        span: Span,
-        started: Instant,
+        trace: Trace,
     }
 }
 
 pin_project! {
     #[project = StateProj]
     enum State<B, F> {
-        // Reading the body, at most the configured limit.
+        // Reading the body into the core's buffer, which enforces the limit.
         Buffering {
             #[pin]
-            body: Limited<B>,
-            buffer: BytesMut,
-            parts: Option<Parts>,
+            body: B,
+            read: Option<(Parts, BodyBuffer)>,
         },
         // Checking the signature (the key store may be asynchronous).
         Verifying { verification: Verification },
@@ -62,19 +57,6 @@ pin_project! {
     }
 }
 
-fn new_span() -> Span {
-    tracing::info_span!(
-        "ipn",
-        scheme = Empty,
-        merchant_id = Empty,
-        order_id = Empty,
-        transaction_id = Empty,
-        outcome = Empty,
-        status = Empty,
-        duration_ms = Empty,
-    )
-}
-
 impl<S, B> ResponseFuture<S, B>
 where
     S: Service<Request<B>>,
@@ -84,28 +66,18 @@ where
         B: Body,
     {
         let (parts, body) = request.into_parts();
-        let limit = receiver.max_body_bytes_limit();
-        // The hint is the client's claim: trust it only up to the limit.
-        let capacity = usize::try_from(body.size_hint().lower()).unwrap_or(limit).min(limit);
-        let state = State::Buffering {
-            body: Limited::new(body, limit),
-            buffer: BytesMut::with_capacity(capacity),
-            parts: Some(parts),
-        };
-        Self { state, inner, receiver, span: new_span(), started: Instant::now() }
+        // The hint is the client's claim: the core caps what it reserves from it.
+        let buffer = receiver.body_buffer(Some(body.size_hint().lower()));
+        let state = State::Buffering { body, read: Some((parts, buffer)) };
+        Self { state, inner, receiver, trace: Trace::start() }
     }
 
     pub(crate) fn rejected(rejected: Rejected, inner: S, receiver: Arc<Receiver>) -> Self {
-        let span = new_span();
-        span.in_scope(|| log_rejection(&rejected));
+        let trace = Trace::start();
+        trace.rejected(&rejected);
         let state = State::Rejected { reply: Some((rejected.error.outcome(), rejected.reply)) };
-        Self { state, inner, receiver, span, started: Instant::now() }
+        Self { state, inner, receiver, trace }
     }
-}
-
-fn log_rejection(rejected: &Rejected) {
-    // Core errors never carry a secret nor a computed signature.
-    tracing::warn!(error = %rejected.error, outcome = ?rejected.error.outcome(), "notification rejected");
 }
 
 /// The request target as the client sent it: behind an axum `nest`, the original URI.
@@ -128,23 +100,15 @@ fn verify(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
     })
 }
 
-fn record_notification(span: &Span, notification: &Notification) {
-    span.record("scheme", notification.scheme().as_str());
-    span.record("merchant_id", notification.merchant_id());
-    if let Some(order_id) = notification.order_id() {
-        span.record("order_id", order_id);
+/// Appends a data frame to the buffer, chunk by chunk (a `Buf` may be split).
+fn push_data(buffer: &mut BodyBuffer, mut data: impl Buf) -> Result<(), Rejected> {
+    while data.has_remaining() {
+        let chunk = data.chunk();
+        let len = chunk.len();
+        buffer.push(chunk)?;
+        data.advance(len);
     }
-    if let Some(transaction_id) = notification.transaction_id() {
-        span.record("transaction_id", transaction_id);
-    }
-}
-
-fn record_end(span: &Span, started: Instant, outcome: Option<Outcome>, status: u16) {
-    if let Some(outcome) = outcome {
-        span.record("outcome", debug(outcome));
-    }
-    span.record("status", status);
-    span.record("duration_ms", u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+    Ok(())
 }
 
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
@@ -158,48 +122,46 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let _entered = this.span.enter();
+        let _entered = this.trace.span().enter();
         loop {
             match this.state.as_mut().project() {
-                StateProj::Buffering { mut body, buffer, parts } => match ready!(body.as_mut().poll_frame(cx)) {
-                    Some(Ok(frame)) => {
+                StateProj::Buffering { mut body, read } => {
+                    let refused = match ready!(body.as_mut().poll_frame(cx)) {
                         // Trailers are not part of a notification.
-                        if let Ok(data) = frame.into_data() {
-                            buffer.put(data);
+                        Some(Ok(frame)) => match (frame.into_data(), read.as_mut()) {
+                            (Ok(data), Some((_, buffer))) => push_data(buffer, data).err(),
+                            _ => None,
+                        },
+                        // Usually the client went away; a non-2xx reply lets the gateway retry.
+                        Some(Err(error)) => {
+                            let error: Box<dyn std::error::Error + Send + Sync> = error.into();
+                            Some(this.receiver.body_unreadable(error))
                         }
+                        None => {
+                            let (parts, buffer) =
+                                read.take().expect("the buffering state holds the request until it ends");
+                            let body = Bytes::from(buffer.finish());
+                            let verification = verify(Arc::clone(this.receiver), parts, body);
+                            this.state.set(State::Verifying { verification });
+                            continue;
+                        }
+                    };
+                    if let Some(rejected) = refused {
+                        this.trace.rejected(&rejected);
+                        this.state.set(State::Rejected { reply: Some((rejected.error.outcome(), rejected.reply)) });
                     }
-                    Some(Err(error)) => {
-                        let reply = if error.downcast_ref::<LengthLimitError>().is_some() {
-                            let limit = this.receiver.max_body_bytes_limit();
-                            let rejected = this.receiver.reject(ipn_core::Error::BodyTooLarge { limit });
-                            log_rejection(&rejected);
-                            (Outcome::BodyTooLarge, rejected.reply)
-                        } else {
-                            // Usually the client went away; a non-2xx reply lets the gateway retry.
-                            tracing::warn!(%error, "could not read the notification body");
-                            (Outcome::Malformed, this.receiver.reply_for(Outcome::Malformed))
-                        };
-                        this.state.set(State::Rejected { reply: Some(reply) });
-                    }
-                    None => {
-                        let parts = parts.take().expect("the buffering state holds the request parts until it ends");
-                        let body = std::mem::take(buffer).freeze();
-                        let verification = verify(Arc::clone(this.receiver), parts, body);
-                        this.state.set(State::Verifying { verification });
-                    }
-                },
+                }
                 StateProj::Verifying { verification } => {
                     let (mut parts, body, result) = ready!(verification.as_mut().poll(cx));
                     match result {
                         Ok(notification) => {
-                            record_notification(this.span, &notification);
-                            tracing::debug!("notification verified; calling the handler");
+                            this.trace.notification(&notification);
                             parts.extensions.insert(notification);
                             let future = this.inner.call(Request::from_parts(parts, B::from(body)));
                             this.state.set(State::Calling { future });
                         }
                         Err(rejected) => {
-                            log_rejection(&rejected);
+                            this.trace.rejected(&rejected);
                             let reply = (rejected.error.outcome(), rejected.reply);
                             this.state.set(State::Rejected { reply: Some(reply) });
                         }
@@ -214,14 +176,12 @@ where
                         }
                     };
                     let (outcome, response) = apply_overrides(response, this.receiver);
-                    let status = response.status().as_u16();
-                    record_end(this.span, *this.started, outcome, status);
-                    tracing::info!(status, outcome = outcome.map(debug), "notification handled");
+                    this.trace.answered(outcome, response.status().as_u16());
                     return Poll::Ready(Ok(response));
                 }
                 StateProj::Rejected { reply } => {
                     let (outcome, reply) = reply.take().expect("ResponseFuture polled after completion");
-                    record_end(this.span, *this.started, Some(outcome), reply.status());
+                    this.trace.answered(Some(outcome), reply.status());
                     return Poll::Ready(Ok(reply_response(&reply)));
                 }
             }

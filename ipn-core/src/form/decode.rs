@@ -164,7 +164,8 @@ mod tests {
 
     #[test]
     fn decodes_like_the_url_standard() {
-        let f = FormFields::parse(b"a=1+2&b=%2B%26%3D%25&c&d=&&e=%zz%4&f=%C3%A9t%C3%A9&g=a=b&h=%&i=%%41%4&j=%2").unwrap();
+        let f =
+            FormFields::parse(b"a=1+2&b=%2B%26%3D%25&c&d=&&e=%zz%4&f=%C3%A9t%C3%A9&g=a=b&h=%&i=%%41%4&j=%2").unwrap();
         assert_eq!(f.get("a"), Some("1 2"));
         assert_eq!(f.get("b"), Some("+&=%"));
         assert_eq!(f.get("c"), Some(""));

@@ -1,0 +1,537 @@
+//! One case matrix, run against both adapters: each case is built as an axum app (`ipn-tower`)
+//! and an actix-web app (`ipn-actix`), the same request is sent to both, and both must answer the
+//! same status, `content-type` and body, which must also be the case's expected reply.
+//!
+//! Setup of the two apps, chosen so that every request reaches the middleware:
+//! - axum: `Router::new().route(path, post(handler).layer(IpnLayer))`. `MethodRouter::layer`
+//!   wraps the method router's fallback too, so a GET is answered by the layer (405 with the IPN
+//!   reply), as in actix. (`route_layer` would leave GET to axum's own empty 405.)
+//! - actix: `web::resource(path).wrap(IpnMiddleware).route(web::post().to(handler))`.
+//!
+//! Bodies are sent either whole with `Content-Length`, or streamed without it (axum
+//! `Body::from_stream`, actix `Payload::Stream`), optionally breaking mid-stream.
+//!
+//! The public vectors are those holding a notification request (`form`, `rest`, `link`); the
+//! `rfc9421` vector is a signature-base case, not a notification, and the other kinds hold no
+//! request.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::stream;
+use ipn_core::{
+    Endpoint, FixedClock, FormAlgorithm, Keys, Mode, Outcome, Receiver, Reply, RequestView, ShopKeys, Verifier,
+};
+use serde_json::Value;
+
+const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+/// What the route's handler does once it has the notification.
+#[derive(Debug, Clone, Copy)]
+enum Handler {
+    /// `Ipn<Notification>` -> `IpnReply::order_updated()`.
+    Success,
+    /// `Ipn<Notification>` -> `Err(IpnError)`.
+    Failure,
+    /// `Ipn<RestNotification>` -> `IpnReply::order_updated()`.
+    RestOnly,
+    /// `Ipn<Notification>` and the raw body -> `200 <length> bytes for <order id>`.
+    RawBody,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    /// The whole body, with `Content-Length`.
+    Sized(Vec<u8>),
+    /// Chunks without `Content-Length`; `broken` ends the stream with an error.
+    Streamed { chunks: Vec<Vec<u8>>, broken: bool },
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    name: String,
+    receiver: Receiver,
+    /// Whether the route is wrapped by the middleware.
+    wrapped: bool,
+    handler: Handler,
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Body,
+    /// The reply both adapters must answer.
+    expected: Reply,
+}
+
+impl Case {
+    fn path(&self) -> &str {
+        self.target.split('?').next().unwrap()
+    }
+}
+
+/// A reply as the gateway sees it.
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    body: String,
+}
+
+impl Answer {
+    fn expected(reply: &Reply) -> Self {
+        Self { status: reply.status(), content_type: Some(TEXT_PLAIN.to_owned()), body: reply.body().to_owned() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vectors
+
+fn vectors_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../ipn-core/tests/vectors"))
+}
+
+/// Every public vector holding a notification request, sorted by file name.
+fn request_vectors() -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = fs::read_dir(vectors_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| {
+            let json: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+            (path.file_stem().unwrap().to_str().unwrap().to_owned(), json)
+        })
+        .filter(|(_, json)| matches!(json["scheme"].as_str(), Some("form" | "rest" | "link")))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn vector(id: &str) -> Value {
+    request_vectors().into_iter().find(|(name, _)| name == id).unwrap().1
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+/// The vector's `config` as in-memory keys.
+fn keys(config: &Value) -> Keys {
+    let mut builder = Keys::builder();
+    for shop in config.get("shops").and_then(Value::as_array).into_iter().flatten() {
+        let mut keys = ShopKeys::new(str_of(shop, "shop_id").unwrap());
+        if let Some(form) = shop.get("form") {
+            if let Some(key) = str_of(form, "test_key") {
+                keys = keys.form_key(Mode::Test, key);
+            }
+            if let Some(key) = str_of(form, "production_key") {
+                keys = keys.form_key(Mode::Production, key);
+            }
+            if str_of(form, "algorithm") == Some("sha1") {
+                keys = keys.form_algorithm(FormAlgorithm::Sha1);
+            }
+        }
+        if let Some(rest) = shop.get("rest") {
+            for (name, mode) in [("test", Mode::Test), ("production", Mode::Production)] {
+                if let Some(key) = str_of(rest, &format!("{name}_password")) {
+                    keys = keys.rest_password(mode, key);
+                }
+                if let Some(key) = str_of(rest, &format!("{name}_hmac_key")) {
+                    keys = keys.rest_hmac_key(mode, key);
+                }
+            }
+        }
+        if let Some(accept) = shop.get("accept_test_mode").and_then(Value::as_bool) {
+            keys = keys.accept_test_mode(accept);
+        }
+        builder = builder.shop(keys);
+    }
+    for app in config.get("applications").and_then(Value::as_array).into_iter().flatten() {
+        builder = builder.application(str_of(app, "application_id").unwrap(), str_of(app, "secret").unwrap());
+    }
+    builder.build().unwrap()
+}
+
+/// The receiver a vector asks for: its keys, endpoint (`expect.endpoint`), clock (`config.now`)
+/// and clock skew.
+fn vector_receiver(json: &Value) -> Receiver {
+    let config = &json["config"];
+    let endpoint = match str_of(&json["expect"], "endpoint") {
+        Some("return") => Endpoint::Return,
+        _ => Endpoint::Ipn,
+    };
+    let mut receiver = Receiver::new(Verifier::new(keys(config))).endpoint(endpoint);
+    if let Some(now) = str_of(config, "now") {
+        receiver = receiver.clock(FixedClock::from_http_date(now).unwrap());
+    }
+    if let Some(skew) = config.get("max_clock_skew_s").and_then(Value::as_u64) {
+        receiver = receiver.max_clock_skew(Duration::from_secs(skew));
+    }
+    receiver
+}
+
+/// A case sending the vector's request exactly, to a route answering `order_updated`.
+fn vector_case(name: &str, json: &Value) -> Case {
+    let request = &json["request"];
+    let headers = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| (pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned()))
+        .collect();
+    let receiver = vector_receiver(json);
+    let mut case = Case {
+        name: name.to_owned(),
+        receiver,
+        wrapped: true,
+        handler: Handler::Success,
+        method: str_of(request, "method").unwrap().to_owned(),
+        target: str_of(request, "target").unwrap().to_owned(),
+        headers,
+        body: Body::Sized(str_of(request, "body").unwrap().as_bytes().to_vec()),
+        expected: Reply::order_updated(),
+    };
+    case.expected = core_reply(&case, Reply::order_updated());
+    case
+}
+
+/// What the core alone concludes for a case's request: `handled` when it verifies, the
+/// rejection's reply otherwise.
+fn core_reply(case: &Case, handled: Reply) -> Reply {
+    let Body::Sized(body) = &case.body else { panic!("{}: the core reads whole bodies", case.name) };
+    let view = RequestView::new(&case.method, &case.target, &case.headers, body);
+    match pollster::block_on(case.receiver.receive(view)) {
+        Ok(_) => handled,
+        Err(rejected) => rejected.reply,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The matrix
+
+/// The authentic TEST-mode form notification, as a template for the cases around it.
+fn pay_accepted(name: &str) -> Case {
+    vector_case(name, &vector("form-ipn-pay-accepted"))
+}
+
+fn sized_body(case: &Case) -> Vec<u8> {
+    match &case.body {
+        Body::Sized(body) => body.clone(),
+        Body::Streamed { .. } => panic!("{}: not a sized body", case.name),
+    }
+}
+
+fn matrix() -> Vec<Case> {
+    let mut cases = Vec::new();
+
+    for (id, json) in request_vectors() {
+        let case = vector_case(&format!("vector {id}"), &json);
+        let valid = json["expect"]["valid"].as_bool().unwrap();
+        // The vector's verdict, so the matrix cannot drift from it.
+        assert_eq!(case.expected == Reply::order_updated(), valid, "{id}: the core disagrees with the vector");
+        cases.push(case);
+    }
+
+    let mut case = pay_accepted("handler success is 200 order updated");
+    case.expected = Reply::order_updated();
+    cases.push(case);
+
+    let mut case = pay_accepted("handler failure is 500 update failed");
+    case.handler = Handler::Failure;
+    case.expected = Reply::update_failed();
+    cases.push(case);
+
+    let mut case = pay_accepted("empty post is 400 POST is empty");
+    case.body = Body::Sized(Vec::new());
+    case.expected = Reply::for_outcome(Outcome::EmptyPost);
+    cases.push(case);
+
+    let mut case = pay_accepted("oversize body with content-length is 413");
+    case.receiver = case.receiver.max_body_bytes(64);
+    case.expected = Reply::for_outcome(Outcome::BodyTooLarge);
+    cases.push(case);
+
+    let mut case = pay_accepted("oversize streamed body without content-length is 413");
+    let chunks = sized_body(&case).chunks(16).map(<[u8]>::to_vec).collect();
+    case.body = Body::Streamed { chunks, broken: false };
+    case.receiver = case.receiver.max_body_bytes(64);
+    case.expected = Reply::for_outcome(Outcome::BodyTooLarge);
+    cases.push(case);
+
+    let mut case = pay_accepted("streamed body within the limit without content-length is verified");
+    let chunks = sized_body(&case).chunks(100).map(<[u8]>::to_vec).collect();
+    case.body = Body::Streamed { chunks, broken: false };
+    cases.push(case);
+
+    let mut case = pay_accepted("body stream broken mid-way is 400 malformed");
+    let chunks = vec![sized_body(&case)[..20].to_vec()];
+    case.body = Body::Streamed { chunks, broken: true };
+    case.expected = Reply::for_outcome(Outcome::Malformed);
+    cases.push(case);
+
+    let mut case = pay_accepted("wrong content type is 415");
+    for (name, value) in &mut case.headers {
+        if name.eq_ignore_ascii_case("content-type") {
+            *value = "text/plain".to_owned();
+        }
+    }
+    case.expected = Reply::for_outcome(Outcome::UnsupportedMediaType);
+    cases.push(case);
+
+    let mut case = pay_accepted("get is 405 from the middleware");
+    case.method = "GET".to_owned();
+    case.body = Body::Sized(Vec::new());
+    case.headers.clear();
+    case.expected = Reply::for_outcome(Outcome::MethodNotAllowed);
+    cases.push(case);
+
+    let mut case = pay_accepted("missing middleware is 500 not wrapped");
+    case.wrapped = false;
+    case.expected = Reply::new(500, "No verified notification: this route is not wrapped by the IPN middleware.");
+    cases.push(case);
+
+    let mut case = pay_accepted("form notification to a rest extractor is 400 wrong scheme");
+    case.handler = Handler::RestOnly;
+    case.expected = Reply::new(400, "This endpoint takes rest notifications; received a form notification.");
+    cases.push(case);
+
+    let mut case = pay_accepted("unknown shop is 403");
+    case.receiver = Receiver::new(Verifier::new(Keys::default()));
+    case.expected = Reply::for_outcome(Outcome::UnknownShop);
+    cases.push(case);
+
+    let mut case = pay_accepted("test mode refused is 403");
+    case.receiver = case.receiver.accept_test_mode(false);
+    case.expected = Reply::for_outcome(Outcome::TestModeRefused);
+    cases.push(case);
+
+    let mut case = pay_accepted("reply override applies to the handler's order updated");
+    case.receiver = case.receiver.reply(Outcome::Processed, 200, "OK-Accepted payment, order has been updated.");
+    case.expected = Reply::new(200, "OK-Accepted payment, order has been updated.");
+    cases.push(case);
+
+    let mut case = pay_accepted("reply override applies to the handler's failure");
+    case.receiver = case.receiver.reply(Outcome::ProcessingFailed, 503, "KO-Try again.");
+    case.handler = Handler::Failure;
+    case.expected = Reply::new(503, "KO-Try again.");
+    cases.push(case);
+
+    let mut case = pay_accepted("reply override applies to the middleware's own replies");
+    case.receiver = case.receiver.reply(Outcome::EmptyPost, 400, "KO-Empty POST.");
+    case.body = Body::Sized(Vec::new());
+    case.expected = Reply::new(400, "KO-Empty POST.");
+    cases.push(case);
+
+    let mut case = pay_accepted("raw body is readable by the handler");
+    case.handler = Handler::RawBody;
+    let length = sized_body(&case).len();
+    case.expected = Reply::new(200, format!("{length} bytes for ORDER-1042"));
+    cases.push(case);
+
+    let mut case = vector_case("valid rest notification at the return endpoint", &vector("rest-return-hmac-key"));
+    assert_eq!(case.receiver.verifier().policy().endpoint(), Endpoint::Return);
+    case.expected = Reply::order_updated();
+    cases.push(case);
+
+    let mut case =
+        vector_case("rest browser return posted to the ipn endpoint is refused", &vector("rest-return-hmac-key"));
+    case.receiver = case.receiver.endpoint(Endpoint::Ipn);
+    case.expected = core_reply(&case, Reply::order_updated());
+    assert!(!case.expected.is_acknowledged(), "{}", case.expected);
+    cases.push(case);
+
+    let mut case = vector_case("valid rest notification to the rest extractor", &vector("rest-ipn-password"));
+    case.handler = Handler::RestOnly;
+    case.expected = Reply::order_updated();
+    cases.push(case);
+
+    cases
+}
+
+// ---------------------------------------------------------------------------------------------
+// ipn-tower (axum)
+
+mod tower_app {
+    use axum::body::Bytes;
+    use ipn_core::{Notification, Reply, RestNotification};
+    use ipn_tower::{Ipn, IpnError, IpnReply};
+
+    pub(crate) async fn success(Ipn(_n): Ipn<Notification>) -> IpnReply {
+        IpnReply::order_updated()
+    }
+
+    pub(crate) async fn failure(Ipn(_n): Ipn<Notification>) -> Result<IpnReply, IpnError> {
+        Err(IpnError::from("database unavailable"))
+    }
+
+    pub(crate) async fn rest_only(Ipn(_n): Ipn<RestNotification>) -> IpnReply {
+        IpnReply::order_updated()
+    }
+
+    pub(crate) async fn raw_body(Ipn(n): Ipn<Notification>, raw: Bytes) -> IpnReply {
+        IpnReply::from(Reply::new(200, format!("{} bytes for {}", raw.len(), n.order_id().unwrap_or("-"))))
+    }
+}
+
+async fn tower_answer(case: &Case) -> Answer {
+    use axum::Router;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    let method_router = match case.handler {
+        Handler::Success => post(tower_app::success),
+        Handler::Failure => post(tower_app::failure),
+        Handler::RestOnly => post(tower_app::rest_only),
+        Handler::RawBody => post(tower_app::raw_body),
+    };
+    let method_router = if case.wrapped {
+        method_router.layer(ipn_tower::IpnLayer::from_receiver(case.receiver.clone()))
+    } else {
+        method_router
+    };
+    let router = Router::new().route(case.path(), method_router);
+
+    let mut builder = http::Request::builder().method(case.method.as_str()).uri(case.target.as_str());
+    for (name, value) in &case.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = match &case.body {
+        Body::Sized(body) => {
+            builder = builder.header(http::header::CONTENT_LENGTH, body.len());
+            axum::body::Body::from(body.clone())
+        }
+        Body::Streamed { chunks, broken } => {
+            let mut items: Vec<Result<Vec<u8>, std::io::Error>> = chunks.iter().cloned().map(Ok).collect();
+            if *broken {
+                items.push(Err(std::io::Error::other("connection reset by peer")));
+            }
+            axum::body::Body::from_stream(stream::iter(items))
+        }
+    };
+    let response = router.oneshot(builder.body(body).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get(http::header::CONTENT_TYPE).map(|value| value.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Answer { status, content_type, body: String::from_utf8(body.to_vec()).unwrap() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ipn-actix
+
+mod actix_app {
+    use actix_web::web::Bytes;
+    use ipn_actix::{Ipn, IpnError, IpnReply};
+    use ipn_core::{Notification, Reply, RestNotification};
+
+    pub(crate) async fn success(Ipn(_n): Ipn<Notification>) -> IpnReply {
+        IpnReply::order_updated()
+    }
+
+    pub(crate) async fn failure(Ipn(_n): Ipn<Notification>) -> Result<IpnReply, IpnError> {
+        Err(IpnError::from("database unavailable"))
+    }
+
+    pub(crate) async fn rest_only(Ipn(_n): Ipn<RestNotification>) -> IpnReply {
+        IpnReply::order_updated()
+    }
+
+    pub(crate) async fn raw_body(Ipn(n): Ipn<Notification>, raw: Bytes) -> IpnReply {
+        IpnReply::from(Reply::new(200, format!("{} bytes for {}", raw.len(), n.order_id().unwrap_or("-"))))
+    }
+}
+
+async fn actix_answer(case: &Case) -> Answer {
+    use actix_web::dev::Payload;
+    use actix_web::error::PayloadError;
+    use actix_web::test::{self, TestRequest};
+    use actix_web::web::{self, Bytes};
+    use actix_web::{App, HttpMessage as _};
+
+    let route = || match case.handler {
+        Handler::Success => web::post().to(actix_app::success),
+        Handler::Failure => web::post().to(actix_app::failure),
+        Handler::RestOnly => web::post().to(actix_app::rest_only),
+        Handler::RawBody => web::post().to(actix_app::raw_body),
+    };
+
+    let mut request = TestRequest::default().method(case.method.parse().unwrap()).uri(&case.target);
+    for (name, value) in &case.headers {
+        request = request.append_header((name.as_str(), value.as_str()));
+    }
+    let request = match &case.body {
+        // `set_payload` also sets `Content-Length`.
+        Body::Sized(body) => request.set_payload(body.clone()).to_request(),
+        Body::Streamed { chunks, broken } => {
+            let mut items: Vec<Result<Bytes, PayloadError>> =
+                chunks.iter().map(|chunk| Ok(Bytes::from(chunk.clone()))).collect();
+            if *broken {
+                items.push(Err(PayloadError::Incomplete(None)));
+            }
+            let payload: Payload = Payload::Stream { payload: Box::pin(stream::iter(items)) };
+            let (request, _) = request.to_request().replace_payload(payload);
+            assert!(request.headers().get("content-length").is_none());
+            request
+        }
+    };
+
+    let response = if case.wrapped {
+        let middleware = ipn_actix::IpnMiddleware::from_receiver(case.receiver.clone());
+        let app =
+            test::init_service(App::new().service(web::resource(case.path()).wrap(middleware).route(route()))).await;
+        test::call_service(&app, request).await.map_into_boxed_body()
+    } else {
+        let app = test::init_service(App::new().service(web::resource(case.path()).route(route()))).await;
+        test::call_service(&app, request).await.map_into_boxed_body()
+    };
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").map(|value| value.to_str().unwrap().to_owned());
+    let body = test::read_body(response).await;
+    Answer { status, content_type, body: String::from_utf8(body.to_vec()).unwrap() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[actix_web::test]
+async fn both_adapters_answer_every_case_of_the_matrix_with_the_same_expected_reply() {
+    let cases = matrix();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let expected = Answer::expected(&case.expected);
+        let tower = tower_answer(case).await;
+        let actix = actix_answer(case).await;
+        if tower != actix {
+            failures.push(format!("{}: adapters differ\n  tower: {tower:?}\n  actix: {actix:?}", case.name));
+        } else if tower != expected {
+            failures.push(format!("{}: both answered {tower:?}, expected {expected:?}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_public_request_vector_is_in_the_matrix_with_both_verdicts() {
+    let vectors = request_vectors();
+    assert!(vectors.len() >= 13, "the vectors are missing from {}", vectors_dir().display());
+    let names: Vec<String> = matrix().into_iter().map(|case| case.name).collect();
+    for (id, _) in &vectors {
+        assert!(names.contains(&format!("vector {id}")), "{id} is not in the matrix");
+    }
+    for scheme in ["form", "rest", "link"] {
+        for valid in [true, false] {
+            let found = vectors.iter().any(|(_, json)| json["scheme"] == scheme && json["expect"]["valid"] == valid);
+            // REST has no invalid public request vector; every other scheme has both verdicts.
+            assert!(found || (scheme == "rest" && !valid), "no {scheme} vector with valid={valid}");
+        }
+    }
+}
+
+#[test]
+fn the_matrix_expects_every_status_the_issue_lists() {
+    let statuses: Vec<u16> = matrix().iter().map(|case| case.expected.status()).collect();
+    for status in [200, 400, 401, 403, 405, 413, 415, 500] {
+        assert!(statuses.contains(&status), "no case expects {status}");
+    }
+}
