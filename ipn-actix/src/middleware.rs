@@ -16,6 +16,7 @@ use actix_web::{Error, HttpMessage};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
+use ipn_core::store::NotificationStore;
 use ipn_core::trace::Trace;
 use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
 use tracing::Instrument;
@@ -93,6 +94,19 @@ impl IpnMiddleware {
         self.map(|r| r.reply(outcome, status, message))
     }
 
+    /// Processes each notification once: claims its fingerprint in `store` before the handler
+    /// runs, records the reply after a 2xx, releases the claim otherwise. A duplicate gets the
+    /// recorded reply without calling the handler; one in progress elsewhere gets `409`; a store
+    /// that cannot be reached gets `503` (the gateway retries).
+    pub fn store(self, store: impl NotificationStore + 'static) -> Self {
+        self.map(|r| r.store(store))
+    }
+
+    /// How long a claim is held before another delivery may take it over (default 60 s).
+    pub fn lease(self, lease: Duration) -> Self {
+        self.map(|r| r.lease(lease))
+    }
+
     /// Replaces the whole reply table.
     pub fn replies(self, replies: Replies) -> Self {
         self.map(|r| r.replies(replies))
@@ -156,8 +170,12 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let notification = match verify(&receiver, &mut req).await {
-        Ok(notification) => notification,
+    let verified = match verify(&receiver, &mut req).await {
+        Ok(notification) => receiver.begin(&notification).await.map(|delivery| (notification, delivery)),
+        Err(rejected) => Err(rejected),
+    };
+    let (notification, delivery) = match verified {
+        Ok(verified) => verified,
         Err(rejected) => {
             trace.rejected(&rejected);
             trace.answered(Some(rejected.error.outcome()), rejected.reply.status());
@@ -169,6 +187,7 @@ where
     let mut response = match service.call(req).await {
         Ok(response) => response,
         Err(error) => {
+            // Dropping the delivery leaves its claim to expire with the lease.
             tracing::error!("the inner service failed");
             return Err(error);
         }
@@ -179,7 +198,10 @@ where
         Some(outcome) => with_reply(response, &receiver.reply_for(outcome)).map_into_right_body(),
         None => response.map_into_left_body(),
     };
-    trace.answered(outcome, response.status().as_u16());
+    let status = response.status().as_u16();
+    trace.answered(outcome, status);
+    let body = outcome.map(|o| receiver.reply_for(o).body().to_owned());
+    receiver.finish(delivery, status, body.as_deref()).await;
     Ok(response)
 }
 

@@ -69,7 +69,12 @@ impl Trace {
     pub fn rejected(&self, rejected: &Rejected) {
         let outcome = rejected.error.outcome();
         // Core errors never carry a secret nor a computed or received signature.
-        tracing::warn!(parent: &self.span, ?outcome, error = %rejected.error, "notification rejected");
+        if outcome.is_acknowledged() {
+            // A duplicate answered from the store: expected, not a refusal.
+            tracing::info!(parent: &self.span, ?outcome, "notification answered without calling the handler");
+        } else {
+            tracing::warn!(parent: &self.span, ?outcome, error = %rejected.error, "notification rejected");
+        }
     }
 
     /// Records the outcome (when known), the status and the duration, then the end event.

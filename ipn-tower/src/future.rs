@@ -12,15 +12,16 @@ use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
 use ipn_core::trace::Trace;
-use ipn_core::{BodyBuffer, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
+use ipn_core::{BodyBuffer, Delivery, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::headers::HttpHeaders;
 use crate::response::{ReplyOutcome, reply_response, with_reply};
 
-type Verified = (Parts, Bytes, Result<Notification, Rejected>);
+type Verified = (Parts, Bytes, Result<(Notification, Delivery), Rejected>);
 type Verification = Pin<Box<dyn Future<Output = Verified> + Send>>;
+type Finish = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pin_project! {
     /// The response future of [`IpnService`](crate::IpnService).
@@ -29,7 +30,7 @@ pin_project! {
         S: Service<Request<B>>,
     {
         #[pin]
-        state: State<B, S::Future>,
+        state: State<B, S::Future, S::Response>,
         inner: S,
         receiver: Arc<Receiver>,
         trace: Trace,
@@ -38,7 +39,7 @@ pin_project! {
 
 pin_project! {
     #[project = StateProj]
-    enum State<B, F> {
+    enum State<B, F, R> {
         // Reading the body into the core's buffer, which enforces the limit.
         Buffering {
             #[pin]
@@ -51,7 +52,10 @@ pin_project! {
         Calling {
             #[pin]
             future: F,
+            delivery: Option<Delivery>,
         },
+        // Recording the handler's outcome in the notification store before answering.
+        Finishing { finish: Finish, response: Option<R> },
         // Answered by the layer; the inner service is not called.
         Rejected { reply: Option<(Outcome, Reply)> },
     }
@@ -89,12 +93,17 @@ fn request_target(parts: &Parts) -> &str {
     uri.path_and_query().map_or("/", |target| target.as_str())
 }
 
+/// Verifies, then claims the notification in the store (when one is set).
 fn verify(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
     Box::pin(async move {
-        let result = {
+        let received = {
             let headers = HttpHeaders(&parts.headers);
             let view = RequestView::new(parts.method.as_str(), request_target(&parts), &headers, &body);
             receiver.receive(view).await
+        };
+        let result = match received {
+            Ok(notification) => receiver.begin(&notification).await.map(|delivery| (notification, delivery)),
+            Err(rejected) => Err(rejected),
         };
         (parts, body, result)
     })
@@ -154,11 +163,13 @@ where
                 StateProj::Verifying { verification } => {
                     let (mut parts, body, result) = ready!(verification.as_mut().poll(cx));
                     match result {
-                        Ok(notification) => {
+                        Ok((notification, delivery)) => {
                             this.trace.notification(&notification);
                             parts.extensions.insert(notification);
                             let future = this.inner.call(Request::from_parts(parts, B::from(body)));
-                            this.state.set(State::Calling { future });
+                            // Without a claim there is nothing to record: answer as soon as the handler does.
+                            let delivery = delivery.is_claimed().then_some(delivery);
+                            this.state.set(State::Calling { future, delivery });
                         }
                         Err(rejected) => {
                             this.trace.rejected(&rejected);
@@ -167,16 +178,32 @@ where
                         }
                     }
                 }
-                StateProj::Calling { future } => {
+                StateProj::Calling { future, delivery } => {
                     let response = match ready!(future.poll(cx)) {
                         Ok(response) => response,
                         Err(error) => {
+                            // Dropping the delivery leaves its claim to expire with the lease.
                             tracing::error!("the inner service failed");
                             return Poll::Ready(Err(error));
                         }
                     };
                     let (outcome, response) = apply_overrides(response, this.receiver);
-                    this.trace.answered(outcome, response.status().as_u16());
+                    let status = response.status().as_u16();
+                    this.trace.answered(outcome, status);
+                    match delivery.take() {
+                        None => return Poll::Ready(Ok(response)),
+                        Some(delivery) => {
+                            let receiver = Arc::clone(this.receiver);
+                            let body = outcome.map(|o| receiver.reply_for(o).body().to_owned());
+                            let finish: Finish =
+                                Box::pin(async move { receiver.finish(delivery, status, body.as_deref()).await });
+                            this.state.set(State::Finishing { finish, response: Some(response) });
+                        }
+                    }
+                }
+                StateProj::Finishing { finish, response } => {
+                    ready!(finish.as_mut().poll(cx));
+                    let response = response.take().expect("ResponseFuture polled after completion");
                     return Poll::Ready(Ok(response));
                 }
                 StateProj::Rejected { reply } => {
@@ -210,6 +237,7 @@ where
             State::Buffering { .. } => "Buffering",
             State::Verifying { .. } => "Verifying",
             State::Calling { .. } => "Calling",
+            State::Finishing { .. } => "Finishing",
             State::Rejected { .. } => "Rejected",
         };
         f.debug_struct("ResponseFuture").field("state", &state).finish_non_exhaustive()

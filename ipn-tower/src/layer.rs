@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ipn_core::store::NotificationStore;
 use ipn_core::{Clock, Endpoint, Outcome, Receiver, Replies, Verifier};
 use tower_layer::Layer;
 
@@ -88,6 +89,19 @@ impl IpnLayer {
     /// [`IpnReply`](crate::IpnReply) / [`IpnError`](crate::IpnError) responses of the handler.
     pub fn reply(self, outcome: Outcome, status: u16, message: impl Into<Cow<'static, str>>) -> Self {
         self.map(|r| r.reply(outcome, status, message))
+    }
+
+    /// Processes each notification once: claims its fingerprint in `store` before the handler
+    /// runs, records the reply after a 2xx, releases the claim otherwise. A duplicate gets the
+    /// recorded reply without calling the handler; one in progress elsewhere gets `409`; a store
+    /// that cannot be reached gets `503` (the gateway retries).
+    pub fn store(self, store: impl NotificationStore + 'static) -> Self {
+        self.map(|r| r.store(store))
+    }
+
+    /// How long a claim is held before another delivery may take it over (default 60 s).
+    pub fn lease(self, lease: Duration) -> Self {
+        self.map(|r| r.lease(lease))
     }
 
     /// Replaces the whole reply table.
