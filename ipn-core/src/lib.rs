@@ -15,6 +15,8 @@ mod reply;
 mod request;
 pub mod rest;
 mod secret;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod types;
 mod verifier;
 
