@@ -164,8 +164,6 @@ pub struct PaymentSummary {
 struct Inner {
     settings: Settings,
     notify: String,
-    retries: u32,
-    interval: Duration,
     payments: Mutex<(u64, HashMap<u64, Payment>)>,
 }
 
@@ -173,6 +171,8 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Gateway {
     inner: Arc<Inner>,
+    retries: u32,
+    interval: Duration,
 }
 
 impl Gateway {
@@ -180,36 +180,24 @@ impl Gateway {
     /// gateway does (4 more attempts, 15 minutes apart) unless changed.
     pub fn new(settings: Settings, notify: String) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                settings,
-                notify,
-                retries: send::DEFAULT_RETRIES,
-                interval: send::DEFAULT_RETRY_INTERVAL,
-                payments: Mutex::new((0, HashMap::new())),
-            }),
+            inner: Arc::new(Inner { settings, notify, payments: Mutex::new((0, HashMap::new())) }),
+            retries: send::DEFAULT_RETRIES,
+            interval: send::DEFAULT_RETRY_INTERVAL,
         }
     }
 
-    fn with(self, change: impl FnOnce(&mut Inner)) -> Self {
-        let mut inner = Inner {
-            settings: self.inner.settings.clone(),
-            notify: self.inner.notify.clone(),
-            retries: self.inner.retries,
-            interval: self.inner.interval,
-            payments: Mutex::new(self.lock().clone()),
-        };
-        change(&mut inner);
-        Self { inner: Arc::new(inner) }
+    /// Automatic retries after a failed notification (default 4). Set it before calling
+    /// [`router`](Self::router): the router holds a copy.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
     }
 
-    /// Automatic retries after a failed notification (default 4).
-    pub fn retries(self, retries: u32) -> Self {
-        self.with(|i| i.retries = retries)
-    }
-
-    /// The wait between attempts (default 15 minutes).
-    pub fn retry_interval(self, interval: Duration) -> Self {
-        self.with(|i| i.interval = interval)
+    /// The wait between attempts (default 15 minutes). Set it before calling
+    /// [`router`](Self::router).
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, (u64, HashMap<u64, Payment>)> {
@@ -494,7 +482,7 @@ impl Gateway {
                 .map(|(key, algorithm)| Resign { key, algorithm }),
             Kind::Link { .. } => None,
         };
-        let policy = RetryPolicy { retries: self.inner.retries, interval: self.inner.interval, resign };
+        let policy = RetryPolicy { retries: self.retries, interval: self.interval, resign };
         let url = self.inner.notify.clone();
         let delivery = tokio::task::spawn_blocking(move || send::deliver(&url, &request, &policy, |_| {}))
             .await
