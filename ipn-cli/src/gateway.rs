@@ -387,7 +387,8 @@ impl Gateway {
             Action::Validate => {
                 (FormTemplate::Validation, PaymentStatus::Accepted, status == PaymentStatus::ToValidate)
             }
-            Action::Replay => unreachable!("handled above"),
+            // Handled above; kept total so that no input can panic.
+            Action::Replay => (FormTemplate::Accepted, status, false),
         };
         if !allowed {
             return Err(GatewayError::NotAllowed(format!("{action:?} does not apply to a payment {status:?}")));

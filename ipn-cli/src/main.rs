@@ -315,6 +315,9 @@ fn run_send(args: &SendArgs) -> Result<u8, Fail> {
 fn run_gateway(args: &GatewayArgs) -> Result<u8, Fail> {
     let settings = Settings::load(&args.config).map_err(usage)?;
     let interval = send::parse_duration(&args.retry_interval).map_err(|e| usage(format!("--retry-interval: {e}")))?;
+    if url_target(&args.notify).is_none() {
+        return Err(usage(format!("--notify {:?}: only http:// URLs are supported", args.notify)));
+    }
     let addr: std::net::SocketAddr = args.bind.parse().map_err(|e| usage(format!("--bind {:?}: {e}", args.bind)))?;
     let gateway =
         ipn_cli::gateway::Gateway::new(settings, args.notify.clone()).retries(args.retries).retry_interval(interval);

@@ -130,7 +130,7 @@ fn build_form(settings: &Settings, spec: &SignSpec) -> Result<RawRequest, String
     for set in &spec.sets {
         match parse_override(set, false)? {
             Override::Text(name, value) => builder = builder.set(name, value),
-            Override::Json(..) => unreachable!("rejected by parse_override"),
+            Override::Json(name, _) => return Err(format!("--set {name}:=...: form fields are text; use name=value")),
         }
     }
     if let Some(target) = &spec.target {

@@ -263,3 +263,31 @@ async fn a_failed_notification_is_retried_as_retry_until_the_shop_processes_it()
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].nature, "retry", "the processed delivery is the signed RETRY");
 }
+
+#[test]
+fn the_gateway_command_serves_the_back_office() {
+    let dir = common::TempDir::new("gateway-cmd");
+    let config = dir.write("ipn.toml", CONFIG);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ipn"))
+        .args(["gateway", "--config", config.to_str().unwrap(), "--notify", "http://127.0.0.1:9/ipn"])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut page = None;
+    for _ in 0..100 {
+        if let Ok(mut response) = agent.get(&format!("http://127.0.0.1:{port}/")).call() {
+            page = Some((response.status().as_u16(), response.body_mut().read_to_string().unwrap()));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let (status, page) = page.expect("the gateway answered");
+    assert_eq!(status, 200);
+    assert!(page.contains("Back office") && page.contains("http://127.0.0.1:9/ipn"), "{page}");
+}

@@ -186,6 +186,22 @@ fn usage_and_configuration_errors_exit_2_with_a_message() {
             config.display().to_string(),
             dir.path().join("nope.http").display().to_string(),
         ],
+        vec![
+            "gateway".into(),
+            "--config".into(),
+            config.display().to_string(),
+            "--notify".into(),
+            "ftp://shop/ipn".into(),
+        ],
+        vec![
+            "gateway".into(),
+            "--config".into(),
+            config.display().to_string(),
+            "--notify".into(),
+            "http://shop/ipn".into(),
+            "--bind".into(),
+            "nowhere".into(),
+        ],
     ];
     for args in cases {
         let output = ipn(&args);
