@@ -5,14 +5,11 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use ipn_core::form::{self, FormFields};
 use ipn_core::link::{self, SignatureParams};
 use ipn_core::testkit::RawRequest;
 use ipn_core::{Endpoint, FormAlgorithm, KeySlot, Mode, Receiver, Secret};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::settings::Settings;
 
@@ -203,7 +200,7 @@ fn explain_form(ctx: &Context<'_>, fields: &FormFields, request: &RawRequest, r:
         }
     }
     // Something between the gateway and the application may have re-encoded the body.
-    let plus_kept = percent_decoded_fields(request.body(), false);
+    let plus_kept = plus_kept_fields(request.body());
     let twice = fields.iter().map(|(n, v)| (n.to_owned(), percent_decode(v))).collect::<Vec<_>>();
     for (what, candidate) in [("'+' kept instead of read as a space", plus_kept), ("decoded twice", twice)] {
         let matches = keys.iter().any(|k| {
@@ -229,10 +226,9 @@ fn percent_decode(value: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Form fields decoded with `+` read as a space (`plus_is_space`) or kept.
-fn percent_decoded_fields(body: &[u8], plus_is_space: bool) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    let text = if plus_is_space { text.into_owned() } else { text.replace('+', "%2B") };
+/// Form fields decoded with `+` kept as `+` (as a decoder that ignores the form rules would).
+fn plus_kept_fields(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body).replace('+', "%2B");
     form_urlencoded::parse(text.as_bytes()).map(|(n, v)| (n.into_owned(), v.into_owned())).collect()
 }
 
@@ -316,16 +312,9 @@ fn explain_rest(ctx: &Context<'_>, fields: &FormFields, r: &mut Report) {
     }
 }
 
-fn signature_value(header: &str) -> Option<String> {
-    header.split(',').find_map(|p| {
-        let (name, value) = p.trim().split_once('=')?;
-        (name.trim() == "signature").then(|| value.trim().trim_matches('"').to_owned())
-    })
-}
-
+/// The two `Digest` forms the verifier accepts (RFC 3230, and base64 of hex).
 fn digest_of_variants(body: &[u8]) -> [String; 2] {
-    let raw = Sha256::digest(body);
-    [format!("SHA-256={}", BASE64.encode(raw)), format!("SHA-256={}", BASE64.encode(hex::encode(raw)))]
+    [link::digest_header(body), link::digest_header_hex(body)]
 }
 
 /// JSON without the whitespace between tokens, strings untouched: undoes pretty-printing.
@@ -456,7 +445,7 @@ fn explain_link(ctx: &Context<'_>, request: &RawRequest, r: &mut Report) {
         for l in signing_string.lines() {
             r.line(format!("    {l}"));
         }
-        let received = signature_value(value).unwrap_or_default();
+        let received = params.signature();
         r.line(format!("received signature: {received:?}"));
         for (i, key) in keys.iter().enumerate() {
             r.line(format!(

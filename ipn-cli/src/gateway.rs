@@ -27,7 +27,9 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use ipn_core::testkit::{FormBuilder, FormTemplate, LinkBuilder, LinkTemplate, RawRequest, payment_link_signature};
+use ipn_core::testkit::{
+    FormBuilder, FormTemplate, LinkBuilder, LinkTemplate, RawRequest, fresh_hex, payment_link_signature,
+};
 use ipn_core::{KeySlot, Mode, Secret, form};
 use serde_json::Value;
 
@@ -267,8 +269,7 @@ impl Gateway {
         if Secret::new(expected) != Secret::new(received) {
             return Err(GatewayError::BadSignature);
         }
-        let trans_uuid =
-            FormBuilder::new(FormTemplate::Accepted, &shop_id).get("vads_trans_uuid").unwrap_or_default().to_owned();
+        let trans_uuid = fresh_hex(32);
         Ok(self.insert(Kind::Form { shop_id, mode, fields, trans_uuid }))
     }
 
@@ -396,13 +397,7 @@ impl Gateway {
         // A refund is a new transaction; a cancellation or validation updates the payment.
         let uuid = if action == Action::Refund { None } else { Some(trans_uuid.as_str()) };
         let builder = form_ipn(template, &payment.kind, fields, uuid.unwrap_or(""));
-        let builder = if uuid.is_none() {
-            let fresh =
-                FormBuilder::new(FormTemplate::Refund, "0").get("vads_trans_uuid").unwrap_or_default().to_owned();
-            builder.set("vads_trans_uuid", fresh)
-        } else {
-            builder
-        };
+        let builder = if uuid.is_none() { builder.set("vads_trans_uuid", fresh_hex(32)) } else { builder };
         let label = format!("{action:?}").to_lowercase();
         self.send_form(payment, builder, new_status, &label).await
     }
@@ -411,7 +406,7 @@ impl Gateway {
         let slot = KeySlot::Application { application_id };
         let (secret, _) =
             self.inner.settings.signing_key(slot).ok_or_else(|| GatewayError::UnknownKey(slot.to_string()))?;
-        let target = crate_target(&self.inner.notify);
+        let target = send::url_target(&self.inner.notify).unwrap_or("/");
         builder.target(target).sign(secret.expose()).map_err(|e| GatewayError::BadRequest(e.to_string()))
     }
 
@@ -457,7 +452,7 @@ impl Gateway {
         let slot = KeySlot::Form { shop_id, mode: *mode };
         let (key, algorithm) =
             self.inner.settings.signing_key(slot).ok_or_else(|| GatewayError::UnknownKey(slot.to_string()))?;
-        let request = builder.target(crate_target(&self.inner.notify)).sign(key.expose(), algorithm);
+        let request = builder.target(send::url_target(&self.inner.notify).unwrap_or("/")).sign(key.expose(), algorithm);
         self.deliver(payment, request, status, label).await
     }
 
@@ -507,12 +502,6 @@ impl Gateway {
             .route("/payments/{id}/{action}", post(action))
             .with_state(self.clone())
     }
-}
-
-/// The path and query the notification is posted to (the link signature covers it).
-fn crate_target(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/').map_or_else(|| "/".to_owned(), |i| rest[i..].to_owned())
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {

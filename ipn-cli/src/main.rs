@@ -259,16 +259,10 @@ fn run_sign(args: &SignArgs) -> Result<u8, Fail> {
     Ok(0)
 }
 
-/// The path and query of an http URL (`/` when absent).
-fn url_target(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("http://")?;
-    Some(rest.find('/').map_or("/", |i| &rest[i..]))
-}
-
 fn run_send(args: &SendArgs) -> Result<u8, Fail> {
     let interval = send::parse_duration(&args.retry_interval).map_err(|e| usage(format!("--retry-interval: {e}")))?;
     let target =
-        url_target(&args.url).ok_or_else(|| usage(format!("{:?}: only http:// URLs are supported", args.url)))?;
+        send::url_target(&args.url).ok_or_else(|| usage(format!("{:?}: only http:// URLs are supported", args.url)))?;
     let request = read_request(&args.request)?;
     let mut resign = None;
     if send::is_form(&request) && args.retries > 0 {
@@ -315,7 +309,7 @@ fn run_send(args: &SendArgs) -> Result<u8, Fail> {
 fn run_gateway(args: &GatewayArgs) -> Result<u8, Fail> {
     let settings = Settings::load(&args.config).map_err(usage)?;
     let interval = send::parse_duration(&args.retry_interval).map_err(|e| usage(format!("--retry-interval: {e}")))?;
-    if url_target(&args.notify).is_none() {
+    if send::url_target(&args.notify).is_none() {
         return Err(usage(format!("--notify {:?}: only http:// URLs are supported", args.notify)));
     }
     let addr: std::net::SocketAddr = args.bind.parse().map_err(|e| usage(format!("--bind {:?}: {e}", args.bind)))?;

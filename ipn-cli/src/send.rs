@@ -102,6 +102,18 @@ impl Delivery {
     }
 }
 
+/// The path and query of an `http://` URL (`/` when it has none); `None` for another scheme.
+///
+/// ```
+/// assert_eq!(ipn_cli::send::url_target("http://127.0.0.1:3000/ipn?x=1"), Some("/ipn?x=1"));
+/// assert_eq!(ipn_cli::send::url_target("http://shop.test"), Some("/"));
+/// assert_eq!(ipn_cli::send::url_target("https://shop.test/ipn"), None);
+/// ```
+pub fn url_target(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("http://")?;
+    Some(rest.find('/').map_or("/", |i| &rest[i..]))
+}
+
 /// Whether a request is a form notification (its retries must be signed again).
 pub fn is_form(request: &RawRequest) -> bool {
     let body = request.body();

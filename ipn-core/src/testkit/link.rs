@@ -1,8 +1,6 @@
 //! CentralBill link notifications: a JSON body with `Date`, `Digest` and an HTTP Signature made
 //! with the application secret; and the signature of an outgoing payment link (PROTOCOLS 3.3).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -206,10 +204,7 @@ impl LinkBuilder {
         let mut components = vec![link::REQUEST_TARGET, "content-type", "date", "digest"];
         match self.digest {
             DigestStyle::Rfc3230 => request.set_header("Digest", link::digest_header(body.as_bytes())),
-            DigestStyle::HexBase64 => {
-                let hex = hex::encode(Sha256::digest(body.as_bytes()));
-                request.set_header("Digest", format!("SHA-256={}", BASE64.encode(hex)));
-            }
+            DigestStyle::HexBase64 => request.set_header("Digest", link::digest_header_hex(body.as_bytes())),
             DigestStyle::ContentDigest => {
                 request.set_header("Digest", link::digest_header(body.as_bytes()));
                 request.set_header("Content-Digest", link::content_digest_header(body.as_bytes()));

@@ -60,9 +60,16 @@ pub enum BuildError {
     Signing(String),
 }
 
-/// A fresh lowercase hex string of `len` characters (at most 64): unique within the process and
-/// very likely across processes (time, process id and a counter, hashed).
-pub(crate) fn fresh_hex(len: usize) -> String {
+/// A fresh lowercase hex reference of `len` characters (at most 64), such as a
+/// `vads_trans_uuid` (32): unique within the process and very likely across processes (time,
+/// process id and a counter, hashed).
+///
+/// ```
+/// let uuid = ipn_core::testkit::fresh_hex(32);
+/// assert_eq!(uuid.len(), 32);
+/// assert_ne!(uuid, ipn_core::testkit::fresh_hex(32));
+/// ```
+pub fn fresh_hex(len: usize) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut hasher = Sha256::new();
     hasher.update(COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
