@@ -17,6 +17,8 @@ mod request;
 pub mod rest;
 mod secret;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod trace;
 mod types;
 mod verifier;

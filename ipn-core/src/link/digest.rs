@@ -22,6 +22,19 @@ pub fn digest_header(body: &[u8]) -> String {
     format!("SHA-256={}", BASE64.encode(Sha256::digest(body)))
 }
 
+/// The `Digest` header value in the form CentralBill's own example shows: `SHA-256=` and the
+/// base64 of the lowercase hex SHA-256 (accepted by the verifier like the RFC 3230 form).
+///
+/// ```
+/// assert_eq!(
+///     ipn_core::link::digest_header_hex(b""),
+///     "SHA-256=ZTNiMGM0NDI5OGZjMWMxNDlhZmJmNGM4OTk2ZmI5MjQyN2FlNDFlNDY0OWI5MzRjYTQ5NTk5MWI3ODUyYjg1NQ=="
+/// );
+/// ```
+pub fn digest_header_hex(body: &[u8]) -> String {
+    format!("SHA-256={}", BASE64.encode(hex::encode(Sha256::digest(body))))
+}
+
 /// The `Content-Digest` header value for a body (RFC 9530): `sha-256=:<base64>:`.
 ///
 /// ```

@@ -12,7 +12,7 @@
 //! [`rfc9421_verify`]; the verifier does not route to them, since no gateway sends them yet.
 //!
 //! The signing helpers ([`signing_string`], [`signature`], [`signature_header`], [`sign`],
-//! [`digest_header`]) build what CentralBill sends, for tests and the CLI:
+//! [`digest_header`], [`digest_header_hex`]) build what CentralBill sends, for tests and the CLI:
 //!
 //! ```
 //! use ipn_core::{FixedClock, Keys, RequestView, Verifier};
@@ -55,7 +55,7 @@ mod rfc9421;
 mod signature;
 mod verify;
 
-pub use digest::{content_digest_header, digest_header};
+pub use digest::{content_digest_header, digest_header, digest_header_hex};
 pub use notification::{
     Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,
 };

@@ -142,6 +142,12 @@ impl SignatureParams {
         scheme.eq_ignore_ascii_case("Signature").then(|| Self::parse(params))
     }
 
+    /// The received `signature` parameter (base64), for diagnostics: it is not a secret, but
+    /// `Debug` leaves it out of logs.
+    pub fn signature(&self) -> &str {
+        &self.signature
+    }
+
     /// The key id: the CentralBill application id.
     pub fn key_id(&self) -> &str {
         &self.key_id
