@@ -65,5 +65,89 @@ fn form(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, form);
+/// A REST answer (3.5 KiB) signed with the shop's REST password.
+fn rest(c: &mut Criterion) {
+    let v = vector("rest-ipn-password");
+    let body = v["request"]["body"].as_str().unwrap().to_owned();
+    let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let answer = fields.iter().find(|(k, _)| k == "kr-answer").unwrap().1.clone();
+    let password = v["config"]["shops"][0]["rest"]["test_password"].as_str().unwrap().to_owned();
+    let keys =
+        Keys::builder().shop(ShopKeys::new("69876357").rest_password(Mode::Test, password.as_str())).build().unwrap();
+    let verifier = Verifier::new(keys);
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    assert!(pollster::block_on(verifier.verify(RequestView::new("POST", "/ipn", &headers, body.as_bytes()))).is_ok());
+
+    let mut group = c.benchmark_group("rest");
+    group.throughput(Throughput::Bytes(answer.len() as u64));
+    group.bench_function("floor_hmac_answer", |b| {
+        b.iter(|| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(password.as_bytes()).unwrap();
+            mac.update(black_box(answer.as_bytes()));
+            black_box(mac.finalize().into_bytes())
+        })
+    });
+    group.bench_function("verify_and_parse", |b| {
+        b.iter(|| {
+            let view = RequestView::new("POST", "/ipn", &headers, black_box(body.as_bytes()));
+            black_box(pollster::block_on(verifier.verify(view)).unwrap())
+        })
+    });
+    group.bench_function("naive", |b| {
+        b.iter(|| {
+            let pairs: Vec<(String, String)> =
+                form_urlencoded::parse(black_box(body.as_bytes())).into_owned().collect();
+            let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap();
+            let message = get("kr-answer").replace("\\/", "/");
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(password.as_bytes()).unwrap();
+            mac.update(message.as_bytes());
+            assert_eq!(hex::encode(mac.finalize().into_bytes()), get("kr-hash"));
+            black_box(serde_json::from_str::<serde_json::Value>(get("kr-answer")).unwrap())
+        })
+    });
+    group.finish();
+}
+
+/// A CentralBill notification (1 KiB JSON) with Date, Digest and Signature.
+fn link(c: &mut Criterion) {
+    let v = vector("link-ipn-completed");
+    let request = &v["request"];
+    let body = request["body"].as_str().unwrap().to_owned();
+    let headers: Vec<(String, String)> = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
+        .collect();
+    let signing_string = v["expect"]["signing_string"].as_str().unwrap().to_owned();
+    let app = &v["config"]["applications"][0];
+    let secret = app["secret"].as_str().unwrap().to_owned();
+    let keys = Keys::builder().application(app["application_id"].as_str().unwrap(), secret.as_str()).build().unwrap();
+    let clock = ipn_core::FixedClock::from_http_date(v["config"]["now"].as_str().unwrap()).unwrap();
+    let verifier = Verifier::new(keys).clock(clock);
+    assert!(
+        pollster::block_on(verifier.verify(RequestView::new("POST", "/ipn/link", &headers, body.as_bytes()))).is_ok()
+    );
+
+    let mut group = c.benchmark_group("link");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("floor_hmac_and_body_digest", |b| {
+        b.iter(|| {
+            use sha2::Digest;
+            let digest = Sha256::digest(black_box(body.as_bytes()));
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(black_box(signing_string.as_bytes()));
+            black_box((digest, mac.finalize().into_bytes()))
+        })
+    });
+    group.bench_function("verify_and_parse", |b| {
+        b.iter(|| {
+            let view = RequestView::new("POST", "/ipn/link", &headers, black_box(body.as_bytes()));
+            black_box(pollster::block_on(verifier.verify(view)).unwrap())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, form, rest, link);
 criterion_main!(benches);

@@ -91,11 +91,11 @@ async fn an_unknown_body_is_recorded_as_the_processed_message() {
 
 #[tokio::test]
 async fn a_dropped_delivery_is_retried_after_the_lease() {
-    let receiver = Receiver::new(verifier()).store(MemoryStore::new()).lease(Duration::from_millis(100));
+    let receiver = Receiver::new(verifier()).store(MemoryStore::new()).lease(Duration::from_millis(1000));
     let n = notification().await;
     drop(receiver.begin(&n).await.unwrap());
     assert_eq!(receiver.begin(&n).await.unwrap_err().reply.status(), 409);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(receiver.begin(&n).await.unwrap().is_claimed());
 }
 
@@ -135,7 +135,7 @@ impl NotificationStore for Flaky {
 #[tokio::test]
 async fn store_down_gives_503_and_processing_resumes_after() {
     let store = Arc::new(Flaky::default());
-    let receiver = Receiver::new(verifier()).store(store.clone()).lease(Duration::from_millis(100));
+    let receiver = Receiver::new(verifier()).store(store.clone()).lease(Duration::from_millis(1000));
     let n = notification().await;
 
     store.down.store(true, Ordering::SeqCst);
@@ -151,7 +151,7 @@ async fn store_down_gives_503_and_processing_resumes_after() {
     receiver.finish(delivery, 200, None).await;
     store.down.store(false, Ordering::SeqCst);
     assert_eq!(receiver.begin(&n).await.unwrap_err().reply.status(), 409);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let retry = receiver.begin(&n).await.unwrap();
     receiver.finish(retry, 200, None).await;
     assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());

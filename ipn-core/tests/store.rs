@@ -111,10 +111,10 @@ mod cases {
 
     pub(crate) async fn abandoned_claim_is_taken_over_after_the_lease(pair: Pair) {
         let fingerprint = random_fingerprint();
-        let lease = Duration::from_millis(200);
+        let lease = Duration::from_millis(1000);
         let crashed = acquired(pair.a.claim(fingerprint, lease).await.unwrap());
         assert_eq!(pair.b.claim(fingerprint, lease).await.unwrap(), Claim::InProgress);
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let taken_over = acquired(pair.b.claim(fingerprint, LONG_LEASE).await.unwrap());
         assert_ne!(crashed, taken_over);
         // The first holder comes back late: it can neither record nor release.
@@ -156,30 +156,30 @@ mod cases {
         let token = acquired(pair.a.claim(old, LONG_LEASE).await.unwrap());
         pair.a.complete(old, &token, &Reply::order_updated()).await.unwrap();
         acquired(pair.a.claim(abandoned, Duration::from_millis(50)).await.unwrap());
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        tokio::time::sleep(Duration::from_millis(2000)).await;
         let token = acquired(pair.b.claim(recent, LONG_LEASE).await.unwrap());
         pair.b.complete(recent, &token, &Reply::order_updated()).await.unwrap();
 
-        let removed = pair.b.purge(Duration::from_millis(300)).await.unwrap();
+        let removed = pair.b.purge(Duration::from_millis(1000)).await.unwrap();
         assert_eq!(removed, if pair.claims_expire_by_themselves { 1 } else { 2 });
-        assert_eq!(pair.a.purge(Duration::from_millis(300)).await.unwrap(), 0, "nothing left to purge");
+        assert_eq!(pair.a.purge(Duration::from_millis(1000)).await.unwrap(), 0, "nothing left to purge");
         acquired(pair.a.claim(old, LONG_LEASE).await.unwrap());
         acquired(pair.a.claim(abandoned, LONG_LEASE).await.unwrap());
         assert_eq!(pair.a.claim(recent, LONG_LEASE).await.unwrap(), Claim::Done(Reply::order_updated()));
     }
 
-    /// `pair` built with a 300 ms retention.
+    /// `pair` built with a 1 s retention.
     pub(crate) async fn completed_record_is_forgotten_after_the_retention(pair: Pair) {
         let fingerprint = random_fingerprint();
         let token = acquired(pair.a.claim(fingerprint, LONG_LEASE).await.unwrap());
         pair.a.complete(fingerprint, &token, &Reply::order_updated()).await.unwrap();
         assert_eq!(pair.b.claim(fingerprint, LONG_LEASE).await.unwrap(), Claim::Done(Reply::order_updated()));
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         acquired(pair.b.claim(fingerprint, LONG_LEASE).await.unwrap());
     }
 }
 
-const RETENTION_FOR_EXPIRY_TEST: Duration = Duration::from_millis(300);
+const RETENTION_FOR_EXPIRY_TEST: Duration = Duration::from_millis(1000);
 
 /// Generates one test per case for a back-end. `$setup` is an async fn taking the retention and
 /// returning `Option<(Pair, cleanup future)>`.

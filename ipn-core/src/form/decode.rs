@@ -3,8 +3,6 @@
 
 use std::ops::Range;
 
-use memchr::{memchr, memchr_iter, memchr2};
-
 /// Why a form body could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -54,20 +52,23 @@ impl FormFields {
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
         let mut buf = Vec::with_capacity(body.len());
         let mut spans = Vec::with_capacity(64);
-        let mut start = 0;
-        for end in memchr_iter(b'&', body).chain(std::iter::once(body.len())) {
-            let pair = &body[start..end];
-            start = end + 1;
-            if pair.is_empty() {
+        let mut i = 0;
+        while i < body.len() {
+            if body[i] == b'&' {
+                i += 1; // an empty pair (`&&`)
                 continue;
             }
-            let (name, value) = match memchr(b'=', pair) {
-                Some(i) => (&pair[..i], &pair[i + 1..]),
-                None => (pair, &pair[pair.len()..]),
-            };
-            let name = decode_into(&mut buf, name);
-            let value = decode_into(&mut buf, value);
+            let name_start = buf.len();
+            i = decode_until(body, i, &mut buf, true);
+            let name = name_start..buf.len();
+            let value_start = buf.len();
+            if body.get(i) == Some(&b'=') {
+                i = decode_until(body, i + 1, &mut buf, false);
+            }
+            let value = value_start..buf.len();
             spans.push(Span { name, value });
+            // `i` is at a `&` or at the end: step over it.
+            i += 1;
         }
         let buf = String::from_utf8(buf).map_err(|_| FormError::InvalidUtf8)?;
         // Every piece must be UTF-8 on its own, not only their concatenation.
@@ -128,25 +129,78 @@ impl std::fmt::Debug for FormFields {
     }
 }
 
-/// Appends the decoded bytes of `input` to `buf` and returns their range: runs without `+` or `%`
-/// are copied whole (found with SIMD), `+` is a space, `%XX` a byte, any other `%` stays.
-fn decode_into(buf: &mut Vec<u8>, mut input: &[u8]) -> Range<usize> {
-    let start = buf.len();
-    while let Some(i) = memchr2(b'+', b'%', input) {
-        buf.extend_from_slice(&input[..i]);
-        let escaped = match input[i] {
-            b'+' => Some((b' ', 1)),
-            _ => match (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
-                (Some(high), Some(low)) => Some((high << 4 | low, 3)),
-                _ => None,
-            },
-        };
-        let (byte, width) = escaped.unwrap_or((b'%', 1));
-        buf.push(byte);
-        input = &input[i + width..];
+/// How [`decode_until`] treats a byte.
+const PLAIN: u8 = 0;
+const AMPERSAND: u8 = 1;
+const EQUALS: u8 = 2;
+const PLUS: u8 = 3;
+const PERCENT: u8 = 4;
+
+const CLASSES: [u8; 256] = {
+    let mut classes = [PLAIN; 256];
+    classes[b'&' as usize] = AMPERSAND;
+    classes[b'=' as usize] = EQUALS;
+    classes[b'+' as usize] = PLUS;
+    classes[b'%' as usize] = PERCENT;
+    classes
+};
+
+/// The length of the leading run of bytes that decode to themselves, 8 bytes at a time: each
+/// word is tested for the four special bytes at once (SWAR); the first match found this way is
+/// exact (a false positive can only follow a true match, in a higher byte).
+fn plain_prefix(bytes: &[u8]) -> usize {
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Bytes of `word` equal to `byte` get their high bit set.
+    let matches = |word: u64, byte: u8| {
+        let x = word ^ (LOW * u64::from(byte));
+        x.wrapping_sub(LOW) & !x & HIGH
+    };
+    let mut i = 0;
+    while let Some(&chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let word = u64::from_le_bytes(chunk);
+        let special = matches(word, b'&') | matches(word, b'=') | matches(word, b'+') | matches(word, b'%');
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
     }
-    buf.extend_from_slice(input);
-    start..buf.len()
+    i + bytes[i..].iter().position(|&b| CLASSES[usize::from(b)] != PLAIN).unwrap_or(bytes.len() - i)
+}
+
+/// Decodes `body[i..]` into `buf` up to the next `&` (or, for a name, `=`), and returns the
+/// index of that delimiter (or the end). Runs of plain bytes are copied whole; `+` is a space,
+/// `%XX` a byte, any other `%` stays.
+fn decode_until(body: &[u8], mut i: usize, buf: &mut Vec<u8>, is_name: bool) -> usize {
+    loop {
+        let run = i;
+        i += plain_prefix(&body[i..]);
+        buf.extend_from_slice(&body[run..i]);
+        let Some(&byte) = body.get(i) else { return i };
+        match CLASSES[usize::from(byte)] {
+            AMPERSAND => return i,
+            EQUALS if is_name => return i,
+            PLUS => {
+                buf.push(b' ');
+                i += 1;
+            }
+            PERCENT => match (body.get(i + 1).copied().and_then(hex), body.get(i + 2).copied().and_then(hex)) {
+                (Some(high), Some(low)) => {
+                    buf.push(high << 4 | low);
+                    i += 3;
+                }
+                _ => {
+                    buf.push(b'%');
+                    i += 1;
+                }
+            },
+            // `=` inside a value is data.
+            _ => {
+                buf.push(byte);
+                i += 1;
+            }
+        }
+    }
 }
 
 fn hex(digit: u8) -> Option<u8> {
@@ -181,13 +235,33 @@ mod tests {
 
     #[test]
     fn agrees_with_form_urlencoded_on_valid_utf8() {
-        let body = b"vads_x=a%2Bb+c&vads_y=%E2%82%AC&k%5B%5D=v&z=%41%42&p=%zz%4&q=%%2541+%2b&&r&s==";
+        let body = b"&vads_x=a%2Bb+c&vads_y=%E2%82%AC&k%5B%5D=v&z=%41%42&p=%zz%4&q=%%2541+%2b&&r&s==&=&";
         let ours: Vec<(String, String)> =
             FormFields::parse(body).unwrap().iter().map(|(a, b)| (a.into(), b.into())).collect();
         let mut reference: Vec<(String, String)> =
             form_urlencoded::parse(body).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
         reference.sort();
         assert_eq!(ours, reference);
+    }
+
+    #[test]
+    fn plain_prefix_stops_at_the_first_special_byte_wherever_it_is() {
+        for len in 0..40 {
+            let plain = vec![b'a'; len];
+            assert_eq!(plain_prefix(&plain), len);
+            for at in 0..len {
+                for special in [b'&', b'=', b'+', b'%'] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = special;
+                    // A byte just above or below a special one must not count.
+                    if at + 1 < len {
+                        bytes[at + 1] = special + 1;
+                    }
+                    assert_eq!(plain_prefix(&bytes), at, "{len} {at} {special}");
+                }
+            }
+        }
+        assert_eq!(plain_prefix(b"\x01\x00\x24\x27\x80\xff&"), 6);
     }
 
     #[test]

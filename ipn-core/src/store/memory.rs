@@ -239,9 +239,9 @@ mod tests {
     async fn full_of_claims_in_progress_fails_then_takes_abandoned_claims() {
         let store = MemoryStore::new().capacity(2);
         acquired(store.claim(fp(1), Duration::from_secs(60)).await.unwrap());
-        acquired(store.claim(fp(2), Duration::from_millis(20)).await.unwrap());
+        acquired(store.claim(fp(2), Duration::from_millis(500)).await.unwrap());
         assert!(matches!(store.claim(fp(3), Duration::from_secs(60)).await, Err(StoreError::Full { capacity: 2 })));
-        tokio::time::sleep(Duration::from_millis(40)).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
         acquired(store.claim(fp(3), Duration::from_secs(60)).await.unwrap());
         assert_eq!(store.len(), 2);
         assert_eq!(store.claim(fp(1), Duration::from_secs(60)).await.unwrap(), Claim::InProgress);
