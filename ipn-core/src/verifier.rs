@@ -8,12 +8,12 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Limits};
 use crate::error::Error;
 use crate::form::{self, FormFields};
-use crate::keys::KeyStore;
+use crate::keys::{Credentials, KeyStore};
 use crate::link;
 use crate::notification::Notification;
 use crate::request::RequestView;
 use crate::rest;
-use crate::types::{Endpoint, Scheme};
+use crate::types::{Endpoint, Mode, Scheme};
 
 /// The form media type.
 pub const FORM_MEDIA_TYPE: &str = "application/x-www-form-urlencoded";
@@ -72,6 +72,15 @@ impl Policy {
     /// The clock.
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    /// Refuses an authentic TEST-mode notification unless both this policy and the shop accept
+    /// TEST mode.
+    pub(crate) fn check_mode(&self, mode: Mode, credentials: &Credentials) -> Result<(), Error> {
+        if mode == Mode::Test && !(self.accept_test_mode && credentials.accepts_test_mode()) {
+            return Err(Error::TestModeRefused);
+        }
+        Ok(())
     }
 
     /// Whether a media type (lowercase, without parameters) is accepted.

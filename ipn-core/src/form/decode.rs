@@ -20,8 +20,19 @@ pub enum FormError {
 
 #[derive(Debug, Clone)]
 struct Span {
+    /// The name's first 16 bytes, zero-padded, as a big-endian integer: comparing keys orders
+    /// names as their bytes do, except that equal keys need the full names compared.
+    key: u128,
     name: Range<usize>,
     value: Range<usize>,
+}
+
+/// The sort key of a name (see [`Span::key`]).
+fn name_key(name: &[u8]) -> u128 {
+    let mut prefix = [0_u8; 16];
+    let len = name.len().min(16);
+    prefix[..len].copy_from_slice(&name[..len]);
+    u128::from_be_bytes(prefix)
 }
 
 /// Decoded form fields, sorted by name in byte order, names unique.
@@ -66,7 +77,7 @@ impl FormFields {
                 i = decode_until(body, i + 1, &mut buf, false);
             }
             let value = value_start..buf.len();
-            spans.push(Span { name, value });
+            spans.push(Span { key: name_key(&buf[name.clone()]), name, value });
             // `i` is at a `&` or at the end: step over it.
             i += 1;
         }
@@ -79,8 +90,12 @@ impl FormFields {
             return Err(FormError::InvalidUtf8);
         }
         // Gateways send fields in descending order: the sort sees one run and reverses it.
-        spans.sort_unstable_by(|a, b| buf.as_bytes()[a.name.clone()].cmp(&buf.as_bytes()[b.name.clone()]));
-        if let Some(w) = spans.windows(2).find(|w| buf[w[0].name.clone()] == buf[w[1].name.clone()]) {
+        let bytes = buf.as_bytes();
+        spans
+            .sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| bytes[a.name.clone()].cmp(&bytes[b.name.clone()])));
+        if let Some(w) =
+            spans.windows(2).find(|w| w[0].key == w[1].key && buf[w[0].name.clone()] == buf[w[1].name.clone()])
+        {
             return Err(FormError::DuplicateField { name: buf[w[0].name.clone()].to_owned() });
         }
         Ok(Self { buf, spans })
@@ -88,7 +103,12 @@ impl FormFields {
 
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&str> {
-        let i = self.spans.binary_search_by(|s| self.buf.as_bytes()[s.name.clone()].cmp(name.as_bytes())).ok()?;
+        let key = name_key(name.as_bytes());
+        let bytes = self.buf.as_bytes();
+        let i = self
+            .spans
+            .binary_search_by(|s| s.key.cmp(&key).then_with(|| bytes[s.name.clone()].cmp(name.as_bytes())))
+            .ok()?;
         Some(&self.buf[self.spans[i].value.clone()])
     }
 
@@ -283,6 +303,44 @@ mod tests {
         assert_eq!(FormFields::parse(b"a=%FF").unwrap_err(), FormError::InvalidUtf8);
         // valid as a whole, split inside a character: still invalid
         assert_eq!(FormFields::parse(b"a%C3=%A9").unwrap_err(), FormError::InvalidUtf8);
+    }
+
+    #[test]
+    fn order_and_lookups_agree_with_plain_byte_order() {
+        let names = [
+            "vads_threeds_cavv",
+            "vads_threeds_cavvAlgorithm",
+            "vads_threeds_cav",
+            "vads_threeds_caw",
+            "vads_",
+            "vads_threeds_cavv%00x",
+            "vads_threeds_cavZ",
+            "a",
+            "A",
+            "",
+            "vads_threeds_cavvAlgorithmZ",
+            "zzzzzzzzzzzzzzzzzz",
+        ];
+        // Several orders of the same fields (a fixed permutation, reversed, as is).
+        for order in 0..3 {
+            let mut listed: Vec<&str> = names.to_vec();
+            match order {
+                0 => listed.reverse(),
+                1 => listed.rotate_left(5),
+                _ => {}
+            }
+            let body: Vec<String> = listed.iter().enumerate().map(|(i, n)| format!("{n}={i}")).collect();
+            let fields = FormFields::parse(body.join("&").as_bytes()).unwrap();
+            let mut expected: Vec<String> = names.iter().map(|n| n.replace("%00", "\0")).collect();
+            expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            let got: Vec<&str> = fields.iter().map(|(n, _)| n).collect();
+            assert_eq!(got, expected, "order {order}");
+            for (i, name) in listed.iter().enumerate() {
+                assert_eq!(fields.get(&name.replace("%00", "\0")), Some(i.to_string().as_str()), "{name}");
+            }
+            assert_eq!(fields.get("vads_threeds_ca"), None);
+            assert_eq!(fields.get("vads_threeds_cavvAlgorithmZZ"), None);
+        }
     }
 
     #[test]

@@ -52,8 +52,6 @@ pub(crate) async fn verify(
         }
         _ => {}
     }
-    if mode == Mode::Test && !(policy.accept_test_mode && credentials.accepts_test_mode()) {
-        return Err(Error::TestModeRefused);
-    }
+    policy.check_mode(mode, &credentials)?;
     FormNotification::from_fields(fields, mode)
 }

@@ -127,9 +127,7 @@ pub(crate) async fn verify(
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
     signature::verify(answer, hash, credentials.secrets())?;
-    if mode == Mode::Test && !(policy.accept_test_mode && credentials.accepts_test_mode()) {
-        return Err(Error::TestModeRefused);
-    }
+    policy.check_mode(mode, &credentials)?;
 
     let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
     let payment =

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the criterion benchmarks of ipn-core (verify-and-parse per scheme beside its floor and a
+# naive pipeline, all in one run) and writes the table of medians and ratios into BENCHMARKS.md
+# between the `core` markers. Usage: scripts/bench-core.sh [MEASUREMENT_SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-5}
+rm -rf target/criterion
+cargo bench -p ipn-core --bench verify -- --warm-up-time 2 --measurement-time "$seconds" >&2
+
+python3 - "$seconds" <<'PY'
+import json, pathlib, platform, re, subprocess, sys
+
+def median(group, bench):
+    path = pathlib.Path("target/criterion") / group / bench / "new/estimates.json"
+    return json.loads(path.read_text())["median"]["point_estimate"]  # nanoseconds
+
+rows, ratios = [], []
+plan = {
+    "form": ("floor_hmac_signing_string", [("verify_and_parse", 3.0), ("naive", None)]),
+    "rest": ("floor_hmac_answer", [("verify_and_parse", 4.0), ("naive", None)]),
+    "link": ("floor_hmac_and_body_digest", [("verify_and_parse", 2.0)]),
+}
+for group, (floor_name, others) in plan.items():
+    floor = median(group, floor_name)
+    rows.append(f"| {group} | {floor_name} | {floor / 1000:.2f} | 1.00x | |")
+    for name, target in others:
+        t = median(group, name)
+        verdict = "" if target is None else ("meets" if t / floor <= target else "misses") + f" ≤ {target:.0f}x"
+        rows.append(f"| {group} | {name} | {t / 1000:.2f} | {t / floor:.2f}x | {verdict} |")
+    if group in ("form", "rest"):
+        ratios.append(f"- {group}: naive / verify-and-parse = {median(group, 'naive') / median(group, 'verify_and_parse'):.2f}x"
+                      + (" (target ≥ 2x)" if group == "form" else ""))
+
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+sha = "yes" if any(" sha_ni" in l for l in open("/proc/cpuinfo") if l.startswith("flags")) else "no"
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+table = "\n".join([
+    f"Machine: {cpu}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, SHA-NI: {sha}; {rustc}.",
+    f"Command: `scripts/bench-core.sh {sys.argv[1]}` (criterion medians, one run; ratios are against the floor of the same group).",
+    "",
+    "| scheme | benchmark | median (µs) | × floor | target |",
+    "|---|---|---:|---:|---|",
+    *rows,
+    "",
+    *ratios,
+])
+doc = pathlib.Path("BENCHMARKS.md")
+text = doc.read_text() if doc.exists() else "# Benchmarks\n\n<!-- core:begin -->\n<!-- core:end -->\n"
+if "<!-- core:begin -->" not in text:
+    text += "\n<!-- core:begin -->\n<!-- core:end -->\n"
+text = re.sub(r"<!-- core:begin -->.*<!-- core:end -->", "<!-- core:begin -->\n" + table + "\n<!-- core:end -->", text, flags=re.S)
+doc.write_text(text)
+print(table)
+PY
