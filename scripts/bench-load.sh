@@ -11,7 +11,10 @@
 #
 # Environment: IPN_LOAD_WARMUP (seconds, 2), IPN_LOAD_CONNECTIONS (32), IPN_LOAD_SERVER_CPU (0),
 # IPN_LOAD_GEN_CPU (1), IPN_LOAD_PORT (first port, 18480), IPN_LOAD_IN_FLIGHT (256),
-# IPN_LOAD_OUTPUT (BENCHMARKS.md; "-" to only print).
+# IPN_LOAD_DISTINCT (131072 distinct notifications for the fresh rows: keep it above the store's
+# capacity of 100000), IPN_LOAD_ROUNDS (1: with more, every load row is run that many times, rounds one after the other,
+# and the table shows the round of median req/s of each row), IPN_LOAD_OUTPUT (BENCHMARKS.md; "-"
+# to only print).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +25,8 @@ server_cpu=${IPN_LOAD_SERVER_CPU:-0}
 gen_cpu=${IPN_LOAD_GEN_CPU:-1}
 port=${IPN_LOAD_PORT:-18480}
 in_flight=${IPN_LOAD_IN_FLIGHT:-256}
+distinct=${IPN_LOAD_DISTINCT:-131072}
+rounds=${IPN_LOAD_ROUNDS:-1}
 output=${IPN_LOAD_OUTPUT:-BENCHMARKS.md}
 
 command -v taskset >/dev/null || { echo "bench-load.sh: taskset (util-linux) is required" >&2; exit 1; }
@@ -54,15 +59,26 @@ run() {
   server_pid=
 }
 
-for framework in axum actix; do
-  for route in bare floor ipn ipn-store; do
-    echo "load: $framework $route, fresh notifications (${warmup}s warm-up, ${duration}s)" >&2
-    run ipn-load-server "$framework" "$route" "$results/load-$framework-$route-fresh" \
-      load --duration "$duration" --warmup "$warmup" --connections "$connections" --bodies fresh
+for round in $(seq "$rounds"); do
+  for framework in axum actix; do
+    for route in bare floor ipn ipn-store; do
+      echo "load (round $round/$rounds): $framework $route, fresh notifications (${warmup}s warm-up, ${duration}s)" >&2
+      run ipn-load-server "$framework" "$route" "$results/round$round-load-$framework-$route-fresh" \
+        load --duration "$duration" --warmup "$warmup" --connections "$connections" --bodies fresh --distinct "$distinct"
+    done
+    echo "load (round $round/$rounds): $framework ipn-store, replayed duplicates" >&2
+    run ipn-load-server "$framework" ipn-store "$results/round$round-load-$framework-ipn-store-replay" \
+      load --duration "$duration" --warmup "$warmup" --connections "$connections" --bodies replay
   done
-  echo "load: $framework ipn-store, replayed duplicates" >&2
-  run ipn-load-server "$framework" ipn-store "$results/load-$framework-ipn-store-replay" \
-    load --duration "$duration" --warmup "$warmup" --connections "$connections" --bodies replay
+done
+# Each row: the round of median req/s (all its columns come from that round).
+for framework in axum actix; do
+  for run in bare-fresh floor-fresh ipn-fresh ipn-store-fresh ipn-store-replay; do
+    median=$(for f in "$results"/round*-load-"$framework-$run"; do
+      echo "$(awk '$1 == "rps" { print $2 }' "$f") $f"
+    done | sort -n | awk '{ line[NR] = $2 } END { print line[int((NR + 1) / 2)] }')
+    cp "$median" "$results/load-$framework-$run"
+  done
 done
 for framework in axum actix; do
   for route in bare floor ipn ipn-store; do
@@ -87,7 +103,8 @@ table=$results/table.md
 {
   echo "<!-- bench-load:begin (written by scripts/bench-load.sh; do not edit by hand) -->"
   echo
-  echo "Run: \`scripts/bench-load.sh $duration\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu, $sha),"
+  [ "$rounds" -gt 1 ] && rounds_note=" (IPN_LOAD_ROUNDS=$rounds: each row is its round of median req/s)" || rounds_note=
+  echo "Run: \`scripts/bench-load.sh $duration\`$rounds_note on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu, $sha),"
   echo "Linux $(uname -r), $(rustc -V | cut -d' ' -f1-2); server on core $server_cpu, generator on core $gen_cpu;"
   echo "${warmup} s warm-up then ${duration} s per row, $connections keep-alive connections; load average"
   echo "$load_before before, $load_after after (other work on the machine makes single figures noisy: compare"
