@@ -1,0 +1,307 @@
+//! The measured server: one route, `POST /ipn`, on axum or actix-web, on one worker thread
+//! (a tokio current-thread runtime; actix-web with one worker).
+//!
+//! Besides `/ipn`: `GET /__stats` and `POST /__hold/{n}` ([`Probe`]).
+
+use std::fmt;
+use std::hint::black_box;
+use std::io;
+use std::net::TcpListener;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use ipn_core::store::MemoryStore;
+use ipn_core::{Notification, Receiver};
+use sha2::Sha256;
+
+use crate::notifications::{TEST_KEY, verifier};
+use crate::probe::{Probe, StatsFn};
+
+/// The web framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    /// axum 0.8 with `ipn_tower::IpnLayer`.
+    Axum,
+    /// actix-web 4 with `ipn_actix::IpnMiddleware`.
+    Actix,
+}
+
+impl Framework {
+    /// Both, in table order.
+    pub const ALL: [Framework; 2] = [Framework::Axum, Framework::Actix];
+
+    /// `axum` or `actix`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Framework::Axum => "axum",
+            Framework::Actix => "actix",
+        }
+    }
+}
+
+/// What `POST /ipn` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Reads the body, answers 200.
+    Bare,
+    /// Reads the body, computes one HMAC-SHA-256 over it with the shop key, answers 200: the
+    /// least any verification costs.
+    Floor,
+    /// Behind the IPN middleware; the handler takes the verified notification.
+    Ipn,
+    /// The same with the in-memory notification store (exactly-once).
+    IpnStore,
+}
+
+impl Route {
+    /// Every route, in table order.
+    pub const ALL: [Route; 4] = [Route::Bare, Route::Floor, Route::Ipn, Route::IpnStore];
+
+    /// `bare`, `floor`, `ipn`, `ipn-store`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Route::Bare => "bare",
+            Route::Floor => "floor",
+            Route::Ipn => "ipn",
+            Route::IpnStore => "ipn-store",
+        }
+    }
+}
+
+/// A name that is not one of the known values.
+#[derive(Debug, Clone)]
+pub struct UnknownName(String);
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown name {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+impl FromStr for Framework {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| UnknownName(s.to_owned()))
+    }
+}
+
+impl FromStr for Route {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|r| r.name() == s).ok_or_else(|| UnknownName(s.to_owned()))
+    }
+}
+
+/// How the server is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The framework.
+    pub framework: Framework,
+    /// The route.
+    pub route: Route,
+    /// The memory store's capacity (`ipn-store`).
+    pub store_capacity: usize,
+}
+
+/// The command line of the server binaries.
+#[derive(Debug, clap::Parser)]
+#[command(about = "Serves one route of the IPN load benchmark on one worker thread")]
+pub struct Args {
+    /// axum or actix.
+    #[arg(long)]
+    pub framework: Framework,
+    /// bare, floor, ipn or ipn-store.
+    #[arg(long)]
+    pub route: Route,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8480")]
+    pub bind: std::net::SocketAddr,
+    /// The memory store's capacity (ipn-store).
+    #[arg(long, default_value_t = ipn_core::store::DEFAULT_MEMORY_CAPACITY)]
+    pub store_capacity: usize,
+}
+
+/// The `main` of the server binaries: parses [`Args`], binds, serves; `stats` reads the
+/// allocation counters when the binary counts allocations.
+///
+/// # Errors
+///
+/// Binding or serving fails.
+pub fn main(stats: Option<StatsFn>) -> io::Result<()> {
+    let args = <Args as clap::Parser>::parse();
+    let listener = TcpListener::bind(args.bind)?;
+    let options = Options { framework: args.framework, route: args.route, store_capacity: args.store_capacity };
+    run(&options, listener, Arc::new(Probe::new(stats)))
+}
+
+/// The receiver of the `ipn` and `ipn-store` routes.
+fn receiver(route: Route, store_capacity: usize) -> Receiver {
+    let receiver = Receiver::new(verifier());
+    match route {
+        Route::IpnStore => receiver.store(MemoryStore::new().capacity(store_capacity)),
+        _ => receiver,
+    }
+}
+
+/// The floor route's work: one HMAC-SHA-256 over the body.
+fn hmac_body(body: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(TEST_KEY.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    mac.finalize().into_bytes().into()
+}
+
+const BARE_REPLY: &str = "Data received.";
+
+/// Serves `listener` until the process ends (blocks the calling thread).
+///
+/// # Errors
+///
+/// The runtime or the listener fails.
+pub fn run(options: &Options, listener: TcpListener, probe: Arc<Probe>) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    match options.framework {
+        Framework::Axum => axum_server::run(options, listener, probe),
+        Framework::Actix => actix_server::run(options, listener, probe),
+    }
+}
+
+mod axum_server {
+    use axum::Router;
+    use axum::extract::{Path, State};
+    use axum::routing::{get, post};
+    use axum::serve::ListenerExt;
+    use ipn_tower::{Ipn, IpnLayer, IpnReply};
+
+    use super::*;
+
+    async fn bare(State(probe): State<Arc<Probe>>, body: Bytes) -> &'static str {
+        black_box(&body);
+        probe.pass().await;
+        BARE_REPLY
+    }
+
+    async fn floor(State(probe): State<Arc<Probe>>, body: Bytes) -> &'static str {
+        black_box(hmac_body(&body));
+        probe.pass().await;
+        BARE_REPLY
+    }
+
+    async fn ipn(State(probe): State<Arc<Probe>>, Ipn(notification): Ipn<Notification>) -> IpnReply {
+        black_box(&notification);
+        probe.pass().await;
+        IpnReply::order_updated()
+    }
+
+    async fn stats(State(probe): State<Arc<Probe>>) -> String {
+        probe.report()
+    }
+
+    async fn hold(State(probe): State<Arc<Probe>>, Path(n): Path<usize>) -> &'static str {
+        probe.arm(n);
+        "armed"
+    }
+
+    pub(super) fn run(options: &Options, listener: std::net::TcpListener, probe: Arc<Probe>) -> io::Result<()> {
+        let route = match options.route {
+            Route::Bare => post(bare),
+            Route::Floor => post(floor),
+            Route::Ipn | Route::IpnStore => {
+                post(ipn).layer(IpnLayer::from_receiver(receiver(options.route, options.store_capacity)))
+            }
+        };
+        let app = Router::new()
+            .route("/ipn", route)
+            .route("/__stats", get(stats))
+            .route("/__hold/{n}", post(hold))
+            .with_state(probe);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+                // Each response is one write; no delay either way.
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, app).await
+        })
+    }
+}
+
+mod actix_server {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use ipn_actix::{Ipn, IpnMiddleware, IpnReply};
+
+    use super::*;
+
+    async fn bare(probe: web::Data<Probe>, body: web::Bytes) -> &'static str {
+        black_box(&body);
+        probe.pass().await;
+        BARE_REPLY
+    }
+
+    async fn floor(probe: web::Data<Probe>, body: web::Bytes) -> &'static str {
+        black_box(hmac_body(&body));
+        probe.pass().await;
+        BARE_REPLY
+    }
+
+    async fn ipn(probe: web::Data<Probe>, Ipn(notification): Ipn<Notification>) -> IpnReply {
+        black_box(&notification);
+        probe.pass().await;
+        IpnReply::order_updated()
+    }
+
+    async fn stats(probe: web::Data<Probe>) -> HttpResponse {
+        HttpResponse::Ok().body(probe.report())
+    }
+
+    async fn hold(probe: web::Data<Probe>, n: web::Path<usize>) -> &'static str {
+        probe.arm(n.into_inner());
+        "armed"
+    }
+
+    pub(super) fn run(options: &Options, listener: std::net::TcpListener, probe: Arc<Probe>) -> io::Result<()> {
+        let route = options.route;
+        let middleware = IpnMiddleware::from_receiver(receiver(route, options.store_capacity));
+        let probe = web::Data::from(probe);
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || {
+                let app = App::new()
+                    .app_data(probe.clone())
+                    .route("/__stats", web::get().to(stats))
+                    .route("/__hold/{n}", web::post().to(hold));
+                match route {
+                    Route::Bare => app.route("/ipn", web::post().to(bare)),
+                    Route::Floor => app.route("/ipn", web::post().to(floor)),
+                    Route::Ipn | Route::IpnStore => {
+                        app.service(web::resource("/ipn").wrap(middleware.clone()).route(web::post().to(ipn)))
+                    }
+                }
+            })
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(0)
+            .listen(listener)?
+            .run()
+            .await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for f in Framework::ALL {
+            assert_eq!(f.name().parse::<Framework>().ok(), Some(f));
+        }
+        for r in Route::ALL {
+            assert_eq!(r.name().parse::<Route>().ok(), Some(r));
+        }
+        assert!("nope".parse::<Route>().is_err());
+    }
+}

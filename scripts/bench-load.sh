@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The load benchmark of the IPN adapters: scripts/bench-load.sh [SECONDS]
+#
+# For axum and actix-web, each route of ipn-load-server (bare, floor, ipn, ipn-store) is served on
+# one worker thread pinned to one core, and driven over loopback by ipn-load-gen pinned to another
+# core: keep-alive connections in a closed loop, a warm-up, then SECONDS (default 10) measured.
+# ipn-store runs twice: fresh notifications (distinct ones, more than the store holds, so none is
+# a duplicate) and replayed duplicates (one notification sent again and again). Then the memory
+# measurement runs against ipn-load-server-counting. The tables are written into BENCHMARKS.md
+# between the markers, and printed.
+#
+# Environment: IPN_LOAD_WARMUP (seconds, 2), IPN_LOAD_CONNECTIONS (32), IPN_LOAD_SERVER_CPU (0),
+# IPN_LOAD_GEN_CPU (1), IPN_LOAD_PORT (first port, 18480), IPN_LOAD_IN_FLIGHT (256),
+# IPN_LOAD_DISTINCT (131072 distinct notifications for the fresh rows: keep it above the store's
+# capacity of 100000), IPN_LOAD_ROUNDS (1: with more, every load row is run that many times, rounds one after the other,
+# and the table shows the round of median req/s of each row), IPN_LOAD_OUTPUT (BENCHMARKS.md; "-"
+# to only print).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-10}
+warmup=${IPN_LOAD_WARMUP:-2}
+connections=${IPN_LOAD_CONNECTIONS:-32}
+server_cpu=${IPN_LOAD_SERVER_CPU:-0}
+gen_cpu=${IPN_LOAD_GEN_CPU:-1}
+port=${IPN_LOAD_PORT:-18480}
+in_flight=${IPN_LOAD_IN_FLIGHT:-256}
+distinct=${IPN_LOAD_DISTINCT:-131072}
+rounds=${IPN_LOAD_ROUNDS:-1}
+output=${IPN_LOAD_OUTPUT:-BENCHMARKS.md}
+
+command -v taskset >/dev/null || { echo "bench-load.sh: taskset (util-linux) is required" >&2; exit 1; }
+
+cargo build --release --quiet -p ipn-load --bins
+bin="${CARGO_TARGET_DIR:-target}/release"
+results=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$results"
+}
+trap cleanup EXIT
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# run SERVER_BINARY FRAMEWORK ROUTE RESULT_FILE GENERATOR_ARGS...
+run() {
+  local server=$1 framework=$2 route=$3 result=$4
+  shift 4
+  port=$((port + 1))
+  taskset -c "$server_cpu" "$bin/$server" --framework "$framework" --route "$route" --bind "127.0.0.1:$port" &
+  server_pid=$!
+  if ! taskset -c "$gen_cpu" "$bin/ipn-load-gen" "$@" --addr "127.0.0.1:$port" >"$result"; then
+    echo "bench-load.sh: $framework $route failed" >&2
+    exit 1
+  fi
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+for round in $(seq "$rounds"); do
+  for framework in axum actix; do
+    for route in bare floor ipn ipn-store; do
+      echo "load (round $round/$rounds): $framework $route, fresh notifications (${warmup}s warm-up, ${duration}s)" >&2
+      run ipn-load-server "$framework" "$route" "$results/round$round-load-$framework-$route-fresh" \
+        load --duration "$duration" --warmup "$warmup" --connections "$connections" --bodies fresh --distinct "$distinct"
+    done
+    echo "load (round $round/$rounds): $framework ipn-store, replayed duplicates" >&2
+    run ipn-load-server "$framework" ipn-store "$results/round$round-load-$framework-ipn-store-replay" \
+      load --duration "$duration" --warmup "$warmup" --connections "$connections" --bodies replay
+  done
+done
+# Each row: the round of median req/s (all its columns come from that round).
+for framework in axum actix; do
+  for run in bare-fresh floor-fresh ipn-fresh ipn-store-fresh ipn-store-replay; do
+    median=$(for f in "$results"/round*-load-"$framework-$run"; do
+      echo "$(awk '$1 == "rps" { print $2 }' "$f") $f"
+    done | sort -n | awk '{ line[NR] = $2 } END { print line[int((NR + 1) / 2)] }')
+    cp "$median" "$results/load-$framework-$run"
+  done
+done
+for framework in axum actix; do
+  for route in bare floor ipn ipn-store; do
+    echo "memory: $framework $route" >&2
+    run ipn-load-server-counting "$framework" "$route" "$results/memory-$framework-$route" \
+      memory --in-flight "$in_flight"
+  done
+done
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# value FILE NAME: the value of a `name value` line.
+value() { awk -v n="$2" '$1 == n { print $2; exit }' "$1"; }
+# ratio A B: A / B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# thousands N: 123456 -> 123 456.
+thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\| \)/\1 \2\3/' -e 'ta'; }
+
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+sha=$(grep -qw sha_ni /proc/cpuinfo && echo "SHA-NI" || echo "no SHA-NI")
+table=$results/table.md
+{
+  echo "<!-- bench-load:begin (written by scripts/bench-load.sh; do not edit by hand) -->"
+  echo
+  [ "$rounds" -gt 1 ] && rounds_note=" (IPN_LOAD_ROUNDS=$rounds: each row is its round of median req/s)" || rounds_note=
+  echo "Run: \`scripts/bench-load.sh $duration\`$rounds_note on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu, $sha),"
+  echo "Linux $(uname -r), $(rustc -V | cut -d' ' -f1-2); server on core $server_cpu, generator on core $gen_cpu;"
+  echo "${warmup} s warm-up then ${duration} s per row, $connections keep-alive connections; load average"
+  echo "$load_before before, $load_after after (other work on the machine makes single figures noisy: compare"
+  echo "rows of the same run). Body: $(value "$results/load-axum-ipn-fresh" body_bytes) bytes (the testkit's accepted-payment form, ~55 fields)."
+  echo
+  echo "| framework | route | notifications | req/s | p50 (µs) | p99 (µs) | vs floor | reached the handler |"
+  echo "|---|---|---|---:|---:|---:|---:|---|"
+  for framework in axum actix; do
+    floor=$(value "$results/load-$framework-floor-fresh" rps)
+    for run in bare-fresh floor-fresh ipn-fresh ipn-store-fresh ipn-store-replay; do
+      f=$results/load-$framework-$run
+      route=${run%-*}
+      kind=${run##*-}
+      [ "$kind" = replay ] && kind="replayed duplicate" || kind="fresh"
+      rps=$(value "$f" rps)
+      echo "| $framework | $route | $kind | $(thousands "$rps") | $(value "$f" p50_us) | $(value "$f" p99_us) |" \
+        "$(ratio "$rps" "$floor") | $(thousands "$(value "$f" handled)") of $(thousands "$(value "$f" answered)") |"
+    done
+  done
+  echo
+  echo "Target: the middleware at 0.90 or more of the floor route (same framework, same run)."
+  echo
+  echo "| framework | ipn / floor | ipn-store / floor (fresh) | ipn-store / floor (duplicates) |"
+  echo "|---|---:|---:|---:|"
+  for framework in axum actix; do
+    floor=$(value "$results/load-$framework-floor-fresh" rps)
+    cells=()
+    for run in ipn-fresh ipn-store-fresh ipn-store-replay; do
+      r=$(ratio "$(value "$results/load-$framework-$run" rps)" "$floor")
+      if awk -v r="$r" 'BEGIN { exit !(r >= 0.90) }'; then cells+=("$r"); else cells+=("$r (below 0.90)"); fi
+    done
+    echo "| $framework | ${cells[0]} | ${cells[1]} | ${cells[2]} |"
+  done
+  echo
+  echo "Memory (ipn-load-server-counting, a counting global allocator; averages over"
+  echo "$(value "$results/memory-axum-ipn" sequential) sequential requests, and $in_flight requests held in flight at once):"
+  echo
+  echo "| framework | route | allocations / request | bytes allocated / request | bytes retained / request | live bytes per in-flight request |"
+  echo "|---|---|---:|---:|---:|---:|"
+  for framework in axum actix; do
+    for route in bare floor ipn ipn-store; do
+      f=$results/memory-$framework-$route
+      echo "| $framework | $route | $(value "$f" allocs_per_request) | $(thousands "$(value "$f" bytes_allocated_per_request)") |" \
+        "$(thousands "$(value "$f" retained_per_request)") | $(thousands "$(value "$f" live_per_in_flight_request)") |"
+    done
+  done
+  echo
+  echo "<!-- bench-load:end -->"
+} >"$table"
+
+cat "$table"
+if [ "$output" != "-" ]; then
+  if [ -f "$output" ] && grep -q '^<!-- bench-load:begin' "$output"; then
+    awk -v table="$table" '
+      /^<!-- bench-load:begin/ { while ((getline line < table) > 0) print line; skipping = 1; next }
+      /^<!-- bench-load:end/ { skipping = 0; next }
+      !skipping { print }
+    ' "$output" >"$results/out.md"
+    cat "$results/out.md" >"$output"
+  else
+    { echo; cat "$table"; } >>"$output"
+  fi
+  echo "bench-load.sh: tables written to $output" >&2
+fi
