@@ -177,6 +177,12 @@ pub fn decide(order: Option<&Order>, facts: &Facts) -> Decision {
             reply: Reply::new(200, ORDER_NOT_FOUND),
         };
     };
+    // A token registration (REGISTER) carries no payment status: nothing else to decide.
+    if let (Some(token), None) = (&facts.token, &facts.status) {
+        let mut decision = keep("token registered");
+        decision.update.token = Some(token.clone());
+        return decision;
+    }
     let mut decision = decide_status(order, facts);
     if let Some(token) = &facts.token
         && facts.class != StatusClass::Failed
@@ -387,6 +393,13 @@ mod tests {
         token.token = Some("tok123".into());
         let d = decide(Some(&order("pending")), &token);
         assert_eq!((d.update.token.as_deref(), d.effect.as_str()), (Some("tok123"), "paid; token stored"));
+        token.status = None;
+        token.class = StatusClass::Unknown;
+        let d = decide(Some(&order("paid")), &token);
+        assert_eq!(
+            (d.update.token.as_deref(), d.update.flag, d.effect.as_str()),
+            (Some("tok123"), None, "token registered")
+        );
     }
 
     #[test]

@@ -360,3 +360,45 @@ fn the_shop_refuses_to_start_without_a_configuration_or_with_a_bad_database_url(
     let output = run(&["--config", "/nonexistent/ipn.toml"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_registration_and_subscription_installments_update_the_order() {
+    let demo = common::demo("token").await;
+    let order_id = demo.order("beans").await.unwrap();
+    let order = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    let payment = demo.gateway.start_form_payment(demo.shop.state.merchant().payment_form(&order, &[])).unwrap();
+    assert!(demo.gateway.complete(payment, Choice::Accept).await.unwrap().delivered());
+    let url = format!("{}/ipn", demo.shop.url);
+    let key = b"1122334455667788";
+
+    let token = FormBuilder::new(FormTemplate::TokenCreation, "12345678")
+        .set("vads_order_id", order_id.as_str())
+        .set("vads_identifier", "4d3f2c1b0a99887766554433221100ff")
+        .target("/ipn");
+    assert_eq!(post_raw(url.clone(), token.sign(key, FormAlgorithm::HmacSha256)).await.0, 200);
+    let stored = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    assert_eq!(stored.token.as_deref(), Some("4d3f2c1b0a99887766554433221100ff"));
+    assert_eq!((stored.status.as_str(), stored.flag), ("paid", None));
+
+    let installment = |amount: &str| {
+        FormBuilder::new(FormTemplate::Accepted, "12345678")
+            .set("vads_order_id", order_id.as_str())
+            .set("vads_url_check_src", "REC")
+            .set("vads_amount", amount)
+            .set("vads_effective_amount", amount)
+            .set("vads_subscription", "SUB-1")
+            .target("/ipn")
+            .sign(key, FormAlgorithm::HmacSha256)
+    };
+    assert_eq!(post_raw(url.clone(), installment("2490")).await, (200, "Order successfully updated.".to_owned()));
+    let stored = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    assert_eq!((stored.installments, stored.flag), (1, None));
+    let (status, stored_reply) = post_raw(url, installment("2000")).await;
+    assert_eq!((status, stored_reply.as_str()), (200, "Total paid is different from order amount."));
+    let stored = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    assert_eq!(stored.installments, 1);
+    assert_eq!(stored.flag.as_deref(), Some("amount mismatch: received 20.00 EUR, order is 24.90 EUR"));
+    let natures: Vec<_> =
+        demo.order_json(&order_id).await.unwrap().notifications.into_iter().map(|n| n.nature).collect();
+    assert_eq!(natures, ["payment", "back-office token creation", "recurring installment", "recurring installment"]);
+}
