@@ -127,7 +127,8 @@ macro_rules! insert_notification {
 /// The schema version the migrations below bring a database to.
 pub const SCHEMA_VERSION: i64 = 1;
 
-const SQLITE_V1: &str = "
+/// Version 1; `{id}` is the dialect's auto-increment key.
+const V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY,
     product TEXT NOT NULL,
@@ -142,39 +143,7 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id TEXT,
-    received_at TEXT NOT NULL,
-    route TEXT NOT NULL,
-    scheme TEXT NOT NULL,
-    source TEXT NOT NULL,
-    nature TEXT NOT NULL,
-    status TEXT,
-    transaction_id TEXT,
-    amount TEXT,
-    effect TEXT NOT NULL,
-    reply_status BIGINT NOT NULL,
-    reply TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notifications_order ON notifications (order_id, id);
-";
-
-const POSTGRES_V1: &str = "
-CREATE TABLE IF NOT EXISTS orders (
-    order_id TEXT PRIMARY KEY,
-    product TEXT NOT NULL,
-    amount_minor BIGINT NOT NULL,
-    currency TEXT NOT NULL,
-    status TEXT NOT NULL,
-    flag TEXT,
-    token TEXT,
-    installments BIGINT NOT NULL DEFAULT 0,
-    refunded_minor BIGINT NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS notifications (
-    id BIGSERIAL PRIMARY KEY,
+    id {id},
     order_id TEXT,
     received_at TEXT NOT NULL,
     route TEXT NOT NULL,
@@ -353,10 +322,11 @@ impl Db {
     ///
     /// The statements fail.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let v1 = match self {
-            Db::Sqlite(_) => SQLITE_V1,
-            Db::Postgres(_) => POSTGRES_V1,
+        let id = match self {
+            Db::Sqlite(_) => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Db::Postgres(_) => "BIGSERIAL PRIMARY KEY",
         };
+        let v1 = V1.replace("{id}", id);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(db("migrate"))?;
             if let Db::Postgres(_) = self {
@@ -373,7 +343,7 @@ impl Db {
                 .and_then(|row| row.try_get("v"))
                 .map_err(db("migrate"))?;
             if version.unwrap_or(0) < 1 {
-                sqlx::raw_sql(AssertSqlSafe(v1)).execute(&mut *tx).await.map_err(db("migrate"))?;
+                sqlx::raw_sql(AssertSqlSafe(v1.clone())).execute(&mut *tx).await.map_err(db("migrate"))?;
                 sqlx::query("INSERT INTO shop_schema (version) VALUES ($1)")
                     .bind(1_i64)
                     .execute(&mut *tx)
