@@ -7,11 +7,11 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
+use ipn_core::store::{PostgresStore, SqliteStore};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::web::now;
@@ -69,11 +69,11 @@ impl std::fmt::Display for DbUrl {
 pub struct DbError {
     operation: &'static str,
     #[source]
-    source: sqlx::Error,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
-    move |source| DbError { operation, source }
+    move |source| DbError { operation, source: source.into() }
 }
 
 /// The connection pool, SQLite or PostgreSQL.
@@ -286,29 +286,13 @@ impl Db {
     /// The database cannot be opened or reached, or the migrations fail. The message never holds
     /// the URL.
     pub async fn connect(url: &DbUrl) -> Result<Self, DbError> {
+        // The notification store's constructors open the pool with the settings it needs (WAL,
+        // busy timeout, bounded waits); the shop's tables share it.
+        let opened = |source: ipn_core::StoreError| DbError { operation: "open", source: source.into() };
         let db = match url {
-            DbUrl::Sqlite(path) => {
-                let options = SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5));
-                let pool = SqlitePoolOptions::new()
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect_with(options)
-                    .await
-                    .map_err(db("open"))?;
-                Db::Sqlite(pool)
-            }
+            DbUrl::Sqlite(path) => Db::Sqlite(SqliteStore::open(path).await.map_err(opened)?.pool().clone()),
             DbUrl::Postgres(PostgresUrl(url)) => {
-                let pool = PgPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect(url)
-                    .await
-                    .map_err(db("connect"))?;
-                Db::Postgres(pool)
+                Db::Postgres(PostgresStore::connect(url).await.map_err(opened)?.pool().clone())
             }
         };
         db.migrate().await?;
@@ -563,12 +547,12 @@ impl Db {
     pub async fn notification_store(&self, table: &str) -> Result<Store, ipn_core::StoreError> {
         match self {
             Db::Sqlite(pool) => {
-                let store = ipn_core::store::SqliteStore::new(pool.clone()).table(table)?;
+                let store = SqliteStore::new(pool.clone()).table(table)?;
                 store.migrate().await?;
                 Ok(Store::Sqlite(store))
             }
             Db::Postgres(pool) => {
-                let store = ipn_core::store::PostgresStore::new(pool.clone()).table(table)?;
+                let store = PostgresStore::new(pool.clone()).table(table)?;
                 store.migrate().await?;
                 Ok(Store::Postgres(store))
             }
@@ -580,9 +564,9 @@ impl Db {
 #[derive(Debug)]
 pub enum Store {
     /// On the SQLite file.
-    Sqlite(ipn_core::store::SqliteStore),
+    Sqlite(SqliteStore),
     /// On the PostgreSQL server.
-    Postgres(ipn_core::store::PostgresStore),
+    Postgres(PostgresStore),
 }
 
 /// A notification to record.
