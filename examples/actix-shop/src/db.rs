@@ -7,11 +7,11 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
+use ipn_core::store::{PostgresStore, SqliteStore};
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::web::now;
@@ -69,11 +69,11 @@ impl std::fmt::Display for DbUrl {
 pub struct DbError {
     operation: &'static str,
     #[source]
-    source: sqlx::Error,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
-    move |source| DbError { operation, source }
+    move |source| DbError { operation, source: source.into() }
 }
 
 /// The connection pool, SQLite or PostgreSQL.
@@ -127,7 +127,8 @@ macro_rules! insert_notification {
 /// The schema version the migrations below bring a database to.
 pub const SCHEMA_VERSION: i64 = 1;
 
-const SQLITE_V1: &str = "
+/// Version 1; `{id}` is the dialect's auto-increment key.
+const V1: &str = "
 CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY,
     product TEXT NOT NULL,
@@ -142,39 +143,7 @@ CREATE TABLE IF NOT EXISTS orders (
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    order_id TEXT,
-    received_at TEXT NOT NULL,
-    route TEXT NOT NULL,
-    scheme TEXT NOT NULL,
-    source TEXT NOT NULL,
-    nature TEXT NOT NULL,
-    status TEXT,
-    transaction_id TEXT,
-    amount TEXT,
-    effect TEXT NOT NULL,
-    reply_status BIGINT NOT NULL,
-    reply TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notifications_order ON notifications (order_id, id);
-";
-
-const POSTGRES_V1: &str = "
-CREATE TABLE IF NOT EXISTS orders (
-    order_id TEXT PRIMARY KEY,
-    product TEXT NOT NULL,
-    amount_minor BIGINT NOT NULL,
-    currency TEXT NOT NULL,
-    status TEXT NOT NULL,
-    flag TEXT,
-    token TEXT,
-    installments BIGINT NOT NULL DEFAULT 0,
-    refunded_minor BIGINT NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS notifications (
-    id BIGSERIAL PRIMARY KEY,
+    id {id},
     order_id TEXT,
     received_at TEXT NOT NULL,
     route TEXT NOT NULL,
@@ -317,29 +286,13 @@ impl Db {
     /// The database cannot be opened or reached, or the migrations fail. The message never holds
     /// the URL.
     pub async fn connect(url: &DbUrl) -> Result<Self, DbError> {
+        // The notification store's constructors open the pool with the settings it needs (WAL,
+        // busy timeout, bounded waits); the shop's tables share it.
+        let opened = |source: ipn_core::StoreError| DbError { operation: "open", source: source.into() };
         let db = match url {
-            DbUrl::Sqlite(path) => {
-                let options = SqliteConnectOptions::new()
-                    .filename(path)
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5));
-                let pool = SqlitePoolOptions::new()
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect_with(options)
-                    .await
-                    .map_err(db("open"))?;
-                Db::Sqlite(pool)
-            }
+            DbUrl::Sqlite(path) => Db::Sqlite(SqliteStore::open(path).await.map_err(opened)?.pool().clone()),
             DbUrl::Postgres(PostgresUrl(url)) => {
-                let pool = PgPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect(url)
-                    .await
-                    .map_err(db("connect"))?;
-                Db::Postgres(pool)
+                Db::Postgres(PostgresStore::connect(url).await.map_err(opened)?.pool().clone())
             }
         };
         db.migrate().await?;
@@ -353,10 +306,11 @@ impl Db {
     ///
     /// The statements fail.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let v1 = match self {
-            Db::Sqlite(_) => SQLITE_V1,
-            Db::Postgres(_) => POSTGRES_V1,
+        let id = match self {
+            Db::Sqlite(_) => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Db::Postgres(_) => "BIGSERIAL PRIMARY KEY",
         };
+        let v1 = V1.replace("{id}", id);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(db("migrate"))?;
             if let Db::Postgres(_) = self {
@@ -373,7 +327,7 @@ impl Db {
                 .and_then(|row| row.try_get("v"))
                 .map_err(db("migrate"))?;
             if version.unwrap_or(0) < 1 {
-                sqlx::raw_sql(AssertSqlSafe(v1)).execute(&mut *tx).await.map_err(db("migrate"))?;
+                sqlx::raw_sql(AssertSqlSafe(v1.clone())).execute(&mut *tx).await.map_err(db("migrate"))?;
                 sqlx::query("INSERT INTO shop_schema (version) VALUES ($1)")
                     .bind(1_i64)
                     .execute(&mut *tx)
@@ -593,12 +547,12 @@ impl Db {
     pub async fn notification_store(&self, table: &str) -> Result<Store, ipn_core::StoreError> {
         match self {
             Db::Sqlite(pool) => {
-                let store = ipn_core::store::SqliteStore::new(pool.clone()).table(table)?;
+                let store = SqliteStore::new(pool.clone()).table(table)?;
                 store.migrate().await?;
                 Ok(Store::Sqlite(store))
             }
             Db::Postgres(pool) => {
-                let store = ipn_core::store::PostgresStore::new(pool.clone()).table(table)?;
+                let store = PostgresStore::new(pool.clone()).table(table)?;
                 store.migrate().await?;
                 Ok(Store::Postgres(store))
             }
@@ -610,9 +564,9 @@ impl Db {
 #[derive(Debug)]
 pub enum Store {
     /// On the SQLite file.
-    Sqlite(ipn_core::store::SqliteStore),
+    Sqlite(SqliteStore),
     /// On the PostgreSQL server.
-    Postgres(ipn_core::store::PostgresStore),
+    Postgres(PostgresStore),
 }
 
 /// A notification to record.

@@ -14,11 +14,7 @@ fn options(args: &Args) -> Result<Options, StartError> {
         (Some(url), _) => url.parse().map_err(|e| StartError::Config(format!("--db: {e}")))?,
         // The demo starts from an empty database each time, so that its expectations hold.
         (None, true) => {
-            let path = std::env::temp_dir().join(format!("actix-shop-demo-{}.sqlite", std::process::id()));
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-            DbUrl::Sqlite(path)
+            DbUrl::Sqlite(std::env::temp_dir().join(format!("actix-shop-demo-{}.sqlite", std::process::id())))
         }
         (None, false) => DbUrl::Sqlite("actix-shop.sqlite".into()),
     };
@@ -34,8 +30,24 @@ fn options(args: &Args) -> Result<Options, StartError> {
     })
 }
 
+/// Removes the demo's temporary database files (not a `--db` the user gave).
+fn remove_demo_db(args: &Args, db: &DbUrl) {
+    if let (true, None, DbUrl::Sqlite(path)) = (args.demo, &args.db, db) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+}
+
 async fn run(args: Args) -> Result<ExitCode, String> {
     let options = options(&args).map_err(|e| e.to_string())?;
+    let db_url = options.db.clone();
+    let result = serve(&args, options).await;
+    remove_demo_db(&args, &db_url);
+    result
+}
+
+async fn serve(args: &Args, options: Options) -> Result<ExitCode, String> {
     let db = options.db.to_string();
     if !args.demo {
         let shop = actix_shop::start(options).await.map_err(|e| e.to_string())?;

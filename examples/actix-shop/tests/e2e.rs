@@ -363,6 +363,8 @@ fn the_demo_command_plays_the_scenario_and_exits_zero_without_a_terminal() {
     for secret in SECRETS {
         assert!(!stdout.contains(secret) && !stderr.contains(secret), "a key was printed");
     }
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "the demo left its temporary database behind: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
