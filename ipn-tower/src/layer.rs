@@ -104,6 +104,12 @@ impl IpnLayer {
         self.map(|r| r.lease(lease))
     }
 
+    /// How long the whole body may take to arrive (default 10 s); then the request is answered
+    /// `408` (see [`Receiver::read_timeout`](ipn_core::Receiver::read_timeout)).
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.map(|r| r.read_timeout(timeout))
+    }
+
     /// Replaces the whole reply table.
     pub fn replies(self, replies: Replies) -> Self {
         self.map(|r| r.replies(replies))
