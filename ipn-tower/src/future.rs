@@ -139,9 +139,12 @@ where
             match this.state.as_mut().project() {
                 StateProj::Buffering { mut body, read, deadline } => {
                     let timeout = this.receiver.read_timeout_limit();
-                    let deadline = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                    // Outside a tokio runtime (another executor) there is no timer: no deadline.
+                    if deadline.is_none() && tokio::runtime::Handle::try_current().is_ok() {
+                        *deadline = Some(Box::pin(tokio::time::sleep(timeout)));
+                    }
                     // Checked first: neither a stalled body nor an endless trickle outlives it.
-                    let refused = if deadline.as_mut().poll(cx).is_ready() {
+                    let refused = if deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
                         Some(this.receiver.body_timed_out())
                     } else {
                         match ready!(body.as_mut().poll_frame(cx)) {

@@ -105,7 +105,9 @@ impl IpnLayer {
     }
 
     /// How long the whole body may take to arrive (default 10 s); then the request is answered
-    /// `408` (see [`Receiver::read_timeout`](ipn_core::Receiver::read_timeout)).
+    /// `408` (see [`Receiver::read_timeout`](ipn_core::Receiver::read_timeout)). The deadline
+    /// uses tokio's timer: under a tokio runtime it needs the time driver enabled (as
+    /// `#[tokio::main]` and `axum::serve` have); under another executor it is not applied.
     pub fn read_timeout(self, timeout: Duration) -> Self {
         self.map(|r| r.read_timeout(timeout))
     }
