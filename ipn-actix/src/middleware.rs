@@ -107,6 +107,12 @@ impl IpnMiddleware {
         self.map(|r| r.lease(lease))
     }
 
+    /// How long the whole body may take to arrive (default 10 s); then the request is answered
+    /// `408` (see [`Receiver::read_timeout`](ipn_core::Receiver::read_timeout)).
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.map(|r| r.read_timeout(timeout))
+    }
+
     /// Replaces the whole reply table.
     pub fn replies(self, replies: Replies) -> Self {
         self.map(|r| r.replies(replies))
@@ -217,11 +223,18 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
 
     let mut buffer = receiver.body_buffer(content_length);
     let mut payload = req.take_payload();
-    while let Some(chunk) = payload.next().await {
-        // The client went away or sent a broken stream: nothing to verify.
-        let chunk = chunk.map_err(|error| receiver.body_unreadable(error))?;
-        buffer.push(&chunk)?;
-    }
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            // The client went away or sent a broken stream: nothing to verify.
+            let chunk = chunk.map_err(|error| receiver.body_unreadable(error))?;
+            buffer.push(&chunk)?;
+        }
+        Ok::<_, Rejected>(())
+    };
+    // A stalled or endless stream without Content-Length stops at the deadline.
+    actix_web::rt::time::timeout(receiver.read_timeout_limit(), read)
+        .await
+        .map_err(|_| receiver.body_timed_out())??;
     let body = Bytes::from(buffer.finish());
 
     let notification = {

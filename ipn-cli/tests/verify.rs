@@ -223,3 +223,28 @@ fn every_command_has_help_with_an_example() {
         assert!(!text.contains('\u{1b}'), "no colour when not on a terminal");
     }
 }
+
+#[test]
+fn verify_output_never_contains_a_configured_key() {
+    for v in request_vectors() {
+        let id = v["id"].as_str().unwrap();
+        let dir = TempDir::new(id);
+        let request = dir.write("request.http", raw_request(&v["request"]));
+        let config = dir.write("ipn.toml", toml_config(&v["config"]));
+        let output = ipn(["verify", "--config", config.to_str().unwrap(), request.to_str().unwrap()]);
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        let shops = v["config"]["shops"].as_array().into_iter().flatten();
+        let shop_keys = shops.flat_map(|s| ["form", "rest"].into_iter().filter_map(move |k| s.get(k)));
+        let mut secrets: Vec<String> = shop_keys
+            .flat_map(|t| t.as_object().unwrap().iter().filter(|(n, _)| *n != "algorithm").map(|(_, v)| v.clone()))
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        for app in v["config"]["applications"].as_array().into_iter().flatten() {
+            secrets.push(app["secret"].as_str().unwrap().to_owned());
+        }
+        assert!(!secrets.is_empty(), "{id}");
+        for secret in secrets {
+            assert!(!text.contains(&secret), "{id}: a key was printed: {text}");
+        }
+    }
+}

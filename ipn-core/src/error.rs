@@ -39,6 +39,12 @@ pub enum Error {
         /// What the transport said (never a secret: no body byte is in it).
         reason: String,
     },
+    /// The body did not arrive within the receiver's read timeout (a stalled or endless stream).
+    #[error("the notification body was not read within {timeout_ms} ms")]
+    ReadTimeout {
+        /// The timeout in milliseconds.
+        timeout_ms: u128,
+    },
     /// The body matches no known scheme.
     #[error("not a notification: no vads_* fields, no kr-* fields, no signed JSON")]
     UnknownScheme,
@@ -147,6 +153,7 @@ impl Error {
             Error::MethodNotAllowed { .. } => Outcome::MethodNotAllowed,
             Error::UnsupportedMediaType { .. } => Outcome::UnsupportedMediaType,
             Error::BodyTooLarge { .. } => Outcome::BodyTooLarge,
+            Error::ReadTimeout { .. } => Outcome::RequestTimeout,
             // Nothing verifiable arrived; a non-2xx reply lets the gateway retry.
             Error::BodyUnreadable { .. }
             | Error::UnknownScheme

@@ -37,6 +37,10 @@ impl std::error::Error for Rejected {
     }
 }
 
+/// How long reading a request's body may take by default: 10 s, well inside the gateway's 35 s
+/// timeout, so a stalled or endless stream cannot hold a connection and its buffer.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a claim is held by default: 60 s, longer than the gateway's 35 s timeout, so a
 /// delivery still being processed is not taken over by the gateway's retry.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
@@ -123,12 +127,40 @@ pub struct Receiver {
     replies: Replies,
     store: Option<Arc<dyn NotificationStore>>,
     lease: Duration,
+    read_timeout: Duration,
 }
 
 impl Receiver {
     /// A receiver with the default replies and no notification store.
     pub fn new(verifier: Verifier) -> Self {
-        Self { verifier, replies: Replies::default(), store: None, lease: DEFAULT_LEASE }
+        Self {
+            verifier,
+            replies: Replies::default(),
+            store: None,
+            lease: DEFAULT_LEASE,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+        }
+    }
+
+    /// How long the whole body may take to arrive, counted from the start of reading
+    /// ([`DEFAULT_READ_TIMEOUT`]). The adapters stop reading when it expires and answer
+    /// [`Outcome::RequestTimeout`] (`408`, the gateway retries): a stalled or endless stream
+    /// without `Content-Length` cannot hold a connection. It is a deadline, not an idle timeout,
+    /// so a byte every few seconds does not keep a request alive.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// The read timeout in force (see [`read_timeout`](Self::read_timeout)).
+    pub fn read_timeout_limit(&self) -> Duration {
+        self.read_timeout
+    }
+
+    /// The rejection of a body that did not arrive within the read timeout:
+    /// [`Error::ReadTimeout`], answered `408`.
+    pub fn body_timed_out(&self) -> Rejected {
+        self.reject(Error::ReadTimeout { timeout_ms: self.read_timeout.as_millis() })
     }
 
     /// Processes each notification once: claims it in this store before the handler runs

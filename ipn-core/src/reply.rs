@@ -26,6 +26,8 @@ pub enum Outcome {
     UnsupportedMediaType,
     /// The body exceeded the configured limit (`413`).
     BodyTooLarge,
+    /// The body did not arrive within the read timeout (`408`: the gateway retries).
+    RequestTimeout,
     /// The body is not a notification of any known scheme, or is malformed (`400`).
     Malformed,
     /// No key is configured for the shop or application (`403`).
@@ -52,12 +54,13 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, for tables and tests.
-    pub const ALL: [Outcome; 16] = [
+    pub const ALL: [Outcome; 17] = [
         Outcome::Received,
         Outcome::EmptyPost,
         Outcome::MethodNotAllowed,
         Outcome::UnsupportedMediaType,
         Outcome::BodyTooLarge,
+        Outcome::RequestTimeout,
         Outcome::Malformed,
         Outcome::UnknownShop,
         Outcome::BadSignature,
@@ -79,6 +82,7 @@ impl Outcome {
             Outcome::BadSignature | Outcome::StaleRequest => 401,
             Outcome::UnknownShop | Outcome::TestModeRefused => 403,
             Outcome::MethodNotAllowed => 405,
+            Outcome::RequestTimeout => 408,
             Outcome::InProgress => 409,
             Outcome::BodyTooLarge => 413,
             Outcome::UnsupportedMediaType => 415,
@@ -95,6 +99,7 @@ impl Outcome {
             Outcome::MethodNotAllowed => "Notifications must be sent with POST.",
             Outcome::UnsupportedMediaType => "Unsupported content type for a notification.",
             Outcome::BodyTooLarge => "Notification body too large.",
+            Outcome::RequestTimeout => "Timed out reading the notification body.",
             Outcome::Malformed => "Invalid IPN request received.",
             Outcome::UnknownShop => "Unknown shop or application: no key configured.",
             Outcome::BadSignature => "An error occurred while computing the signature.",

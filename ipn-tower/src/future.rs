@@ -14,6 +14,7 @@ use http_body::Body;
 use ipn_core::trace::Trace;
 use ipn_core::{BodyBuffer, Delivery, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
 use pin_project_lite::pin_project;
+use tokio::time::Sleep;
 use tower_service::Service;
 
 use crate::headers::HttpHeaders;
@@ -45,6 +46,8 @@ pin_project! {
             #[pin]
             body: B,
             read: Option<(Parts, BodyBuffer)>,
+            // Started on the first poll (inside the runtime), for the receiver's read timeout.
+            deadline: Option<Pin<Box<Sleep>>>,
         },
         // Checking the signature (the key store may be asynchronous).
         Verifying { verification: Verification },
@@ -72,7 +75,7 @@ where
         let (parts, body) = request.into_parts();
         // The hint is the client's claim: the core caps what it reserves from it.
         let buffer = receiver.body_buffer(Some(body.size_hint().lower()));
-        let state = State::Buffering { body, read: Some((parts, buffer)) };
+        let state = State::Buffering { body, read: Some((parts, buffer)), deadline: None };
         Self { state, inner, receiver, trace: Trace::start() }
     }
 
@@ -134,25 +137,35 @@ where
         let _entered = this.trace.span().enter();
         loop {
             match this.state.as_mut().project() {
-                StateProj::Buffering { mut body, read } => {
-                    let refused = match ready!(body.as_mut().poll_frame(cx)) {
-                        // Trailers are not part of a notification.
-                        Some(Ok(frame)) => match (frame.into_data(), read.as_mut()) {
-                            (Ok(data), Some((_, buffer))) => push_data(buffer, data).err(),
-                            _ => None,
-                        },
-                        // Usually the client went away; a non-2xx reply lets the gateway retry.
-                        Some(Err(error)) => {
-                            let error: Box<dyn std::error::Error + Send + Sync> = error.into();
-                            Some(this.receiver.body_unreadable(error))
-                        }
-                        None => {
-                            let (parts, buffer) =
-                                read.take().expect("the buffering state holds the request until it ends");
-                            let body = Bytes::from(buffer.finish());
-                            let verification = verify(Arc::clone(this.receiver), parts, body);
-                            this.state.set(State::Verifying { verification });
-                            continue;
+                StateProj::Buffering { mut body, read, deadline } => {
+                    let timeout = this.receiver.read_timeout_limit();
+                    // Outside a tokio runtime (another executor) there is no timer: no deadline.
+                    if deadline.is_none() && tokio::runtime::Handle::try_current().is_ok() {
+                        *deadline = Some(Box::pin(tokio::time::sleep(timeout)));
+                    }
+                    // Checked first: neither a stalled body nor an endless trickle outlives it.
+                    let refused = if deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
+                        Some(this.receiver.body_timed_out())
+                    } else {
+                        match ready!(body.as_mut().poll_frame(cx)) {
+                            // Trailers are not part of a notification.
+                            Some(Ok(frame)) => match (frame.into_data(), read.as_mut()) {
+                                (Ok(data), Some((_, buffer))) => push_data(buffer, data).err(),
+                                _ => None,
+                            },
+                            // Usually the client went away; a non-2xx reply lets the gateway retry.
+                            Some(Err(error)) => {
+                                let error: Box<dyn std::error::Error + Send + Sync> = error.into();
+                                Some(this.receiver.body_unreadable(error))
+                            }
+                            None => {
+                                let (parts, buffer) =
+                                    read.take().expect("the buffering state holds the request until it ends");
+                                let body = Bytes::from(buffer.finish());
+                                let verification = verify(Arc::clone(this.receiver), parts, body);
+                                this.state.set(State::Verifying { verification });
+                                continue;
+                            }
                         }
                     };
                     if let Some(rejected) = refused {

@@ -104,6 +104,14 @@ impl IpnLayer {
         self.map(|r| r.lease(lease))
     }
 
+    /// How long the whole body may take to arrive (default 10 s); then the request is answered
+    /// `408` (see [`Receiver::read_timeout`](ipn_core::Receiver::read_timeout)). The deadline
+    /// uses tokio's timer: under a tokio runtime it needs the time driver enabled (as
+    /// `#[tokio::main]` and `axum::serve` have); under another executor it is not applied.
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.map(|r| r.read_timeout(timeout))
+    }
+
     /// Replaces the whole reply table.
     pub fn replies(self, replies: Replies) -> Self {
         self.map(|r| r.replies(replies))

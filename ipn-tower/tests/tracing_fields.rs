@@ -70,7 +70,7 @@ impl Subscriber for Capture {
 /// Sends one request through `router` with `Capture` installed; returns the status and the log.
 fn traced(router: Router, request: Request<Body>) -> (u16, String) {
     let capture = Capture::default();
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let status = tracing::subscriber::with_default(capture.clone(), || {
         runtime.block_on(async { router.oneshot(request).await.unwrap().status().as_u16() })
     });
