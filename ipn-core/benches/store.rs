@@ -48,7 +48,8 @@ fn claim_and_complete(c: &mut Criterion) {
                 i += 1;
                 let fingerprint = fingerprint(i, u64::from(std::process::id()));
                 rt.block_on(async {
-                    let Claim::Acquired(token) = store.claim(fingerprint, Duration::from_secs(60)).await.unwrap() else {
+                    let Claim::Acquired(token) = store.claim(fingerprint, Duration::from_secs(60)).await.unwrap()
+                    else {
                         panic!("a fresh fingerprint is acquired")
                     };
                     store.complete(fingerprint, &token, &reply).await.unwrap();
