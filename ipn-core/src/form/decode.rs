@@ -1,8 +1,6 @@
 //! `application/x-www-form-urlencoded` decoding into one buffer, sorted by name for the signing
 //! string and for lookups; a repeated name is an error.
 
-use std::ops::Range;
-
 /// Why a form body could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -16,15 +14,38 @@ pub enum FormError {
         /// The repeated name.
         name: String,
     },
+    /// The body is too large to be decoded at all (the endpoint's own limit is far lower).
+    #[error("the form body is larger than {limit} bytes")]
+    TooLarge {
+        /// The largest body decoded.
+        limit: usize,
+    },
 }
 
-#[derive(Debug, Clone)]
+/// Where a piece of text lives: in the received body (a plain piece, the common case) or, once
+/// percent-decoded, in the side buffer (the high bit of `start` says which).
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    start: u32,
+    end: u32,
+}
+
+/// Set in [`Piece::start`] when the piece is in the decoded buffer.
+const DECODED: u32 = 1 << 31;
+/// Set in [`Piece::start`] while parsing, when the piece is still to be decoded.
+const ENCODED: u32 = 1 << 30;
+
+/// The largest body decoded: piece offsets take 30 bits, and the decoded buffer is no longer
+/// than the body.
+const MAX_BODY: usize = (1 << 30) - 1;
+
+#[derive(Debug, Clone, Copy)]
 struct Span {
     /// The name's first 16 bytes, zero-padded, as a big-endian integer: comparing keys orders
     /// names as their bytes do, except that equal keys need the full names compared.
     key: u128,
-    name: Range<usize>,
-    value: Range<usize>,
+    name: Piece,
+    value: Piece,
 }
 
 /// The sort key of a name (see [`Span::key`]).
@@ -35,11 +56,30 @@ fn name_key(name: &[u8]) -> u128 {
     u128::from_be_bytes(prefix)
 }
 
+/// The sort key of the name `bytes[start..end]`, read as one 16-byte load when the buffer
+/// allows it.
+fn name_key_at(bytes: &[u8], start: usize, end: usize) -> u128 {
+    match bytes.get(start..).and_then(|rest| rest.first_chunk::<16>()) {
+        Some(chunk) => {
+            let len = end - start;
+            let word = u128::from_be_bytes(*chunk);
+            // Keep the name's bytes, zero the ones after it.
+            if len >= 16 { word } else { word & !(u128::MAX >> (len * 8)) }
+        }
+        None => name_key(&bytes[start..end]),
+    }
+}
+
 /// Decoded form fields, sorted by name in byte order, names unique.
 ///
 /// Decoding follows the URL standard: pairs split on `&` (empty pairs skipped), name and value
 /// split on the first `=` (a pair without `=` has an empty value), `+` is a space, `%XX` a byte,
-/// a `%` not followed by two hex digits is kept as is. The result must be UTF-8.
+/// a `%` not followed by two hex digits is kept as is. Every name and value must be UTF-8 once
+/// decoded.
+///
+/// The body is kept as received and names and values are slices of it; only the pieces that
+/// hold a `%` or a `+` are decoded, into one side buffer. The signed values are copied once more,
+/// into the signing string, when a signature is checked.
 ///
 /// ```
 /// use ipn_core::form::FormFields;
@@ -50,8 +90,108 @@ fn name_key(name: &[u8]) -> u128 {
 /// ```
 #[derive(Clone)]
 pub struct FormFields {
-    buf: String,
+    /// The body as received, when it is UTF-8 (otherwise every piece is in `decoded`).
+    body: Box<str>,
+    /// The pieces that needed decoding, decoded.
+    decoded: String,
+    /// Sorted by name.
     spans: Vec<Span>,
+}
+
+/// The candidate bytes of an 8-byte word (little-endian): `0x80` in every byte that is `&`,
+/// `=`, `%` or `+`, and in some others, which the caller skips: bytes below `0x30`, and bytes
+/// just above a match, where a borrow can reach. A special byte is never missed.
+fn candidates(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // `%` (0x25), `&` (0x26) and `+` (0x2b) are below 0x30; `=` is 0x3d.
+    let below = word.wrapping_sub(ONES * 0x30) & !word;
+    let x = word ^ (ONES * u64::from(b'='));
+    let equals = x.wrapping_sub(ONES) & !x;
+    (below | equals) & HIGH
+}
+
+/// Cuts the body into pairs in one pass over its special bytes. Pieces that hold a `%` or a `+`
+/// (every piece, with `encode_all`) are marked [`ENCODED`] with their raw offsets, for
+/// [`decode_marked`]; the others are final. Keys are those of the raw names. Also returns the
+/// length of the pairs that hold marked pieces (what decoding them can take at most).
+fn scan(body: &[u8], encode_all: bool) -> (Vec<Span>, usize) {
+    let mut spans = Vec::with_capacity(64);
+    let mut to_decode = 0;
+    // The pair being read: where it starts, its first `=` (`NONE` yet), and which of its name
+    // (1) and value (2) hold a `%` or a `+`.
+    const NONE: usize = usize::MAX;
+    let mut start = 0;
+    let mut equals = NONE;
+    let mut encoded = if encode_all { 3 } else { 0 };
+    let end_pair = |spans: &mut Vec<Span>, start: usize, equals: usize, end: usize, encoded: u8| {
+        if end == start {
+            return 0; // an empty pair (`&&`)
+        }
+        let name_end = equals.min(end);
+        let mark = |encoded: bool| if encoded { ENCODED } else { 0 };
+        // Offsets fit: the body is at most MAX_BODY bytes.
+        let name = Piece { start: start as u32 | mark(encoded & 1 != 0), end: name_end as u32 };
+        let value = if equals == NONE {
+            Piece { start: 0, end: 0 }
+        } else {
+            Piece { start: (equals + 1) as u32 | mark(encoded & 2 != 0), end: end as u32 }
+        };
+        spans.push(Span { key: name_key_at(body, start, name_end), name, value });
+        if encoded == 0 { 0 } else { end - start }
+    };
+    let mut on_special = |spans: &mut Vec<Span>, at: usize| match body[at] {
+        b'&' => {
+            to_decode += end_pair(spans, start, equals, at, encoded);
+            start = at + 1;
+            equals = NONE;
+            encoded = if encode_all { 3 } else { 0 };
+        }
+        // The first `=` splits the pair; any other is data.
+        b'=' => equals = equals.min(at),
+        b'%' | b'+' => encoded |= if equals == NONE { 1 } else { 2 },
+        _ => {}
+    };
+    let mut words = body.chunks_exact(8);
+    let mut offset = 0;
+    for word in words.by_ref() {
+        let word: [u8; 8] = word.try_into().unwrap_or_else(|_| unreachable!("chunks_exact(8)"));
+        let mut candidates = candidates(u64::from_le_bytes(word));
+        while candidates != 0 {
+            on_special(&mut spans, offset + (candidates.trailing_zeros() / 8) as usize);
+            candidates &= candidates - 1;
+        }
+        offset += 8;
+    }
+    for i in 0..words.remainder().len() {
+        on_special(&mut spans, offset + i);
+    }
+    to_decode += end_pair(&mut spans, start, equals, body.len(), encoded);
+    (spans, to_decode)
+}
+
+/// Decodes the pieces [`scan`] marked into `decoded`, pointing them there, and re-keys the
+/// names that changed.
+fn decode_marked(body: &[u8], spans: &mut [Span], decoded: &mut Vec<u8>) -> Result<(), FormError> {
+    let decode = |piece: &mut Piece, decoded: &mut Vec<u8>| -> Result<(), FormError> {
+        let from = decoded.len();
+        decode_into(&body[(piece.start & !ENCODED) as usize..piece.end as usize], decoded);
+        if std::str::from_utf8(&decoded[from..]).is_err() {
+            return Err(FormError::InvalidUtf8);
+        }
+        *piece = Piece { start: from as u32 | DECODED, end: decoded.len() as u32 };
+        Ok(())
+    };
+    for span in spans {
+        if span.name.start & ENCODED != 0 {
+            decode(&mut span.name, decoded)?;
+            span.key = name_key(&decoded[(span.name.start & !DECODED) as usize..]);
+        }
+        if span.value.start & ENCODED != 0 {
+            decode(&mut span.value, decoded)?;
+        }
+    }
+    Ok(())
 }
 
 impl FormFields {
@@ -59,57 +199,58 @@ impl FormFields {
     ///
     /// # Errors
     ///
-    /// Invalid UTF-8 after decoding, or a repeated field name.
+    /// A name or value that is not UTF-8 once decoded, a repeated field name, a body over 1 GiB.
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
-        let mut buf = Vec::with_capacity(body.len());
-        let mut spans = Vec::with_capacity(64);
-        let mut i = 0;
-        while i < body.len() {
-            if body[i] == b'&' {
-                i += 1; // an empty pair (`&&`)
-                continue;
-            }
-            let name_start = buf.len();
-            i = decode_until(body, i, &mut buf, true);
-            let name = name_start..buf.len();
-            let value_start = buf.len();
-            if body.get(i) == Some(&b'=') {
-                i = decode_until(body, i + 1, &mut buf, false);
-            }
-            let value = value_start..buf.len();
-            spans.push(Span { key: name_key(&buf[name.clone()]), name, value });
-            // `i` is at a `&` or at the end: step over it.
-            i += 1;
+        if body.len() > MAX_BODY {
+            return Err(FormError::TooLarge { limit: MAX_BODY });
         }
-        let buf = String::from_utf8(buf).map_err(|_| FormError::InvalidUtf8)?;
-        // Every piece must be UTF-8 on its own, not only their concatenation.
-        let boundaries_ok = spans
-            .iter()
-            .all(|s| [s.name.start, s.name.end, s.value.start, s.value.end].iter().all(|&i| buf.is_char_boundary(i)));
-        if !boundaries_ok {
-            return Err(FormError::InvalidUtf8);
+        // A UTF-8 body splits into UTF-8 pieces (the delimiters are ASCII), which can then be
+        // borrowed from it.
+        let text = std::str::from_utf8(body).ok();
+        let (mut spans, to_decode) = scan(body, text.is_none());
+        let mut decoded = Vec::new();
+        if to_decode > 0 {
+            // Decoding never lengthens a piece.
+            decoded.reserve_exact(to_decode);
+            decode_marked(body, &mut spans, &mut decoded)?;
         }
+        let mut fields = Self {
+            body: text.unwrap_or_default().into(),
+            decoded: String::from_utf8(decoded).map_err(|_| FormError::InvalidUtf8)?,
+            spans: Vec::new(),
+        };
         // Gateways send fields in descending order: the sort sees one run and reverses it.
-        let bytes = buf.as_bytes();
-        spans
-            .sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| bytes[a.name.clone()].cmp(&bytes[b.name.clone()])));
-        if let Some(w) =
-            spans.windows(2).find(|w| w[0].key == w[1].key && buf[w[0].name.clone()] == buf[w[1].name.clone()])
-        {
-            return Err(FormError::DuplicateField { name: buf[w[0].name.clone()].to_owned() });
+        spans.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| fields.name(a).cmp(fields.name(b))));
+        if let Some(w) = spans.windows(2).find(|w| w[0].key == w[1].key && fields.name(&w[0]) == fields.name(&w[1])) {
+            return Err(FormError::DuplicateField { name: fields.name(&w[0]).to_owned() });
         }
-        Ok(Self { buf, spans })
+        fields.spans = spans;
+        Ok(fields)
+    }
+
+    #[inline]
+    fn text(&self, piece: Piece) -> &str {
+        let (start, end) = ((piece.start & !DECODED) as usize, piece.end as usize);
+        if piece.start & DECODED == 0 { &self.body[start..end] } else { &self.decoded[start..end] }
+    }
+
+    fn name(&self, span: &Span) -> &str {
+        self.text(span.name)
+    }
+
+    /// Orders a span against a name (given with its key) by the name's bytes.
+    fn compare(&self, span: &Span, key: u128, name: &str) -> std::cmp::Ordering {
+        span.key.cmp(&key).then_with(|| self.name(span).as_bytes().cmp(name.as_bytes()))
     }
 
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&str> {
         let key = name_key(name.as_bytes());
-        let bytes = self.buf.as_bytes();
-        let i = self
-            .spans
-            .binary_search_by(|s| s.key.cmp(&key).then_with(|| bytes[s.name.clone()].cmp(name.as_bytes())))
-            .ok()?;
-        Some(&self.buf[self.spans[i].value.clone()])
+        // Equal keys are rare (long names with a common 16-byte start): find the first, then
+        // compare whole names.
+        let first = self.spans.partition_point(|s| s.key < key);
+        let span = self.spans[first..].iter().take_while(|s| s.key == key).find(|s| self.name(s) == name)?;
+        Some(self.text(span.value))
     }
 
     /// Whether a field is present (even with an empty value).
@@ -119,17 +260,27 @@ impl FormFields {
 
     /// Every field, sorted by name in byte order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.spans.iter().map(|s| (&self.buf[s.name.clone()], &self.buf[s.value.clone()]))
+        self.spans.iter().map(|s| (self.text(s.name), self.text(s.value)))
     }
 
     /// The fields whose name starts with `prefix`, sorted by name in byte order.
     pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let p = prefix.as_bytes();
-        let start = self.spans.partition_point(|s| &self.buf.as_bytes()[s.name.clone()] < p);
-        self.spans[start..]
-            .iter()
-            .map(|s| (&self.buf[s.name.clone()], &self.buf[s.value.clone()]))
-            .take_while(move |(n, _)| n.starts_with(prefix))
+        self.prefixed(prefix).iter().map(|s| (self.text(s.name), self.text(s.value)))
+    }
+
+    /// The spans of the names that start with `prefix`: a run, since they are sorted.
+    fn prefixed(&self, prefix: &str) -> &[Span] {
+        let key = name_key(prefix.as_bytes());
+        let start = self.spans.partition_point(|s| self.compare(s, key, prefix).is_lt());
+        let rest = &self.spans[start..];
+        let len = if prefix.len() <= 16 {
+            // A name starts with a short prefix when its key does, in the prefix's bytes.
+            let mask = !(u128::MAX.checked_shr(prefix.len() as u32 * 8).unwrap_or(0));
+            rest.partition_point(|s| s.key & mask == key)
+        } else {
+            rest.partition_point(|s| self.name(s).starts_with(prefix))
+        };
+        &rest[..len]
     }
 
     /// The number of fields.
@@ -141,6 +292,23 @@ impl FormFields {
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
+
+    /// Appends the values of the fields named with `prefix`, in name order, each followed by
+    /// `+`: the form signing string without its key.
+    pub(crate) fn write_joined_values(&self, prefix: &str, out: &mut Vec<u8>) {
+        let (body, decoded) = (self.body.as_bytes(), self.decoded.as_bytes());
+        for span in self.prefixed(prefix) {
+            let (start, end) = ((span.value.start & !DECODED) as usize, span.value.end as usize);
+            let value = if span.value.start & DECODED == 0 { &body[start..end] } else { &decoded[start..end] };
+            out.extend_from_slice(value);
+            out.push(b'+');
+        }
+    }
+
+    /// The length of the body these fields were decoded from, at most (a capacity hint).
+    pub(crate) fn text_len(&self) -> usize {
+        self.body.len() + self.decoded.len()
+    }
 }
 
 impl std::fmt::Debug for FormFields {
@@ -149,75 +317,31 @@ impl std::fmt::Debug for FormFields {
     }
 }
 
-/// How [`decode_until`] treats a byte.
-const PLAIN: u8 = 0;
-const AMPERSAND: u8 = 1;
-const EQUALS: u8 = 2;
-const PLUS: u8 = 3;
-const PERCENT: u8 = 4;
-
-const CLASSES: [u8; 256] = {
-    let mut classes = [PLAIN; 256];
-    classes[b'&' as usize] = AMPERSAND;
-    classes[b'=' as usize] = EQUALS;
-    classes[b'+' as usize] = PLUS;
-    classes[b'%' as usize] = PERCENT;
-    classes
-};
-
-/// The length of the leading run of bytes that decode to themselves, 8 bytes at a time: each
-/// word is tested for the four special bytes at once (SWAR); the first match found this way is
-/// exact (a false positive can only follow a true match, in a higher byte).
-fn plain_prefix(bytes: &[u8]) -> usize {
-    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Bytes of `word` equal to `byte` get their high bit set.
-    let matches = |word: u64, byte: u8| {
-        let x = word ^ (LOW * u64::from(byte));
-        x.wrapping_sub(LOW) & !x & HIGH
-    };
+/// Decodes one piece (no `&` in it) into `out`: `+` is a space, `%XX` a byte, any other `%`
+/// stays.
+fn decode_into(piece: &[u8], out: &mut Vec<u8>) {
+    out.reserve(piece.len());
     let mut i = 0;
-    while let Some(&chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
-        let word = u64::from_le_bytes(chunk);
-        let special = matches(word, b'&') | matches(word, b'=') | matches(word, b'+') | matches(word, b'%');
-        if special != 0 {
-            return i + (special.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + bytes[i..].iter().position(|&b| CLASSES[usize::from(b)] != PLAIN).unwrap_or(bytes.len() - i)
-}
-
-/// Decodes `body[i..]` into `buf` up to the next `&` (or, for a name, `=`), and returns the
-/// index of that delimiter (or the end). Runs of plain bytes are copied whole; `+` is a space,
-/// `%XX` a byte, any other `%` stays.
-fn decode_until(body: &[u8], mut i: usize, buf: &mut Vec<u8>, is_name: bool) -> usize {
-    loop {
-        let run = i;
-        i += plain_prefix(&body[i..]);
-        buf.extend_from_slice(&body[run..i]);
-        let Some(&byte) = body.get(i) else { return i };
-        match CLASSES[usize::from(byte)] {
-            AMPERSAND => return i,
-            EQUALS if is_name => return i,
-            PLUS => {
-                buf.push(b' ');
+    while let Some(&byte) = piece.get(i) {
+        match byte {
+            b'+' => {
+                out.push(b' ');
                 i += 1;
             }
-            PERCENT => match (body.get(i + 1).copied().and_then(hex), body.get(i + 2).copied().and_then(hex)) {
+            b'%' => match (piece.get(i + 1).copied().and_then(hex), piece.get(i + 2).copied().and_then(hex)) {
                 (Some(high), Some(low)) => {
-                    buf.push(high << 4 | low);
+                    out.push(high << 4 | low);
                     i += 3;
                 }
                 _ => {
-                    buf.push(b'%');
+                    out.push(b'%');
                     i += 1;
                 }
             },
-            // `=` inside a value is data.
             _ => {
-                buf.push(byte);
-                i += 1;
+                let run = piece[i..].iter().position(|&b| b == b'%' || b == b'+').unwrap_or(piece.len() - i);
+                out.extend_from_slice(&piece[i..i + run]);
+                i += run;
             }
         }
     }
@@ -265,23 +389,32 @@ mod tests {
     }
 
     #[test]
-    fn plain_prefix_stops_at_the_first_special_byte_wherever_it_is() {
-        for len in 0..40 {
-            let plain = vec![b'a'; len];
-            assert_eq!(plain_prefix(&plain), len);
-            for at in 0..len {
-                for special in [b'&', b'=', b'+', b'%'] {
-                    let mut bytes = plain.clone();
-                    bytes[at] = special;
-                    // A byte just above or below a special one must not count.
-                    if at + 1 < len {
-                        bytes[at + 1] = special + 1;
-                    }
-                    assert_eq!(plain_prefix(&bytes), at, "{len} {at} {special}");
-                }
-            }
-        }
-        assert_eq!(plain_prefix(b"\x01\x00\x24\x27\x80\xff&"), 6);
+    fn only_pieces_with_percent_or_plus_are_decoded() {
+        let f = FormFields::parse(b"vads%5Fb=1&vads_a=x+y%21&c=plain&d").unwrap();
+        assert_eq!(f.decoded, "vads_bx y!");
+        assert_eq!(f.get("vads_b"), Some("1"));
+        assert_eq!(f.get("vads_a"), Some("x y!"));
+        assert_eq!(f.get("c"), Some("plain"));
+        assert_eq!(f.get("d"), Some(""));
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_decoded_piece_by_piece() {
+        // Raw bytes are kept as is: a raw lead byte completed by an encoded one is one character.
+        let f = FormFields::parse(b"e=\xC3%A9&b=2&c").unwrap();
+        assert_eq!(f.get("e"), Some("\u{e9}"));
+        assert_eq!(f.get("b"), Some("2"));
+        assert_eq!(f.get("c"), Some(""));
+        assert_eq!(FormFields::parse(b"a=1&b=\xFF").unwrap_err(), FormError::InvalidUtf8);
+        assert_eq!(FormFields::parse(b"a\xC3=\xA9").unwrap_err(), FormError::InvalidUtf8);
+    }
+
+    #[test]
+    fn joined_values_are_the_signing_string_without_the_key() {
+        let f = FormFields::parse(b"vads_b=&vads_c=%2B&signature=x&vads_a=1&vadsz=9").unwrap();
+        let mut out = Vec::new();
+        f.write_joined_values("vads_", &mut out);
+        assert_eq!(out, b"1++++");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The typed form notification: the common fields parsed once, after the signature check, and
 //! every received field still reachable by name.
 
-use time::{OffsetDateTime, PrimitiveDateTime, macros::format_description};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::FormFields;
 use crate::error::Error;
@@ -154,8 +154,15 @@ fn parse_int<T: std::str::FromStr>(fields: &FormFields, name: &'static str) -> R
 
 /// `YYYYMMDDHHMMSS`, UTC.
 pub(crate) fn parse_trans_date(value: &str) -> Option<OffsetDateTime> {
-    let format = format_description!("[year][month][day][hour][minute][second]");
-    PrimitiveDateTime::parse(value, format).ok().map(PrimitiveDateTime::assume_utc)
+    let digits: &[u8; 14] = value.as_bytes().try_into().ok()?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| digits[range].iter().fold(0_u16, |n, d| n * 10 + u16::from(d - b'0'));
+    let month = Month::try_from(number(4..6) as u8).ok()?;
+    let date = Date::from_calendar_date(i32::from(number(0..4)), month, number(6..8) as u8).ok()?;
+    let time = Time::from_hms(number(8..10) as u8, number(10..12) as u8, number(12..14) as u8).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
 impl FormNotification {
@@ -427,6 +434,26 @@ mod tests {
         assert_eq!(n.status().unwrap().as_str(), "NEW_STATUS");
         assert_eq!(n.order_id(), None, "empty means absent");
         assert_eq!(n.sequence_number(), Some(2));
+    }
+
+    #[test]
+    fn trans_dates() {
+        let date = |v| parse_trans_date(v).map(|d| d.unix_timestamp());
+        assert_eq!(date("20261120101500"), Some(1_795_169_700));
+        assert_eq!(date("20240229235959"), Some(1_709_251_199));
+        for bad in [
+            "20230229000000",
+            "20261320101500",
+            "20261120241500",
+            "20261120106000",
+            "2026112010150",
+            "202611201015000",
+            "2026112010150x",
+            "+0261120101500",
+            "",
+        ] {
+            assert_eq!(date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
-use sha2::digest::{Digest, Update};
+use sha2::digest::Digest;
 
 use super::FormFields;
 use crate::error::Error;
@@ -19,25 +19,21 @@ type HmacSha256 = Hmac<Sha256>;
 /// The prefix of signed fields.
 pub const SIGNED_PREFIX: &str = "vads_";
 
-fn feed<'a>(digest: &mut impl Update, values: impl IntoIterator<Item = &'a str>, key: &[u8]) {
-    for value in values {
-        digest.update(value.as_bytes());
-        digest.update(b"+");
-    }
-    digest.update(key);
-}
-
-fn hmac_sha256<'a>(values: impl IntoIterator<Item = &'a str>, key: &[u8]) -> HmacSha256 {
+/// One update over the whole signing string: hashing a contiguous buffer is several times
+/// faster than feeding each value and separator on its own.
+fn hmac_sha256(payload: &[u8], key: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length: new_from_slice cannot fail.
     let mut mac =
         <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    feed(&mut mac, values, key);
+    Mac::update(&mut mac, payload);
+    Mac::update(&mut mac, key);
     mac
 }
 
-fn sha1<'a>(values: impl IntoIterator<Item = &'a str>, key: &[u8]) -> Sha1 {
+fn sha1(payload: &[u8], key: &[u8]) -> Sha1 {
     let mut hasher = Sha1::new();
-    feed(&mut hasher, values, key);
+    Digest::update(&mut hasher, payload);
+    Digest::update(&mut hasher, key);
     hasher
 }
 
@@ -57,22 +53,23 @@ fn sha1<'a>(values: impl IntoIterator<Item = &'a str>, key: &[u8]) -> Sha1 {
 pub fn sign<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>, key: &[u8], algorithm: FormAlgorithm) -> String {
     let mut signed: Vec<(&str, &str)> = fields.into_iter().filter(|(n, _)| n.starts_with(SIGNED_PREFIX)).collect();
     signed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let values = signed.iter().map(|(_, v)| *v);
+    let mut payload = Vec::with_capacity(signed.iter().map(|(_, v)| v.len() + 1).sum());
+    for (_, value) in signed {
+        payload.extend_from_slice(value.as_bytes());
+        payload.push(b'+');
+    }
     match algorithm {
-        FormAlgorithm::HmacSha256 => BASE64.encode(hmac_sha256(values, key).finalize().into_bytes()),
-        FormAlgorithm::Sha1 => hex::encode(sha1(values, key).finalize()),
+        FormAlgorithm::HmacSha256 => BASE64.encode(hmac_sha256(&payload, key).finalize().into_bytes()),
+        FormAlgorithm::Sha1 => hex::encode(sha1(&payload, key).finalize()),
     }
 }
 
 /// The signing string without the key: the sorted `vads_*` values joined with `+`, with the
 /// trailing `+` before which the key goes. For diagnostics: the key never appears.
 pub fn signing_payload(fields: &FormFields) -> String {
-    let mut out = String::new();
-    for (_, value) in fields.with_prefix(SIGNED_PREFIX) {
-        out.push_str(value);
-        out.push('+');
-    }
-    out
+    let mut out = Vec::new();
+    fields.write_joined_values(SIGNED_PREFIX, &mut out);
+    String::from_utf8(out).unwrap_or_else(|_| unreachable!("decoded fields are UTF-8"))
 }
 
 /// The shape of a received signature.
@@ -103,14 +100,20 @@ pub(crate) fn verify(
     keys: &[Secret],
     algorithm: FormAlgorithm,
 ) -> Result<(), Error> {
-    let values = || fields.with_prefix(SIGNED_PREFIX).map(|(_, v)| v);
+    let payload = || {
+        let mut payload = Vec::with_capacity(fields.text_len());
+        fields.write_joined_values(SIGNED_PREFIX, &mut payload);
+        payload
+    };
     match (classify(signature), algorithm) {
         (Some(Received::Hmac(expected)), FormAlgorithm::HmacSha256) => {
-            let ok = keys.iter().any(|key| hmac_sha256(values(), key.expose()).verify_slice(&expected).is_ok());
+            let payload = payload();
+            let ok = keys.iter().any(|key| hmac_sha256(&payload, key.expose()).verify_slice(&expected).is_ok());
             if ok { Ok(()) } else { Err(Error::SignatureMismatch) }
         }
         (Some(Received::Sha1(expected)), FormAlgorithm::Sha1) => {
-            let ok = keys.iter().any(|key| ct_eq(&sha1(values(), key.expose()).finalize(), &expected));
+            let payload = payload();
+            let ok = keys.iter().any(|key| ct_eq(&sha1(&payload, key.expose()).finalize(), &expected));
             if ok { Ok(()) } else { Err(Error::SignatureMismatch) }
         }
         (Some(Received::Sha1(_)), FormAlgorithm::HmacSha256) => Err(Error::Sha1NotAllowed),
