@@ -111,45 +111,34 @@ fn candidates(word: u64) -> u64 {
     (below | equals) & HIGH
 }
 
-/// Cuts the body into pairs in one pass over its special bytes. Pieces that hold a `%` or a `+`
-/// (every piece, with `encode_all`) are marked [`ENCODED`] with their raw offsets, for
-/// [`decode_marked`]; the others are final. Keys are those of the raw names. Also returns the
-/// length of the pairs that hold marked pieces (what decoding them can take at most).
-fn scan(body: &[u8], encode_all: bool) -> (Vec<Span>, usize) {
-    let mut spans = Vec::with_capacity(64);
-    let mut to_decode = 0;
-    // The pair being read: where it starts, its first `=` (`NONE` yet), and which of its name
-    // (1) and value (2) hold a `%` or a `+`.
-    const NONE: usize = usize::MAX;
-    let mut start = 0;
-    let mut equals = NONE;
-    let mut encoded = if encode_all { 3 } else { 0 };
-    let end_pair = |spans: &mut Vec<Span>, start: usize, equals: usize, end: usize, encoded: u8| {
-        if end == start {
-            return 0; // an empty pair (`&&`)
-        }
-        let name_end = equals.min(end);
-        let mark = |encoded: bool| if encoded { ENCODED } else { 0 };
-        // Offsets fit: the body is at most MAX_BODY bytes.
-        let name = Piece { start: start as u32 | mark(encoded & 1 != 0), end: name_end as u32 };
-        let value = if equals == NONE {
-            Piece { start: 0, end: 0 }
-        } else {
-            Piece { start: (equals + 1) as u32 | mark(encoded & 2 != 0), end: end as u32 }
-        };
-        spans.push(Span { key: name_key_at(body, start, name_end), name, value });
-        if encoded == 0 { 0 } else { end - start }
-    };
-    let mut on_special = |spans: &mut Vec<Span>, at: usize| match body[at] {
+/// A pair as [`scan`] finds it: where it starts, its first `=` (or its end), its end, and
+/// which of its name (1) and value (2) hold a `%` or a `+`.
+#[derive(Clone, Copy)]
+struct RawPair {
+    start: u32,
+    equals: u32,
+    end: u32,
+    encoded: u32,
+}
+
+/// Cuts the body into pairs in one pass over its special bytes (empty pairs skipped).
+fn scan(body: &[u8], encode_all: bool) -> Vec<RawPair> {
+    let mut pairs = Vec::with_capacity(64);
+    let fresh = if encode_all { 3 } else { 0 };
+    // The pair being read; `equals` is `NONE` until its first `=`. Offsets fit in `u32`: the
+    // body is at most MAX_BODY bytes.
+    const NONE: u32 = u32::MAX;
+    let mut pair = RawPair { start: 0, equals: NONE, end: 0, encoded: fresh };
+    let mut on_special = |pairs: &mut Vec<RawPair>, at: usize| match body[at] {
         b'&' => {
-            to_decode += end_pair(spans, start, equals, at, encoded);
-            start = at + 1;
-            equals = NONE;
-            encoded = if encode_all { 3 } else { 0 };
+            if at as u32 > pair.start {
+                pairs.push(RawPair { end: at as u32, ..pair });
+            }
+            pair = RawPair { start: at as u32 + 1, equals: NONE, end: 0, encoded: fresh };
         }
         // The first `=` splits the pair; any other is data.
-        b'=' => equals = equals.min(at),
-        b'%' | b'+' => encoded |= if equals == NONE { 1 } else { 2 },
+        b'=' => pair.equals = pair.equals.min(at as u32),
+        b'%' | b'+' => pair.encoded |= if pair.equals == NONE { 1 } else { 2 },
         _ => {}
     };
     let mut words = body.chunks_exact(8);
@@ -158,40 +147,75 @@ fn scan(body: &[u8], encode_all: bool) -> (Vec<Span>, usize) {
         let word: [u8; 8] = word.try_into().unwrap_or_else(|_| unreachable!("chunks_exact(8)"));
         let mut candidates = candidates(u64::from_le_bytes(word));
         while candidates != 0 {
-            on_special(&mut spans, offset + (candidates.trailing_zeros() / 8) as usize);
+            on_special(&mut pairs, offset + (candidates.trailing_zeros() / 8) as usize);
             candidates &= candidates - 1;
         }
         offset += 8;
     }
     for i in 0..words.remainder().len() {
-        on_special(&mut spans, offset + i);
+        on_special(&mut pairs, offset + i);
     }
-    to_decode += end_pair(&mut spans, start, equals, body.len(), encoded);
+    if body.len() as u32 > pair.start {
+        pairs.push(RawPair { end: body.len() as u32, ..pair });
+    }
+    pairs
+}
+
+/// The spans of the pairs, keyed on their raw names. Pieces that hold a `%` or a `+` are marked
+/// [`ENCODED`] with their raw offsets, for [`decode_marked`]; the others are final. Also returns
+/// the length of the pairs with marked pieces (what decoding them can take, at most).
+fn spans(body: &[u8], pairs: &[RawPair]) -> (Vec<Span>, usize) {
+    let mut to_decode = 0;
+    let mark = |encoded: bool| if encoded { ENCODED } else { 0 };
+    let spans = pairs
+        .iter()
+        .map(|p| {
+            let name_end = p.equals.min(p.end);
+            let value = if p.equals < p.end {
+                Piece { start: (p.equals + 1) | mark(p.encoded & 2 != 0), end: p.end }
+            } else {
+                Piece { start: 0, end: 0 }
+            };
+            if p.encoded != 0 {
+                to_decode += (p.end - p.start) as usize;
+            }
+            Span {
+                key: name_key_at(body, p.start as usize, name_end as usize),
+                name: Piece { start: p.start | mark(p.encoded & 1 != 0), end: name_end },
+                value,
+            }
+        })
+        .collect();
     (spans, to_decode)
 }
 
 /// Decodes the pieces [`scan`] marked into `decoded`, pointing them there, and re-keys the
 /// names that changed.
-fn decode_marked(body: &[u8], spans: &mut [Span], decoded: &mut Vec<u8>) -> Result<(), FormError> {
-    let decode = |piece: &mut Piece, decoded: &mut Vec<u8>| -> Result<(), FormError> {
+fn decode_marked(body: &[u8], spans: &mut [Span], decoded: &mut Vec<u8>) {
+    let decode = |piece: &mut Piece, decoded: &mut Vec<u8>| {
         let from = decoded.len();
         decode_into(&body[(piece.start & !ENCODED) as usize..piece.end as usize], decoded);
-        if std::str::from_utf8(&decoded[from..]).is_err() {
-            return Err(FormError::InvalidUtf8);
-        }
         *piece = Piece { start: from as u32 | DECODED, end: decoded.len() as u32 };
-        Ok(())
+        from
     };
     for span in spans {
         if span.name.start & ENCODED != 0 {
-            decode(&mut span.name, decoded)?;
-            span.key = name_key(&decoded[(span.name.start & !DECODED) as usize..]);
+            let from = decode(&mut span.name, decoded);
+            span.key = name_key(&decoded[from..]);
         }
         if span.value.start & ENCODED != 0 {
-            decode(&mut span.value, decoded)?;
+            decode(&mut span.value, decoded);
         }
     }
-    Ok(())
+}
+
+/// Whether every decoded piece is UTF-8 on its own, `decoded` being UTF-8 as a whole.
+fn decoded_pieces_are_utf8(spans: &[Span], decoded: &str) -> bool {
+    let ok = |p: Piece| {
+        p.start & DECODED == 0
+            || (decoded.is_char_boundary((p.start & !DECODED) as usize) && decoded.is_char_boundary(p.end as usize))
+    };
+    spans.iter().all(|s| ok(s.name) && ok(s.value))
 }
 
 impl FormFields {
@@ -207,18 +231,21 @@ impl FormFields {
         // A UTF-8 body splits into UTF-8 pieces (the delimiters are ASCII), which can then be
         // borrowed from it.
         let text = std::str::from_utf8(body).ok();
-        let (mut spans, to_decode) = scan(body, text.is_none());
+        let (mut spans, to_decode) = spans(body, &scan(body, text.is_none()));
         let mut decoded = Vec::new();
         if to_decode > 0 {
             // Decoding never lengthens a piece.
             decoded.reserve_exact(to_decode);
-            decode_marked(body, &mut spans, &mut decoded)?;
+            decode_marked(body, &mut spans, &mut decoded);
         }
         let mut fields = Self {
             body: text.unwrap_or_default().into(),
             decoded: String::from_utf8(decoded).map_err(|_| FormError::InvalidUtf8)?,
             spans: Vec::new(),
         };
+        if to_decode > 0 && !decoded_pieces_are_utf8(&spans, &fields.decoded) {
+            return Err(FormError::InvalidUtf8);
+        }
         // Gateways send fields in descending order: the sort sees one run and reverses it.
         spans.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| fields.name(a).cmp(fields.name(b))));
         if let Some(w) = spans.windows(2).find(|w| w[0].key == w[1].key && fields.name(&w[0]) == fields.name(&w[1])) {
@@ -322,29 +349,43 @@ impl std::fmt::Debug for FormFields {
 fn decode_into(piece: &[u8], out: &mut Vec<u8>) {
     out.reserve(piece.len());
     let mut i = 0;
-    while let Some(&byte) = piece.get(i) {
-        match byte {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => match (piece.get(i + 1).copied().and_then(hex), piece.get(i + 2).copied().and_then(hex)) {
+    while i < piece.len() {
+        let run = plain_run(&piece[i..]);
+        out.extend_from_slice(&piece[i..i + run]);
+        i += run;
+        let Some(&byte) = piece.get(i) else { break };
+        i += 1;
+        out.push(match byte {
+            b'+' => b' ',
+            // `%`
+            _ => match (piece.get(i).copied().and_then(hex), piece.get(i + 1).copied().and_then(hex)) {
                 (Some(high), Some(low)) => {
-                    out.push(high << 4 | low);
-                    i += 3;
+                    i += 2;
+                    high << 4 | low
                 }
-                _ => {
-                    out.push(b'%');
-                    i += 1;
-                }
+                _ => b'%',
             },
-            _ => {
-                let run = piece[i..].iter().position(|&b| b == b'%' || b == b'+').unwrap_or(piece.len() - i);
-                out.extend_from_slice(&piece[i..i + run]);
-                i += run;
-            }
-        }
+        });
     }
+}
+
+/// The length of the leading run without `%` or `+`, 8 bytes at a time.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in words.by_ref() {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_else(|_| unreachable!("chunks_exact(8)")));
+        let (percent, plus) = (word ^ (ONES * 0x25), word ^ (ONES * 0x2b));
+        // The lowest flagged byte is exact: a borrow only reaches bytes above a match.
+        let found = (percent.wrapping_sub(ONES) & !percent | plus.wrapping_sub(ONES) & !plus) & HIGH;
+        if found != 0 {
+            return offset + (found.trailing_zeros() / 8) as usize;
+        }
+        offset += 8;
+    }
+    offset + words.remainder().iter().position(|&b| b == b'%' || b == b'+').unwrap_or(words.remainder().len())
 }
 
 fn hex(digit: u8) -> Option<u8> {
@@ -399,6 +440,17 @@ mod tests {
     }
 
     #[test]
+    fn an_encoded_name_is_keyed_on_itself_only() {
+        // The decoded value follows the decoded name in the side buffer: the key must stop at
+        // the name's end.
+        let f = FormFields::parse(b"vads%5Fa=x+y&vads_b=1&vads_a%5F=2").unwrap();
+        assert_eq!(f.get("vads_a"), Some("x y"));
+        assert_eq!(f.get("vads_a_"), Some("2"));
+        let names: Vec<_> = f.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["vads_a", "vads_a_", "vads_b"]);
+    }
+
+    #[test]
     fn a_body_that_is_not_utf8_is_decoded_piece_by_piece() {
         // Raw bytes are kept as is: a raw lead byte completed by an encoded one is one character.
         let f = FormFields::parse(b"e=\xC3%A9&b=2&c").unwrap();
@@ -415,6 +467,29 @@ mod tests {
         let mut out = Vec::new();
         f.write_joined_values("vads_", &mut out);
         assert_eq!(out, b"1++++");
+    }
+
+    #[test]
+    fn plain_run_stops_at_the_first_percent_or_plus_wherever_it_is() {
+        for len in 0..40 {
+            let plain = vec![b'a'; len];
+            assert_eq!(plain_run(&plain), len);
+            for at in 0..len {
+                for special in [b'%', b'+'] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = special;
+                    // Bytes next to a special one, or equal to the other delimiters, do not count.
+                    if at + 1 < len {
+                        bytes[at + 1] = special + 1;
+                    }
+                    if at > 0 {
+                        bytes[at - 1] = b'&';
+                    }
+                    assert_eq!(plain_run(&bytes), at, "{len} {at} {special}");
+                }
+            }
+        }
+        assert_eq!(plain_run(b"\x01\x00\x24\x26\x2a\x2c\x80\xff+"), 8);
     }
 
     #[test]
