@@ -469,6 +469,35 @@ mod tests {
         assert_eq!(out, b"1++++");
     }
 
+    proptest::proptest! {
+        /// Any body over a small alphabet rich in delimiters and escapes: decoded as
+        /// `form_urlencoded` does, or refused for a repeated name or invalid UTF-8.
+        #[test]
+        fn agrees_with_form_urlencoded_on_any_body(body in proptest::collection::vec(proptest::sample::select(
+            b"ab_=&%+2F5C3A9xyz\xC3\xA9\xFF".to_vec()), 0..200)) {
+            let reference: Vec<(String, String)> =
+                form_urlencoded::parse(&body).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
+            let lossless = reference.iter().all(|(n, v)| !n.contains('\u{fffd}') && !v.contains('\u{fffd}'));
+            let mut names: Vec<&str> = reference.iter().map(|(n, _)| n.as_str()).collect();
+            names.sort_unstable();
+            let unique = names.windows(2).all(|w| w[0] != w[1]);
+            match FormFields::parse(&body) {
+                Ok(fields) => {
+                    proptest::prop_assert!(lossless && unique);
+                    let mut expected = reference.clone();
+                    expected.sort();
+                    let ours: Vec<(String, String)> = fields.iter().map(|(a, b)| (a.into(), b.into())).collect();
+                    proptest::prop_assert_eq!(&ours, &expected);
+                    for (name, value) in &expected {
+                        proptest::prop_assert_eq!(fields.get(name), Some(value.as_str()));
+                    }
+                }
+                Err(FormError::DuplicateField { .. }) => proptest::prop_assert!(!unique),
+                Err(_) => proptest::prop_assert!(!lossless),
+            }
+        }
+    }
+
     #[test]
     fn plain_run_stops_at_the_first_percent_or_plus_wherever_it_is() {
         for len in 0..40 {
