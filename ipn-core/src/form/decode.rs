@@ -276,7 +276,12 @@ impl FormFields {
         // Equal keys are rare (long names with a common 16-byte start): find the first, then
         // compare whole names.
         let first = self.spans.partition_point(|s| s.key < key);
-        let span = self.spans[first..].iter().take_while(|s| s.key == key).find(|s| self.name(s) == name)?;
+        // A name shorter than 16 bytes is all in its key: equal keys and lengths are enough.
+        let same = |s: &&Span| match name.len() {
+            0..16 => (s.name.end - (s.name.start & !DECODED)) as usize == name.len(),
+            _ => self.name(s) == name,
+        };
+        let span = self.spans[first..].iter().take_while(|s| s.key == key).find(same)?;
         Some(self.text(span.value))
     }
 
