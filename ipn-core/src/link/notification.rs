@@ -1,13 +1,16 @@
 //! The typed CentralBill notification (PROTOCOLS 3.2), read from the authenticated JSON body
 //! without floats and without re-serializing; the raw body stays available.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::json::{JsonFieldError, RawObject};
+use crate::json::parse_decimal;
+use crate::json_index::{JsonIndex, JsonObject, JsonValue, Kind};
 use crate::money::{Amount, Currency};
 use crate::types::{Scheme, StatusClass, wire_enum};
 
@@ -150,34 +153,65 @@ pub struct LinkNotification {
 }
 
 /// Reads a nested object's fields, naming errors with their JSON path.
-struct Reader<'a> {
-    object: RawObject<'a>,
+struct Reader<'i, 'a> {
+    object: JsonObject<'i, 'a>,
     path: &'static str,
 }
 
-impl<'a> Reader<'a> {
-    fn err(&self, e: JsonFieldError) -> Error {
-        Error::malformed(Scheme::Link, format!("{}{e}", self.path))
+impl<'i, 'a> Reader<'i, 'a> {
+    fn err(&self, key: &str, expected: &'static str) -> Error {
+        Error::malformed(Scheme::Link, format!("{}{key} is not {expected}", self.path))
     }
 
-    fn text(&self, key: &str) -> Result<Option<String>, Error> {
-        self.object.text(key).map_err(|e| self.err(e))
+    /// A member's value; `null` counts as absent.
+    fn value(&self, key: &str) -> Option<JsonValue<'i, 'a>> {
+        self.object.get(key).filter(|value| value.kind() != Kind::Null)
+    }
+
+    fn str(&self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+        self.value(key).map(|value| value.str().ok_or_else(|| self.err(key, "a string"))).transpose()
     }
 
     fn string(&self, key: &str) -> Result<Option<String>, Error> {
-        self.object.string(key).map_err(|e| self.err(e))
+        Ok(self.str(key)?.map(Cow::into_owned))
+    }
+
+    /// A string or a number, as text (ids are sometimes sent either way).
+    fn text(&self, key: &str) -> Result<Option<String>, Error> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(value) if value.kind() == Kind::String => self.string(key),
+            Some(value) if value.kind() == Kind::Number => Ok(Some(value.raw().to_owned())),
+            Some(_) => Err(self.err(key, "a string or a number")),
+        }
     }
 
     fn raw(&self, key: &str) -> Option<String> {
-        self.object.raw(key).map(|raw| raw.get().to_owned())
+        self.value(key).map(|value| value.raw().to_owned())
     }
 
-    fn object(&self, key: &str, path: &'static str) -> Result<Option<Reader<'a>>, Error> {
-        Ok(self.object.object(key).map_err(|e| self.err(e))?.map(|object| Reader { object, path }))
+    /// A number as an exact decimal (never through `f64`); a numeric string is accepted.
+    fn decimal(&self, key: &str) -> Result<Option<Decimal>, Error> {
+        self.value(key)
+            .map(|value| {
+                let text = if value.kind() == Kind::String {
+                    value.str().ok_or_else(|| self.err(key, "a number"))?
+                } else {
+                    Cow::Borrowed(value.raw())
+                };
+                parse_decimal(&text).ok_or_else(|| self.err(key, "a decimal number"))
+            })
+            .transpose()
+    }
+
+    fn object(&self, key: &str, path: &'static str) -> Result<Option<Reader<'i, 'a>>, Error> {
+        self.value(key)
+            .map(|value| value.object().map(|object| Reader { object, path }).ok_or_else(|| self.err(key, "an object")))
+            .transpose()
     }
 
     fn date(&self, key: &str) -> Result<Option<OffsetDateTime>, Error> {
-        self.string(key)?
+        self.str(key)?
             .map(|text| {
                 OffsetDateTime::parse(&text, &Rfc3339)
                     .map_err(|_| Error::malformed(Scheme::Link, format!("{}{key} is not an RFC 3339 date", self.path)))
@@ -187,8 +221,8 @@ impl<'a> Reader<'a> {
 
     /// `{"amount": .., "currency": ..}`; `None` unless both are present.
     fn money(&self) -> Result<Option<Amount>, Error> {
-        let value = self.object.decimal("amount").map_err(|e| self.err(e))?;
-        let currency = self.string("currency")?;
+        let value = self.decimal("amount")?;
+        let currency = self.str("currency")?;
         Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
     }
 
@@ -203,8 +237,9 @@ impl<'a> Reader<'a> {
 impl LinkNotification {
     /// Types an authenticated body.
     pub(crate) fn from_json(application_id: String, body: String) -> Result<Self, Error> {
-        let object =
-            RawObject::parse(&body).map_err(|_| Error::malformed(Scheme::Link, "the body is not a JSON object"))?;
+        let not_an_object = || Error::malformed(Scheme::Link, "the body is not a JSON object");
+        let index = JsonIndex::parse(&body).map_err(|_| not_an_object())?;
+        let object = index.root().object().ok_or_else(not_an_object)?;
         let root = Reader { object, path: "" };
         let id = root.text("id")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
         let result = root
@@ -213,9 +248,7 @@ impl LinkNotification {
         let result = LinkResult {
             origin: result.string("origin")?,
             status: LinkStatus::parse(
-                &result
-                    .string("status")?
-                    .ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
+                &result.str("status")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
             ),
             status_reason: result.string("statusReason")?,
         };
@@ -230,14 +263,12 @@ impl LinkNotification {
                 },
                 invoice: p.raw("invoice"),
                 extras: p.raw("extras"),
-                total_amount_already_paid: match p.object.raw("totalAmountAlreadyPaid") {
+                total_amount_already_paid: match p.value("totalAmountAlreadyPaid") {
                     None => None,
-                    Some(raw) if raw.get().starts_with('{') => {
+                    Some(value) if value.kind() == Kind::Object => {
                         p.money_at("totalAmountAlreadyPaid", "payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount)
                     }
-                    Some(_) => {
-                        p.object.decimal("totalAmountAlreadyPaid").map_err(|e| p.err(e))?.map(PaidAmount::Number)
-                    }
+                    Some(_) => p.decimal("totalAmountAlreadyPaid")?.map(PaidAmount::Number),
                 },
             })),
         };
@@ -412,6 +443,42 @@ mod tests {
             r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":"yesterday"}}"#,
             r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":true}}"#,
             r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":12}"#,
+        ] {
+            assert!(matches!(parse(body), Err(Error::Malformed { .. })), "{body}");
+        }
+    }
+
+    #[test]
+    fn escapes_duplicates_and_nesting_read_as_serde_json_does() {
+        let body = r#"{"i\u0064":"a\"b\u00e9","result":{"status":"PENDING","status":"COMPLETED"},
+            "invoice":{"id":"I","totalAmount":{"amount":"1.50","currency":"X\u004fF"},"totalAmount":{"amount":2}},
+            "payment":{"extras":{"id":"nested","result":{"status":"FAILED"}},"id":"\ud83d\ude00"}}"#;
+        let n = parse(body).unwrap();
+        assert_eq!(n.id(), "a\"bé");
+        assert_eq!(n.status(), &LinkStatus::Completed);
+        // The last totalAmount has no currency: no amount, as before.
+        assert_eq!(n.amount(), None);
+        let payment = n.payment().unwrap();
+        assert_eq!(payment.id.as_deref(), Some("😀"));
+        assert_eq!(payment.extras.as_deref(), Some(r#"{"id":"nested","result":{"status":"FAILED"}}"#));
+        let n = parse(r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":"1.50","currency":"X\u004fF"}}}"#)
+            .unwrap();
+        assert_eq!(n.amount().unwrap().to_string(), "1.50 XOF");
+        // A lone surrogate is tolerated where the value is kept raw, refused where it is read.
+        assert!(parse(r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"extras":"\ud800"}}"#).is_ok());
+        for body in [
+            r#"{"id":"\ud800","result":{"status":"COMPLETED"}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"\ud800":1}}"#,
+            r#"{"\ud800":1,"id":"1","result":{"status":"COMPLETED"}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"}} x"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":[1,]}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":01}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":"\q"}"#,
+            "{\"id\":\"1\",\"result\":{\"status\":\"COMPLETED\"},\"x\":\"\u{1}\"}",
+            r#"{"id":"1","result":{"status":"COMPLETED"}"#,
+            "",
+            "null",
         ] {
             assert!(matches!(parse(body), Err(Error::Malformed { .. })), "{body}");
         }
