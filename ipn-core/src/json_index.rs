@@ -354,18 +354,39 @@ impl<'i, 'a> JsonObject<'i, 'a> {
     }
 
     /// The value of a member (the last one when the key is repeated).
+    #[allow(dead_code, reason = "the one-key form of `get_many`, for readers to come")]
     pub(crate) fn get(&self, key: &str) -> Option<JsonValue<'i, 'a>> {
-        let text = self.value.index.text;
-        let mut found = None;
-        for (node, value) in self.members() {
-            let matches = if node.key_escaped {
-                self.key(&node).is_some_and(|k| k == key)
-            } else {
-                text.get(node.key_start..node.key_end) == Some(key)
-            };
-            if matches {
-                found = Some(value);
+        let [value] = self.get_many([key]);
+        value
+    }
+
+    /// The values of several members in one pass over the object (the last one of each key
+    /// when a key is repeated).
+    pub(crate) fn get_many<const N: usize>(&self, keys: [&str; N]) -> [Option<JsonValue<'i, 'a>>; N] {
+        let index = self.value.index;
+        let bytes = index.text.as_bytes();
+        let mut found = [None; N];
+        let end = self.value.node().next;
+        let mut id = self.value.id + 1;
+        while id < end {
+            let Some(node) = index.nodes.get(id) else { break };
+            let value = JsonValue { index, id };
+            if node.key_escaped {
+                if let Some(key) = self.key(node) {
+                    for (slot, wanted) in found.iter_mut().zip(keys) {
+                        if key == wanted {
+                            *slot = Some(value);
+                        }
+                    }
+                }
+            } else if let Some(key) = bytes.get(node.key_start..node.key_end) {
+                for (slot, wanted) in found.iter_mut().zip(keys) {
+                    if key == wanted.as_bytes() {
+                        *slot = Some(value);
+                    }
+                }
             }
+            id = node.next.max(id + 1);
         }
         found
     }
@@ -464,6 +485,10 @@ mod tests {
         assert_eq!(object.get("e").unwrap().raw(), "{}");
         assert!(object.get("e").unwrap().object().unwrap().get("id").is_none());
         assert!(object.get("k").is_none());
+        let [id, o, missing] = object.get_many(["id", "o", "missing"]);
+        assert_eq!(id.unwrap().str().unwrap(), "b");
+        assert_eq!(o.unwrap().raw(), r#"{"id":"inner","k":[{"id":0}]}"#);
+        assert!(missing.is_none());
     }
 
     #[test]

@@ -210,7 +210,7 @@ impl<'v> RawParams<'v> {
         let key_id = required(key_id, "keyId")?;
         let algorithm = required(algorithm, "algorithm")?;
         let headers = required(headers, "headers")?;
-        if headers.split_ascii_whitespace().next().is_none() {
+        if Components(headers).next().is_none() {
             return Err(malformed("the signature parameter headers is empty"));
         }
         let signature = required(signature, "signature")?;
@@ -225,8 +225,8 @@ impl<'v> RawParams<'v> {
     }
 
     /// The signed components, in order, as received (compare them ignoring ASCII case).
-    pub(crate) fn components(&self) -> impl Iterator<Item = &'v str> + Clone + use<'v> {
-        self.headers.split_ascii_whitespace()
+    pub(crate) fn components(&self) -> Components<'v> {
+        Components(self.headers)
     }
 
     /// Whether a component (lowercase) is signed.
@@ -240,13 +240,39 @@ impl<'v> RawParams<'v> {
         self.key_id == other.key_id
             && self.algorithm == other.algorithm
             && self.signature == other.signature
-            && self.components().map(str::len).eq(other.components().map(str::len))
-            && self.components().zip(other.components()).all(|(a, b)| a.eq_ignore_ascii_case(b))
+            && (self.headers == other.headers || {
+                let (mut mine, mut theirs) = (self.components(), other.components());
+                loop {
+                    match (mine.next(), theirs.next()) {
+                        (None, None) => break true,
+                        (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+                        _ => break false,
+                    }
+                }
+            })
     }
 
     /// Checks the signature of a signing string against each secret, in constant time.
     pub(crate) fn verify(&self, signing_string: &[u8], secrets: &[Secret]) -> Result<(), Error> {
         verify_signature(self.signature, signing_string, secrets)
+    }
+}
+
+/// The names of the `headers` parameter, split on ASCII whitespace.
+#[derive(Debug, Clone)]
+pub(crate) struct Components<'v>(&'v str);
+
+impl<'v> Iterator for Components<'v> {
+    type Item = &'v str;
+
+    fn next(&mut self) -> Option<&'v str> {
+        let bytes = self.0.as_bytes();
+        let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+        let len = bytes.get(start..)?.iter().position(u8::is_ascii_whitespace).unwrap_or(bytes.len() - start);
+        // Both ends sit next to ASCII whitespace or at an end: char boundaries.
+        let item = self.0.get(start..start + len)?;
+        self.0 = self.0.get(start + len..)?;
+        Some(item)
     }
 }
 
@@ -441,6 +467,32 @@ mod tests {
         ];
         for case in cases {
             assert!(matches!(SignatureParams::parse(&case), Err(Error::Malformed { .. })), "{case}");
+        }
+    }
+
+    #[test]
+    fn components_split_like_split_ascii_whitespace() {
+        for headers in ["a", " a  B\tc\n", "(request-target) date", "é x\u{a0}y", "", "  \t "] {
+            let ours: Vec<&str> = Components(headers).collect();
+            assert_eq!(ours, headers.split_ascii_whitespace().collect::<Vec<_>>(), "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn same_signature_needs_the_same_components_in_order() {
+        let parse = |v: &'static str| RawParams::parse(v).unwrap();
+        let a = parse(r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date",signature="c2ln""#);
+        let b = parse(r#"keyId="k", algorithm="hmac-sha256", headers="(Request-Target)  DATE", signature="c2ln""#);
+        assert!(a.same_signature(&b) && b.same_signature(&a));
+        for other in [
+            r#"keyId="k",algorithm="hmac-sha256",headers="date (request-target)",signature="c2ln""#,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date digest",signature="c2ln""#,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target)",signature="c2ln""#,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date",signature="c2lm""#,
+            r#"keyId="j",algorithm="hmac-sha256",headers="(request-target) date",signature="c2ln""#,
+            r#"keyId="k",algorithm="HMAC-SHA256",headers="(request-target) date",signature="c2ln""#,
+        ] {
+            assert!(!a.same_signature(&parse(other)), "{other}");
         }
     }
 

@@ -83,6 +83,12 @@ pub(crate) async fn verify(
 ) -> Result<LinkNotification, Error> {
     // Checks that need no secret first.
     let signatures = received_signatures(request)?;
+    // The same parameters twice (CentralBill's own example sends both headers) sign the same
+    // string and claim the same MAC: checking one checks both. Different ones are both checked.
+    let signatures = match signatures {
+        [Some(first), Some(second)] if first.same_signature(&second) => [Some(first), None],
+        other => other,
+    };
     let mut signing_strings = [String::new(), String::new()];
     for (params, signing_string) in signatures.iter().zip(&mut signing_strings) {
         let Some(params) = params else { continue };
@@ -103,18 +109,9 @@ pub(crate) async fn verify(
         .await
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownApplication { application_id: application_id.to_owned() })?;
-    match &signatures {
-        // The same parameters twice (CentralBill's own example sends both headers) sign the same
-        // string: one MAC checks both.
-        [Some(first), Some(second)] if first.same_signature(second) => {
-            first.verify(signing_strings[0].as_bytes(), credentials.secrets())?;
-        }
-        _ => {
-            for (params, signing_string) in signatures.iter().zip(&signing_strings) {
-                if let Some(params) = params {
-                    params.verify(signing_string.as_bytes(), credentials.secrets())?;
-                }
-            }
+    for (params, signing_string) in signatures.iter().zip(&signing_strings) {
+        if let Some(params) = params {
+            params.verify(signing_string.as_bytes(), credentials.secrets())?;
         }
     }
 
