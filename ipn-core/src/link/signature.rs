@@ -89,9 +89,7 @@ impl SignatureParams {
     ///
     /// As [`parse`](Self::parse).
     pub fn parse_authorization(value: &str) -> Option<Result<Self, Error>> {
-        let value = value.trim_start();
-        let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
-        scheme.eq_ignore_ascii_case("Signature").then(|| Self::parse(params))
+        RawParams::authorization_params(value).map(Self::parse)
     }
 
     /// The received `signature` parameter (base64), for diagnostics: it is not a secret, but
@@ -217,11 +215,12 @@ impl<'v> RawParams<'v> {
         Ok(Self { key_id, algorithm, headers, signature })
     }
 
-    /// As [`SignatureParams::parse_authorization`].
-    pub(crate) fn parse_authorization(value: &'v str) -> Option<Result<Self, Error>> {
+    /// The parameters of an `Authorization` value of the `Signature` scheme, unparsed; `None`
+    /// for another scheme.
+    pub(crate) fn authorization_params(value: &'v str) -> Option<&'v str> {
         let value = value.trim_start();
         let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
-        scheme.eq_ignore_ascii_case("Signature").then(|| Self::parse(params))
+        scheme.eq_ignore_ascii_case("Signature").then_some(params)
     }
 
     /// The signed components, in order, as received (compare them ignoring ASCII case).

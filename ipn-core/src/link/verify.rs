@@ -34,20 +34,27 @@ fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
 /// when both are present, and they must name the same key).
 fn received_signatures(request: RequestView<'_>) -> Result<[Option<RawParams<'_>>; 2], Error> {
     let mut out = [None, None];
+    let mut signature = None;
     let mut signatures = request.lowercase_values("signature");
     if let Some(value) = signatures.next() {
         if signatures.next().is_some() {
             return Err(Error::malformed(Scheme::Link, "several Signature headers"));
         }
-        out[0] = Some(RawParams::parse(header_str("Signature", value)?)?);
+        let value = header_str("Signature", value)?;
+        out[0] = Some(RawParams::parse(value)?);
+        signature = Some(value);
     }
     let mut authorizations = request.lowercase_values("authorization");
     if let Some(value) = authorizations.next() {
         if authorizations.next().is_some() {
             return Err(Error::malformed(Scheme::Link, "several Authorization headers"));
         }
-        if let Some(params) = RawParams::parse_authorization(header_str("Authorization", value)?) {
-            out[1] = Some(params?);
+        if let Some(params) = RawParams::authorization_params(header_str("Authorization", value)?) {
+            // The same text as `Signature` (CentralBill's example sends both) parses the same.
+            out[1] = match signature {
+                Some(signature) if signature.trim_start() == params.trim_start() => out[0],
+                _ => Some(RawParams::parse(params)?),
+            };
         }
     }
     match &out {
