@@ -90,6 +90,21 @@ impl<'a> RequestView<'a> {
         (0..).map_while(move |i| headers.get(&name, i))
     }
 
+    /// The `nth` value of a header whose name is already lowercase (no allocation).
+    pub(crate) fn header_nth(&self, lowercase_name: &str, nth: usize) -> Option<&'a [u8]> {
+        debug_assert!(!lowercase_name.bytes().any(|b| b.is_ascii_uppercase()));
+        self.headers.get(lowercase_name, nth)
+    }
+
+    /// Every value of a header whose name is already lowercase, in the order received.
+    pub(crate) fn lowercase_values<'n>(&self, lowercase_name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    where
+        'a: 'n,
+    {
+        let view = *self;
+        (0..).map_while(move |i| view.header_nth(lowercase_name, i))
+    }
+
     /// The media type of `Content-Type`, lowercased, without parameters (`application/json`).
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type").map(media_type_of)

@@ -193,6 +193,24 @@ fn rejects_both_headers_present_with_one_wrong() {
 }
 
 #[test]
+fn checks_both_headers_separately_when_their_parameters_differ() {
+    let d = delivery(BODY);
+    let fewer = ["(request-target)", "date", "digest"];
+    let valid = link::sign(d.view(), APP, SECRET.as_bytes(), &fewer).unwrap();
+    let both = d.clone().set("authorization", &format!("Signature {valid}"));
+    assert!(verify(&both).is_ok());
+    let wrong = link::sign(d.view(), APP, b"another secret", &fewer).unwrap();
+    let one_wrong = d.clone().set("authorization", &format!("Signature {wrong}"));
+    assert!(matches!(verify(&one_wrong), Err(Error::SignatureMismatch)));
+    // The same MAC claimed over the components in another order signs another string.
+    let reordered = d.header("signature").replace("content-type date", "date content-type");
+    let reordered = d.clone().set("authorization", &format!("Signature {reordered}"));
+    assert!(matches!(verify(&reordered), Err(Error::SignatureMismatch)));
+    let upper = d.header("signature").replace("content-type date", "Content-Type DATE");
+    assert!(verify(&d.clone().set("authorization", &format!("Signature {upper}"))).is_ok());
+}
+
+#[test]
 fn accepts_only_authorization() {
     let d = delivery(BODY);
     let authorization = format!("Signature {}", d.header("signature"));

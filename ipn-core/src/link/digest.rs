@@ -2,6 +2,8 @@
 //! (RFC 3230: `SHA-256=<base64>` of the raw hash, or of its lowercase hex as CentralBill's own
 //! example shows) and `Content-Digest` (RFC 9530, a structured dictionary read with `sfv`).
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sfv::{BareItem, Dictionary, ListEntry, Parser};
@@ -50,8 +52,8 @@ pub fn content_digest_header(body: &[u8]) -> String {
 /// The hashes of the body we can check, computed at most once each.
 struct BodyHashes<'a> {
     body: &'a [u8],
-    sha256: Option<Vec<u8>>,
-    sha512: Option<Vec<u8>>,
+    sha256: Option<[u8; 32]>,
+    sha512: Option<[u8; 64]>,
 }
 
 impl<'a> BodyHashes<'a> {
@@ -59,25 +61,34 @@ impl<'a> BodyHashes<'a> {
         Self { body, sha256: None, sha512: None }
     }
 
-    /// The raw hash for a lowercase algorithm name, `None` when we do not implement it.
+    /// The raw hash for an algorithm name (any case), `None` when we do not implement it.
     fn get(&mut self, algorithm: &str) -> Option<&[u8]> {
         let body = self.body;
-        match algorithm {
-            "sha-256" => Some(self.sha256.get_or_insert_with(|| Sha256::digest(body).to_vec())),
-            "sha-512" => Some(self.sha512.get_or_insert_with(|| Sha512::digest(body).to_vec())),
-            _ => None,
+        if algorithm.eq_ignore_ascii_case("sha-256") {
+            Some(self.sha256.get_or_insert_with(|| Sha256::digest(body).into()))
+        } else if algorithm.eq_ignore_ascii_case("sha-512") {
+            Some(self.sha512.get_or_insert_with(|| Sha512::digest(body).into()))
+        } else {
+            None
         }
     }
 }
 
-fn header_text(request: RequestView<'_>, name: &str) -> Result<Option<String>, Error> {
-    let mut values = Vec::new();
-    for value in request.header_values(name) {
-        let text = std::str::from_utf8(value)
-            .map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))?;
-        values.push(text);
+/// A header's values joined with `, ` (borrowed when there is one, as usual).
+fn header_text<'a>(request: RequestView<'a>, name: &str) -> Result<Option<Cow<'a, str>>, Error> {
+    let text = |value| {
+        std::str::from_utf8(value)
+            .map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))
+    };
+    let mut values = request.lowercase_values(name);
+    let Some(first) = values.next() else { return Ok(None) };
+    let mut joined = Cow::Borrowed(text(first)?);
+    for value in values {
+        let joined = joined.to_mut();
+        joined.push_str(", ");
+        joined.push_str(text(value)?);
     }
-    Ok((!values.is_empty()).then(|| values.join(", ")))
+    Ok(Some(joined))
 }
 
 /// Checks every digest header present against the body.
@@ -101,9 +112,9 @@ pub(crate) fn check(request: RequestView<'_>) -> Result<(), Error> {
             let (algorithm, value) = entry
                 .split_once('=')
                 .ok_or_else(|| Error::malformed(Scheme::Link, "a Digest entry is not algorithm=value"))?;
-            let algorithm = algorithm.trim().to_ascii_lowercase();
-            let Some(expected) = hashes.get(&algorithm) else {
-                unsupported = Some(algorithm);
+            let algorithm = algorithm.trim();
+            let Some(expected) = hashes.get(algorithm) else {
+                unsupported = Some(algorithm.to_ascii_lowercase());
                 continue;
             };
             checked += 1;
@@ -114,11 +125,12 @@ pub(crate) fn check(request: RequestView<'_>) -> Result<(), Error> {
     }
 
     if let Some(content_digest) = &content_digest {
-        let dictionary: Dictionary = Parser::new(content_digest.as_str())
+        let dictionary: Dictionary = Parser::new(content_digest.as_ref())
             .parse()
             .map_err(|_| Error::malformed(Scheme::Link, "Content-Digest is not a structured dictionary"))?;
         for (algorithm, entry) in &dictionary {
-            let Some(expected) = hashes.get(algorithm.as_str()) else {
+            // Structured-field keys are lowercase already.
+            let Some(expected) = hashes.get(algorithm.as_str()).filter(|_| is_lowercase(algorithm.as_str())) else {
                 unsupported = Some(algorithm.as_str().to_owned());
                 continue;
             };
@@ -142,16 +154,32 @@ pub(crate) fn check(request: RequestView<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+fn is_lowercase(text: &str) -> bool {
+    !text.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// The longest `Digest` value we can match: base64 of the hex of a SHA-512 (128 bytes).
+const MAX_DECODED: usize = 128;
+
 /// A `Digest` value: base64 of the raw hash (RFC 3230) or of its lowercase hex (CentralBill).
 fn digest_value_matches(value: &str, expected: &[u8]) -> bool {
-    let Ok(decoded) = BASE64.decode(value) else {
+    // Room for the decoder's estimate of any value we could match; longer ones cannot match.
+    let mut decoded = [0_u8; MAX_DECODED + 3];
+    let Ok(len) = BASE64.decode_slice(value, &mut decoded) else {
         return false;
     };
+    let decoded = &decoded[..len];
     if decoded.len() == expected.len() {
-        ct_eq(&decoded, expected)
-    } else {
-        ct_eq(&decoded, hex::encode(expected).as_bytes())
+        return ct_eq(decoded, expected);
     }
+    let mut hex = [0_u8; MAX_DECODED];
+    let Some(hex) = hex.get_mut(..expected.len() * 2) else {
+        return false;
+    };
+    if hex::encode_to_slice(expected, hex).is_err() {
+        return false;
+    }
+    ct_eq(decoded, hex)
 }
 
 #[cfg(test)]
@@ -212,6 +240,17 @@ mod tests {
             check_with(&[("content-digest", "md5=:AAAA:")], BODY),
             Err(Error::UnsupportedAlgorithm { .. })
         ));
+    }
+
+    #[test]
+    fn hex_form_of_sha512_and_oversized_values() {
+        let hex512 = format!("SHA-512={}", BASE64.encode(hex::encode(Sha512::digest(BODY))));
+        assert!(check_with(&[("digest", &hex512)], BODY).is_ok());
+        assert!(matches!(check_with(&[("digest", &hex512)], b"x"), Err(Error::DigestMismatch)));
+        let long = format!("SHA-256={}", BASE64.encode([7_u8; 300]));
+        assert!(matches!(check_with(&[("digest", &long)], BODY), Err(Error::DigestMismatch)));
+        let joined = [("digest", "MD5=abc"), ("Digest", &digest_header(BODY))];
+        assert!(check_with(&joined, BODY).is_ok());
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The typed CentralBill notification (PROTOCOLS 3.2), read from the authenticated JSON body
 //! without floats and without re-serializing; the raw body stays available.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::json::{JsonFieldError, RawObject};
+use crate::json::parse_decimal;
+use crate::json_index::{JsonIndex, JsonObject, JsonValue, Kind};
 use crate::money::{Amount, Currency};
 use crate::types::{Scheme, StatusClass, wire_enum};
 
@@ -150,50 +153,101 @@ pub struct LinkNotification {
 }
 
 /// Reads a nested object's fields, naming errors with their JSON path.
-struct Reader<'a> {
-    object: RawObject<'a>,
+struct Reader<'i, 'a> {
+    object: JsonObject<'i, 'a>,
     path: &'static str,
 }
 
-impl<'a> Reader<'a> {
-    fn err(&self, e: JsonFieldError) -> Error {
-        Error::malformed(Scheme::Link, format!("{}{e}", self.path))
-    }
-
-    fn text(&self, key: &str) -> Result<Option<String>, Error> {
-        self.object.text(key).map_err(|e| self.err(e))
-    }
-
-    fn string(&self, key: &str) -> Result<Option<String>, Error> {
-        self.object.string(key).map_err(|e| self.err(e))
-    }
-
-    fn raw(&self, key: &str) -> Option<String> {
-        self.object.raw(key).map(|raw| raw.get().to_owned())
-    }
-
-    fn object(&self, key: &str, path: &'static str) -> Result<Option<Reader<'a>>, Error> {
-        Ok(self.object.object(key).map_err(|e| self.err(e))?.map(|object| Reader { object, path }))
-    }
-
-    fn date(&self, key: &str) -> Result<Option<OffsetDateTime>, Error> {
-        self.string(key)?
-            .map(|text| {
-                OffsetDateTime::parse(&text, &Rfc3339)
-                    .map_err(|_| Error::malformed(Scheme::Link, format!("{}{key} is not an RFC 3339 date", self.path)))
-            })
-            .transpose()
+impl<'i, 'a> Reader<'i, 'a> {
+    /// Several members, found in one pass over the object; `null` counts as absent.
+    fn fields<const N: usize>(&self, keys: [&'static str; N]) -> [Field<'i, 'a>; N] {
+        let values = self.object.get_many(keys);
+        std::array::from_fn(|j| Field {
+            key: keys[j],
+            path: self.path,
+            value: values[j].filter(|value| value.kind() != Kind::Null),
+        })
     }
 
     /// `{"amount": .., "currency": ..}`; `None` unless both are present.
     fn money(&self) -> Result<Option<Amount>, Error> {
-        let value = self.object.decimal("amount").map_err(|e| self.err(e))?;
-        let currency = self.string("currency")?;
+        let [amount, currency] = self.fields(["amount", "currency"]);
+        let value = amount.decimal()?;
+        let currency = currency.str()?;
         Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
     }
+}
 
-    fn money_at(&self, key: &str, path: &'static str) -> Result<Option<Amount>, Error> {
-        match self.object(key, path)? {
+/// One member of an object, typed on demand.
+struct Field<'i, 'a> {
+    key: &'static str,
+    path: &'static str,
+    value: Option<JsonValue<'i, 'a>>,
+}
+
+impl<'i, 'a> Field<'i, 'a> {
+    fn err(&self, expected: &'static str) -> Error {
+        Error::malformed(Scheme::Link, format!("{}{} is not {expected}", self.path, self.key))
+    }
+
+    fn kind(&self) -> Option<Kind> {
+        self.value.map(|value| value.kind())
+    }
+
+    fn str(&self) -> Result<Option<Cow<'a, str>>, Error> {
+        self.value.map(|value| value.str().ok_or_else(|| self.err("a string"))).transpose()
+    }
+
+    fn string(&self) -> Result<Option<String>, Error> {
+        Ok(self.str()?.map(Cow::into_owned))
+    }
+
+    /// A string or a number, as text (ids are sometimes sent either way).
+    fn text(&self) -> Result<Option<String>, Error> {
+        match self.value {
+            None => Ok(None),
+            Some(value) if value.kind() == Kind::String => self.string(),
+            Some(value) if value.kind() == Kind::Number => Ok(Some(value.raw().to_owned())),
+            Some(_) => Err(self.err("a string or a number")),
+        }
+    }
+
+    fn raw(&self) -> Option<String> {
+        self.value.map(|value| value.raw().to_owned())
+    }
+
+    /// A number as an exact decimal (never through `f64`); a numeric string is accepted.
+    fn decimal(&self) -> Result<Option<Decimal>, Error> {
+        self.value
+            .map(|value| {
+                let text = if value.kind() == Kind::String {
+                    value.str().ok_or_else(|| self.err("a number"))?
+                } else {
+                    Cow::Borrowed(value.raw())
+                };
+                parse_decimal(&text).ok_or_else(|| self.err("a decimal number"))
+            })
+            .transpose()
+    }
+
+    fn object(&self, path: &'static str) -> Result<Option<Reader<'i, 'a>>, Error> {
+        self.value
+            .map(|value| value.object().map(|object| Reader { object, path }).ok_or_else(|| self.err("an object")))
+            .transpose()
+    }
+
+    fn date(&self) -> Result<Option<OffsetDateTime>, Error> {
+        self.str()?
+            .map(|text| {
+                OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
+                    Error::malformed(Scheme::Link, format!("{}{} is not an RFC 3339 date", self.path, self.key))
+                })
+            })
+            .transpose()
+    }
+
+    fn money(&self, path: &'static str) -> Result<Option<Amount>, Error> {
+        match self.object(path)? {
             Some(reader) => reader.money(),
             None => Ok(None),
         }
@@ -203,57 +257,65 @@ impl<'a> Reader<'a> {
 impl LinkNotification {
     /// Types an authenticated body.
     pub(crate) fn from_json(application_id: String, body: String) -> Result<Self, Error> {
-        let object =
-            RawObject::parse(&body).map_err(|_| Error::malformed(Scheme::Link, "the body is not a JSON object"))?;
+        let not_an_object = || Error::malformed(Scheme::Link, "the body is not a JSON object");
+        let index = JsonIndex::parse(&body).map_err(|_| not_an_object())?;
+        let object = index.root().object().ok_or_else(not_an_object)?;
         let root = Reader { object, path: "" };
-        let id = root.text("id")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
-        let result = root
-            .object("result", "result.")?
-            .ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?;
+        let [id, payment, invoice, payment_fee, external_transaction_id, result] =
+            root.fields(["id", "payment", "invoice", "paymentFee", "externalTransactionId", "result"]);
+        let id = id.text()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
+        let result =
+            result.object("result.")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?;
+        let [origin, status, status_reason] = result.fields(["origin", "status", "statusReason"]);
         let result = LinkResult {
-            origin: result.string("origin")?,
+            origin: origin.string()?,
             status: LinkStatus::parse(
-                &result
-                    .string("status")?
-                    .ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
+                &status.str()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
             ),
-            status_reason: result.string("statusReason")?,
+            status_reason: status_reason.string()?,
         };
-        let payment = match root.object("payment", "payment.")? {
+        let payment = match payment.object("payment.")? {
             None => None,
-            Some(p) => Some(Box::new(Payment {
-                id: p.text("id")?,
-                kind: p.string("type")?.map(|t| PaymentType::parse(&t)),
-                application: match p.object("application", "payment.application.")? {
-                    None => None,
-                    Some(a) => Some(Application { id: a.text("id")?, name: a.string("name")? }),
-                },
-                invoice: p.raw("invoice"),
-                extras: p.raw("extras"),
-                total_amount_already_paid: match p.object.raw("totalAmountAlreadyPaid") {
-                    None => None,
-                    Some(raw) if raw.get().starts_with('{') => {
-                        p.money_at("totalAmountAlreadyPaid", "payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount)
-                    }
-                    Some(_) => {
-                        p.object.decimal("totalAmountAlreadyPaid").map_err(|e| p.err(e))?.map(PaidAmount::Number)
-                    }
-                },
-            })),
+            Some(p) => {
+                let [id, kind, application, invoice, extras, paid] =
+                    p.fields(["id", "type", "application", "invoice", "extras", "totalAmountAlreadyPaid"]);
+                Some(Box::new(Payment {
+                    id: id.text()?,
+                    kind: kind.str()?.map(|t| PaymentType::parse(&t)),
+                    application: match application.object("payment.application.")? {
+                        None => None,
+                        Some(a) => {
+                            let [id, name] = a.fields(["id", "name"]);
+                            Some(Application { id: id.text()?, name: name.string()? })
+                        }
+                    },
+                    invoice: invoice.raw(),
+                    extras: extras.raw(),
+                    total_amount_already_paid: match paid.kind() {
+                        None => None,
+                        Some(Kind::Object) => paid.money("payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount),
+                        Some(_) => paid.decimal()?.map(PaidAmount::Number),
+                    },
+                }))
+            }
         };
-        let invoice = match root.object("invoice", "invoice.")? {
+        let invoice = match invoice.object("invoice.")? {
             None => None,
-            Some(i) => Some(Box::new(Invoice {
-                id: i.text("id")?,
-                customer_id: i.text("customerId")?,
-                total_amount: i.money_at("totalAmount", "invoice.totalAmount.")?,
-                issued_at: i.date("issuedAt")?,
-                due_date: i.date("dueDate")?,
-                expires_at: i.date("expiresAt")?,
-            })),
+            Some(i) => {
+                let [id, customer_id, total_amount, issued_at, due_date, expires_at] =
+                    i.fields(["id", "customerId", "totalAmount", "issuedAt", "dueDate", "expiresAt"]);
+                Some(Box::new(Invoice {
+                    id: id.text()?,
+                    customer_id: customer_id.text()?,
+                    total_amount: total_amount.money("invoice.totalAmount.")?,
+                    issued_at: issued_at.date()?,
+                    due_date: due_date.date()?,
+                    expires_at: expires_at.date()?,
+                }))
+            }
         };
-        let payment_fee = root.money_at("paymentFee", "paymentFee.")?;
-        let external_transaction_id = root.text("externalTransactionId")?;
+        let payment_fee = payment_fee.money("paymentFee.")?;
+        let external_transaction_id = external_transaction_id.text()?;
         Ok(Self { application_id, body, id, payment, invoice, payment_fee, external_transaction_id, result })
     }
 
@@ -412,6 +474,42 @@ mod tests {
             r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":"yesterday"}}"#,
             r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":true}}"#,
             r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":12}"#,
+        ] {
+            assert!(matches!(parse(body), Err(Error::Malformed { .. })), "{body}");
+        }
+    }
+
+    #[test]
+    fn escapes_duplicates_and_nesting_read_as_serde_json_does() {
+        let body = r#"{"i\u0064":"a\"b\u00e9","result":{"status":"PENDING","status":"COMPLETED"},
+            "invoice":{"id":"I","totalAmount":{"amount":"1.50","currency":"X\u004fF"},"totalAmount":{"amount":2}},
+            "payment":{"extras":{"id":"nested","result":{"status":"FAILED"}},"id":"\ud83d\ude00"}}"#;
+        let n = parse(body).unwrap();
+        assert_eq!(n.id(), "a\"bé");
+        assert_eq!(n.status(), &LinkStatus::Completed);
+        // The last totalAmount has no currency: no amount, as before.
+        assert_eq!(n.amount(), None);
+        let payment = n.payment().unwrap();
+        assert_eq!(payment.id.as_deref(), Some("😀"));
+        assert_eq!(payment.extras.as_deref(), Some(r#"{"id":"nested","result":{"status":"FAILED"}}"#));
+        let n = parse(r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":"1.50","currency":"X\u004fF"}}}"#)
+            .unwrap();
+        assert_eq!(n.amount().unwrap().to_string(), "1.50 XOF");
+        // A lone surrogate is tolerated where the value is kept raw, refused where it is read.
+        assert!(parse(r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"extras":"\ud800"}}"#).is_ok());
+        for body in [
+            r#"{"id":"\ud800","result":{"status":"COMPLETED"}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"\ud800":1}}"#,
+            r#"{"\ud800":1,"id":"1","result":{"status":"COMPLETED"}}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"}} x"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":[1,]}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":01}"#,
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":"\q"}"#,
+            "{\"id\":\"1\",\"result\":{\"status\":\"COMPLETED\"},\"x\":\"\u{1}\"}",
+            r#"{"id":"1","result":{"status":"COMPLETED"}"#,
+            "",
+            "null",
         ] {
             assert!(matches!(parse(body), Err(Error::Malformed { .. })), "{body}");
         }

@@ -2,6 +2,7 @@
 //! `Signature` / `Authorization: Signature` header, the signing string built from the received
 //! request, and the HMAC computed or checked (in constant time) with the application secret.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
@@ -73,61 +74,12 @@ impl SignatureParams {
     /// [`Error::Malformed`] when the syntax is wrong, a parameter is repeated or a required one
     /// is missing or empty.
     pub fn parse(value: &str) -> Result<Self, Error> {
-        let mut seen: Vec<&str> = Vec::new();
-        let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
-        let mut rest = value.trim_start();
-        while !rest.is_empty() {
-            let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
-            let name = rest[..eq].trim_end();
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(malformed("a signature parameter has an invalid name"));
-            }
-            rest = rest[eq + 1..].trim_start();
-            let param_value = if let Some(quoted) = rest.strip_prefix('"') {
-                let end = quoted.find('"').ok_or_else(|| malformed("unterminated signature parameter"))?;
-                rest = &quoted[end + 1..];
-                &quoted[..end]
-            } else {
-                let end = rest.find(',').unwrap_or(rest.len());
-                let token = rest[..end].trim_end();
-                rest = &rest[end..];
-                token
-            };
-            if seen.contains(&name) {
-                return Err(malformed(format!("the signature parameter {name} is repeated")));
-            }
-            seen.push(name);
-            match name {
-                "keyId" => key_id = Some(param_value),
-                "algorithm" => algorithm = Some(param_value),
-                "headers" => headers = Some(param_value),
-                "signature" => signature = Some(param_value),
-                _ => {}
-            }
-            rest = rest.trim_start();
-            if let Some(after) = rest.strip_prefix(',') {
-                rest = after.trim_start();
-                if rest.is_empty() {
-                    return Err(malformed("a trailing comma in the signature parameters"));
-                }
-            } else if !rest.is_empty() {
-                return Err(malformed("signature parameters must be separated by commas"));
-            }
-        }
-        fn required<'v>(value: Option<&'v str>, name: &str) -> Result<&'v str, Error> {
-            value
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| malformed(format!("the signature parameter {name} is missing")))
-        }
-        let key_id = required(key_id, "keyId")?.to_owned();
-        let algorithm = required(algorithm, "algorithm")?.to_owned();
-        let components: Vec<String> =
-            required(headers, "headers")?.split_ascii_whitespace().map(str::to_ascii_lowercase).collect();
-        if components.is_empty() {
-            return Err(malformed("the signature parameter headers is empty"));
-        }
-        let signature = required(signature, "signature")?.to_owned();
-        Ok(Self { key_id, algorithm, components, signature })
+        RawParams::parse(value).map(|raw| Self {
+            key_id: raw.key_id.to_owned(),
+            algorithm: raw.algorithm.to_owned(),
+            components: raw.components().map(str::to_ascii_lowercase).collect(),
+            signature: raw.signature.to_owned(),
+        })
     }
 
     /// Parses an `Authorization` value of the `Signature` scheme; `None` when the header is of
@@ -137,9 +89,7 @@ impl SignatureParams {
     ///
     /// As [`parse`](Self::parse).
     pub fn parse_authorization(value: &str) -> Option<Result<Self, Error>> {
-        let value = value.trim_start();
-        let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
-        scheme.eq_ignore_ascii_case("Signature").then(|| Self::parse(params))
+        RawParams::authorization_params(value).map(Self::parse)
     }
 
     /// The received `signature` parameter (base64), for diagnostics: it is not a secret, but
@@ -170,21 +120,178 @@ impl SignatureParams {
 
     /// Checks the signature of a signing string against each secret (rotation: any may match),
     /// in constant time.
+    #[cfg(test)]
     pub(crate) fn verify(&self, signing_string: &str, secrets: &[Secret]) -> Result<(), Error> {
-        let mut received = [0_u8; 32];
-        match BASE64.decode_slice(&self.signature, &mut received) {
-            Ok(32) => {}
-            _ => return Err(Error::SignatureMismatch),
-        }
-        let matches = secrets.iter().any(|secret| mac(signing_string, secret.expose()).verify_slice(&received).is_ok());
-        if matches { Ok(()) } else { Err(Error::SignatureMismatch) }
+        verify_signature(&self.signature, signing_string.as_bytes(), secrets)
     }
 }
 
-fn mac(signing_string: &str, secret: &[u8]) -> HmacSha256 {
+/// The parameters of a received signature, borrowed from the header value: what the verifier
+/// reads, without copying. `Debug` leaves the signature out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawParams<'v> {
+    pub(crate) key_id: &'v str,
+    pub(crate) algorithm: &'v str,
+    /// The `headers` parameter as received (names in any case, separated by whitespace).
+    headers: &'v str,
+    signature: &'v str,
+}
+
+impl fmt::Debug for RawParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawParams")
+            .field("key_id", &self.key_id)
+            .field("algorithm", &self.algorithm)
+            .field("headers", &self.headers)
+            .field("signature", &"<redacted>")
+            .finish()
+    }
+}
+
+impl<'v> RawParams<'v> {
+    /// As [`SignatureParams::parse`].
+    pub(crate) fn parse(value: &'v str) -> Result<Self, Error> {
+        // Names of unknown parameters seen so far (the known ones are tracked by their slots).
+        let mut seen: Vec<&str> = Vec::new();
+        let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
+        let mut rest = value.trim_start();
+        while !rest.is_empty() {
+            let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
+            let name = rest[..eq].trim_end();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(malformed("a signature parameter has an invalid name"));
+            }
+            rest = rest[eq + 1..].trim_start();
+            let param_value = if let Some(quoted) = rest.strip_prefix('"') {
+                let end = quoted.find('"').ok_or_else(|| malformed("unterminated signature parameter"))?;
+                rest = &quoted[end + 1..];
+                &quoted[..end]
+            } else {
+                let end = rest.find(',').unwrap_or(rest.len());
+                let token = rest[..end].trim_end();
+                rest = &rest[end..];
+                token
+            };
+            let slot = match name {
+                "keyId" => Some(&mut key_id),
+                "algorithm" => Some(&mut algorithm),
+                "headers" => Some(&mut headers),
+                "signature" => Some(&mut signature),
+                _ => None,
+            };
+            let repeated = match slot {
+                Some(slot) => slot.replace(param_value).is_some(),
+                None if seen.contains(&name) => true,
+                None => {
+                    seen.push(name);
+                    false
+                }
+            };
+            if repeated {
+                return Err(malformed(format!("the signature parameter {name} is repeated")));
+            }
+            rest = rest.trim_start();
+            if let Some(after) = rest.strip_prefix(',') {
+                rest = after.trim_start();
+                if rest.is_empty() {
+                    return Err(malformed("a trailing comma in the signature parameters"));
+                }
+            } else if !rest.is_empty() {
+                return Err(malformed("signature parameters must be separated by commas"));
+            }
+        }
+        fn required<'v>(value: Option<&'v str>, name: &str) -> Result<&'v str, Error> {
+            value
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| malformed(format!("the signature parameter {name} is missing")))
+        }
+        let key_id = required(key_id, "keyId")?;
+        let algorithm = required(algorithm, "algorithm")?;
+        let headers = required(headers, "headers")?;
+        if Components(headers).next().is_none() {
+            return Err(malformed("the signature parameter headers is empty"));
+        }
+        let signature = required(signature, "signature")?;
+        Ok(Self { key_id, algorithm, headers, signature })
+    }
+
+    /// The parameters of an `Authorization` value of the `Signature` scheme, unparsed; `None`
+    /// for another scheme.
+    pub(crate) fn authorization_params(value: &'v str) -> Option<&'v str> {
+        let value = value.trim_start();
+        let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+        scheme.eq_ignore_ascii_case("Signature").then_some(params)
+    }
+
+    /// The signed components, in order, as received (compare them ignoring ASCII case).
+    pub(crate) fn components(&self) -> Components<'v> {
+        Components(self.headers)
+    }
+
+    /// Whether a component (lowercase) is signed.
+    pub(crate) fn covers(&self, component: &str) -> bool {
+        self.components().any(|c| c.eq_ignore_ascii_case(component))
+    }
+
+    /// Whether two signatures sign the same string with the same key and claim the same MAC,
+    /// so that checking one checks both.
+    pub(crate) fn same_signature(&self, other: &Self) -> bool {
+        self.key_id == other.key_id
+            && self.algorithm == other.algorithm
+            && self.signature == other.signature
+            && (self.headers == other.headers || {
+                let (mut mine, mut theirs) = (self.components(), other.components());
+                loop {
+                    match (mine.next(), theirs.next()) {
+                        (None, None) => break true,
+                        (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+                        _ => break false,
+                    }
+                }
+            })
+    }
+
+    /// Checks the signature of a signing string against each secret, in constant time.
+    pub(crate) fn verify(&self, signing_string: &[u8], secrets: &[Secret]) -> Result<(), Error> {
+        verify_signature(self.signature, signing_string, secrets)
+    }
+}
+
+/// The names of the `headers` parameter, split on ASCII whitespace.
+#[derive(Debug, Clone)]
+pub(crate) struct Components<'v>(&'v str);
+
+impl<'v> Iterator for Components<'v> {
+    type Item = &'v str;
+
+    fn next(&mut self) -> Option<&'v str> {
+        let bytes = self.0.as_bytes();
+        let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+        let len = bytes.get(start..)?.iter().position(u8::is_ascii_whitespace).unwrap_or(bytes.len() - start);
+        // Both ends sit next to ASCII whitespace or at an end: char boundaries.
+        let item = self.0.get(start..start + len)?;
+        self.0 = self.0.get(start + len..)?;
+        Some(item)
+    }
+}
+
+/// Checks a base64 signature of a signing string against each secret (rotation: any may match),
+/// in constant time.
+fn verify_signature(signature: &str, signing_string: &[u8], secrets: &[Secret]) -> Result<(), Error> {
+    let mut received = [0_u8; 32];
+    match BASE64.decode_slice(signature, &mut received) {
+        Ok(32) => {}
+        _ => return Err(Error::SignatureMismatch),
+    }
+    let matches = secrets.iter().any(|secret| mac(signing_string, secret.expose()).verify_slice(&received).is_ok());
+    if matches { Ok(()) } else { Err(Error::SignatureMismatch) }
+}
+
+/// The HMAC of a signing string, fed in one update over contiguous bytes.
+fn mac(signing_string: &[u8], secret: &[u8]) -> HmacSha256 {
     let mut mac =
         <HmacSha256 as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(signing_string.as_bytes());
+    mac.update(signing_string);
     mac
 }
 
@@ -196,7 +303,7 @@ fn mac(signing_string: &str, secret: &[u8]) -> HmacSha256 {
 /// assert_eq!(ipn_core::link::signature(s, b"app!secret").len(), 44);
 /// ```
 pub fn signature(signing_string: &str, secret: &[u8]) -> String {
-    BASE64.encode(mac(signing_string, secret).finalize().into_bytes())
+    BASE64.encode(mac(signing_string.as_bytes(), secret).finalize().into_bytes())
 }
 
 /// The signing string of a request for the given components, as the sender builds it: one line
@@ -219,27 +326,61 @@ pub fn signature(signing_string: &str, secret: &[u8]) -> String {
 /// [`Error::MissingHeader`] for a listed header the request lacks; [`Error::Malformed`] for a
 /// header value that is not UTF-8 or an unsupported pseudo-header such as `(created)`.
 pub fn signing_string<S: AsRef<str>>(request: RequestView<'_>, components: &[S]) -> Result<String, Error> {
-    let mut lines = Vec::with_capacity(components.len());
-    for component in components {
-        let name = component.as_ref().to_ascii_lowercase();
-        if name == REQUEST_TARGET {
-            lines.push(format!("{REQUEST_TARGET}: {} {}", request.method().to_ascii_lowercase(), request.target()));
+    let mut out = String::new();
+    write_signing_string(request, components.iter().map(AsRef::as_ref), &mut out)?;
+    Ok(out)
+}
+
+/// Writes the signing string of a request into `out` (cleared first): one buffer, sized once.
+pub(crate) fn write_signing_string<'c>(
+    request: RequestView<'_>,
+    components: impl Iterator<Item = &'c str> + Clone,
+    out: &mut String,
+) -> Result<(), Error> {
+    out.clear();
+    out.reserve(components.clone().map(|c| c.len() + 64).sum::<usize>() + request.target().len());
+    for (i, component) in components.enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if component.eq_ignore_ascii_case(REQUEST_TARGET) {
+            out.push_str(REQUEST_TARGET);
+            out.push_str(": ");
+            push_lowercase(out, request.method());
+            out.push(' ');
+            out.push_str(request.target());
             continue;
         }
+        let name: Cow<'_, str> = if component.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(component.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(component)
+        };
         if name.starts_with('(') {
             return Err(malformed(format!("the signed component {name} is not supported")));
         }
-        let mut values = Vec::new();
-        for value in request.header_values(&name) {
-            let value = std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")))?;
-            values.push(value.trim());
+        out.push_str(&name);
+        out.push_str(": ");
+        let mut values = request.lowercase_values(&name);
+        let Some(first) = values.next() else {
+            return Err(Error::MissingHeader { header: name.to_string() });
+        };
+        let text = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
+        out.push_str(text(first)?.trim());
+        for value in values {
+            out.push_str(", ");
+            out.push_str(text(value)?.trim());
         }
-        if values.is_empty() {
-            return Err(Error::MissingHeader { header: name });
-        }
-        lines.push(format!("{name}: {}", values.join(", ")));
     }
-    Ok(lines.join("\n"))
+    Ok(())
+}
+
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push_str(text);
+    }
 }
 
 /// The `Signature` header value (also the parameters of `Authorization: Signature ...`):
@@ -325,6 +466,32 @@ mod tests {
         ];
         for case in cases {
             assert!(matches!(SignatureParams::parse(&case), Err(Error::Malformed { .. })), "{case}");
+        }
+    }
+
+    #[test]
+    fn components_split_like_split_ascii_whitespace() {
+        for headers in ["a", " a  B\tc\n", "(request-target) date", "é x\u{a0}y", "", "  \t "] {
+            let ours: Vec<&str> = Components(headers).collect();
+            assert_eq!(ours, headers.split_ascii_whitespace().collect::<Vec<_>>(), "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn same_signature_needs_the_same_components_in_order() {
+        let parse = |v: &'static str| RawParams::parse(v).unwrap();
+        let a = parse(r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date",signature="c2ln""#);
+        let b = parse(r#"keyId="k", algorithm="hmac-sha256", headers="(Request-Target)  DATE", signature="c2ln""#);
+        assert!(a.same_signature(&b) && b.same_signature(&a));
+        for other in [
+            r#"keyId="k",algorithm="hmac-sha256",headers="date (request-target)",signature="c2ln""#,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date digest",signature="c2ln""#,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target)",signature="c2ln""#,
+            r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date",signature="c2lm""#,
+            r#"keyId="j",algorithm="hmac-sha256",headers="(request-target) date",signature="c2ln""#,
+            r#"keyId="k",algorithm="HMAC-SHA256",headers="(request-target) date",signature="c2ln""#,
+        ] {
+            assert!(!a.same_signature(&parse(other)), "{other}");
         }
     }
 

@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc2822;
 
 use super::digest;
 use super::notification::LinkNotification;
-use super::signature::{ALGORITHM, SignatureParams, signing_string};
+use super::signature::{ALGORITHM, RawParams, write_signing_string};
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
 use crate::request::RequestView;
@@ -32,27 +32,34 @@ fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
 
 /// The signatures received: `Signature` and/or `Authorization: Signature ...` (both must verify
 /// when both are present, and they must name the same key).
-fn received_signatures(request: RequestView<'_>) -> Result<Vec<SignatureParams>, Error> {
-    let mut out = Vec::with_capacity(2);
-    let mut signatures = request.header_values("signature");
+fn received_signatures(request: RequestView<'_>) -> Result<[Option<RawParams<'_>>; 2], Error> {
+    let mut out = [None, None];
+    let mut signature = None;
+    let mut signatures = request.lowercase_values("signature");
     if let Some(value) = signatures.next() {
         if signatures.next().is_some() {
             return Err(Error::malformed(Scheme::Link, "several Signature headers"));
         }
-        out.push(SignatureParams::parse(header_str("Signature", value)?)?);
+        let value = header_str("Signature", value)?;
+        out[0] = Some(RawParams::parse(value)?);
+        signature = Some(value);
     }
-    let mut authorizations = request.header_values("authorization");
+    let mut authorizations = request.lowercase_values("authorization");
     if let Some(value) = authorizations.next() {
         if authorizations.next().is_some() {
             return Err(Error::malformed(Scheme::Link, "several Authorization headers"));
         }
-        if let Some(params) = SignatureParams::parse_authorization(header_str("Authorization", value)?) {
-            out.push(params?);
+        if let Some(params) = RawParams::authorization_params(header_str("Authorization", value)?) {
+            // The same text as `Signature` (CentralBill's example sends both) parses the same.
+            out[1] = match signature {
+                Some(signature) if signature.trim_start() == params.trim_start() => out[0],
+                _ => Some(RawParams::parse(params)?),
+            };
         }
     }
-    match out.as_slice() {
-        [] => Err(Error::MissingHeader { header: "signature".into() }),
-        [first, second] if first.key_id() != second.key_id() => {
+    match &out {
+        [None, None] => Err(Error::MissingHeader { header: "signature".into() }),
+        [Some(first), Some(second)] if first.key_id != second.key_id => {
             Err(Error::malformed(Scheme::Link, "Signature and Authorization name different keys"))
         }
         _ => Ok(out),
@@ -61,7 +68,7 @@ fn received_signatures(request: RequestView<'_>) -> Result<Vec<SignatureParams>,
 
 /// The `Date` header must be within the policy's window of now, in either direction.
 pub(crate) fn check_date(request: RequestView<'_>, policy: &Policy) -> Result<(), Error> {
-    let mut dates = request.header_values("date");
+    let mut dates = request.lowercase_values("date");
     let value = dates.next().ok_or_else(|| Error::MissingHeader { header: "date".into() })?;
     if dates.next().is_some() {
         return Err(Error::malformed(Scheme::Link, "several Date headers"));
@@ -83,27 +90,36 @@ pub(crate) async fn verify(
 ) -> Result<LinkNotification, Error> {
     // Checks that need no secret first.
     let signatures = received_signatures(request)?;
-    let mut signing_strings = Vec::with_capacity(signatures.len());
-    for params in &signatures {
-        if !params.algorithm().eq_ignore_ascii_case(ALGORITHM) {
-            return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm().to_owned() });
+    // The same parameters twice (CentralBill's own example sends both headers) sign the same
+    // string and claim the same MAC: checking one checks both. Different ones are both checked.
+    let signatures = match signatures {
+        [Some(first), Some(second)] if first.same_signature(&second) => [Some(first), None],
+        other => other,
+    };
+    let mut signing_strings = [String::new(), String::new()];
+    for (params, signing_string) in signatures.iter().zip(&mut signing_strings) {
+        let Some(params) = params else { continue };
+        if !params.algorithm.eq_ignore_ascii_case(ALGORITHM) {
+            return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
         }
         if let Some(missing) = policy.link_required.iter().find(|c| !params.covers(c)) {
             return Err(Error::NotCovered { component: missing.clone() });
         }
-        signing_strings.push(signing_string(request, params.components())?);
+        write_signing_string(request, params.components(), signing_string)?;
     }
     check_date(request, policy)?;
     digest::check(request)?;
 
-    let application_id = signatures.first().map(SignatureParams::key_id).unwrap_or_default();
+    let application_id = signatures.iter().flatten().map(|params| params.key_id).next().unwrap_or_default();
     let credentials = keys
         .credentials(KeySlot::Application { application_id })
         .await
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownApplication { application_id: application_id.to_owned() })?;
     for (params, signing_string) in signatures.iter().zip(&signing_strings) {
-        params.verify(signing_string, credentials.secrets())?;
+        if let Some(params) = params {
+            params.verify(signing_string.as_bytes(), credentials.secrets())?;
+        }
     }
 
     let body =

@@ -1,0 +1,539 @@
+//! A validating one-pass index of a JSON document: every value's span and kind in one flat list
+//! (one allocation), so that members are found without re-parsing and values are typed only
+//! when read. Of repeated keys the last wins; strings are unescaped only when they hold escapes.
+//!
+//! Accepts what `serde_json` accepts when it skips a value (RFC 8259, any `\uXXXX` escape until
+//! the string is read as text), at any depth, with no recursion. Reading a value as an object
+//! checks its keys as `serde_json` reads keys: escapes must be Unicode scalars.
+
+use std::borrow::Cow;
+
+/// The JSON type of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Object,
+    Array,
+    String,
+    Number,
+    Bool,
+    Null,
+}
+
+/// One value: its kind, its raw span, the key it is the member of (in an object) and the index
+/// of the node after it and its descendants.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    kind: Kind,
+    /// The string (or key) holds a backslash escape.
+    escaped: bool,
+    key_escaped: bool,
+    /// The key without its quotes (empty span outside objects).
+    key_start: usize,
+    key_end: usize,
+    /// The raw value (quotes included for strings).
+    start: usize,
+    end: usize,
+    /// The next sibling's node index.
+    next: usize,
+}
+
+/// The text is not one well-formed JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    /// The byte offset where reading stopped.
+    pub(crate) at: usize,
+}
+
+/// An indexed JSON document.
+#[derive(Debug, Clone)]
+pub(crate) struct JsonIndex<'a> {
+    text: &'a str,
+    nodes: Vec<Node>,
+}
+
+/// A value of an indexed document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonValue<'i, 'a> {
+    index: &'i JsonIndex<'a>,
+    id: usize,
+}
+
+/// An object of an indexed document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonObject<'i, 'a> {
+    value: JsonValue<'i, 'a>,
+}
+
+/// Bytes that end the fast scan of a string: `"`, `\` and control characters.
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        table[c] = true;
+        c += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+fn is_hex(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+}
+
+/// Scans a string whose opening quote is at `i`; returns the index after the closing quote and
+/// whether it holds escapes.
+fn scan_string(b: &[u8], i: usize) -> Result<(usize, bool), SyntaxError> {
+    let mut i = i + 1;
+    let mut escaped = false;
+    loop {
+        i = skip_plain(b, i);
+        match b.get(i) {
+            Some(b'"') => return Ok((i + 1, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                match b.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                    Some(b'u') => {
+                        let digits = b.get(i + 2..i + 6).ok_or(SyntaxError { at: b.len() })?;
+                        if !digits.iter().all(|&c| is_hex(c)) {
+                            return Err(SyntaxError { at: i });
+                        }
+                        i += 6;
+                    }
+                    _ => return Err(SyntaxError { at: i }),
+                }
+            }
+            _ => return Err(SyntaxError { at: i }),
+        }
+    }
+}
+
+/// Skips the bytes of a string that need no attention (short strings dominate: a plain loop
+/// beats eight-at-a-time scanning here).
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|&c| !STRING_STOP[usize::from(c)]) {
+        i += 1;
+    }
+    i
+}
+
+fn scan_digits(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    i
+}
+
+/// Scans a number starting at `i` (RFC 8259 grammar); returns the index after it.
+fn scan_number(b: &[u8], mut i: usize) -> Result<usize, SyntaxError> {
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = scan_digits(b, i + 1),
+        _ => return Err(SyntaxError { at: i }),
+    }
+    if b.get(i) == Some(&b'.') {
+        let after = scan_digits(b, i + 1);
+        if after == i + 1 {
+            return Err(SyntaxError { at: after });
+        }
+        i = after;
+    }
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
+            i += 1;
+        }
+        let after = scan_digits(b, i);
+        if after == i {
+            return Err(SyntaxError { at: after });
+        }
+        i = after;
+    }
+    Ok(i)
+}
+
+/// A JSON string token (quotes included) unescaped: borrowed when it holds no escapes. `None`
+/// for an escape that is not a Unicode scalar (a lone surrogate).
+fn unescape(raw: &str, escaped: bool) -> Option<Cow<'_, str>> {
+    if escaped {
+        serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+    } else {
+        raw.get(1..raw.len().saturating_sub(1)).map(Cow::Borrowed)
+    }
+}
+
+impl<'a> JsonIndex<'a> {
+    /// Indexes a document: one JSON value, optionally surrounded by whitespace.
+    pub(crate) fn parse(text: &'a str) -> Result<Self, SyntaxError> {
+        let b = text.as_bytes();
+        let mut nodes: Vec<Node> = Vec::with_capacity(b.len() / 24 + 4);
+        let mut open: Vec<usize> = Vec::new();
+        let mut i = 0;
+        // The key of the value about to be read, inside an object.
+        let (mut key_start, mut key_end, mut key_escaped) = (0, 0, false);
+        loop {
+            // A value.
+            i = skip_ws(b, i);
+            let start = i;
+            let id = nodes.len();
+            let mut node =
+                Node { kind: Kind::Null, escaped: false, key_escaped, key_start, key_end, start, end: 0, next: id + 1 };
+            let mut container = false;
+            match b.get(i) {
+                Some(b'{') => {
+                    node.kind = Kind::Object;
+                    container = true;
+                }
+                Some(b'[') => {
+                    node.kind = Kind::Array;
+                    container = true;
+                }
+                Some(b'"') => {
+                    let (end, escaped) = scan_string(b, i)?;
+                    node.kind = Kind::String;
+                    node.escaped = escaped;
+                    i = end;
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    node.kind = Kind::Number;
+                    i = scan_number(b, i)?;
+                }
+                Some(b't') if b[i..].starts_with(b"true") => {
+                    node.kind = Kind::Bool;
+                    i += 4;
+                }
+                Some(b'f') if b[i..].starts_with(b"false") => {
+                    node.kind = Kind::Bool;
+                    i += 5;
+                }
+                Some(b'n') if b[i..].starts_with(b"null") => i += 4,
+                _ => return Err(SyntaxError { at: i }),
+            }
+            node.end = i;
+            nodes.push(node);
+            if container {
+                open.push(id);
+                i = skip_ws(b, i + 1);
+                let close = if node.kind == Kind::Object { b'}' } else { b']' };
+                if b.get(i) == Some(&close) {
+                    // Empty: closed below, as after a last member.
+                } else {
+                    if node.kind == Kind::Object {
+                        (key_start, key_end, key_escaped, i) = Self::key(text, i)?;
+                    } else {
+                        (key_start, key_end, key_escaped) = (0, 0, false);
+                    }
+                    continue;
+                }
+            }
+            // After a value: a separator, the end of containers, or the end of the document.
+            loop {
+                i = skip_ws(b, i);
+                let Some(&parent) = open.last() else {
+                    return if i == b.len() { Ok(Self { text, nodes }) } else { Err(SyntaxError { at: i }) };
+                };
+                let is_object = nodes[parent].kind == Kind::Object;
+                match b.get(i) {
+                    Some(b',') => {
+                        i = skip_ws(b, i + 1);
+                        if is_object {
+                            (key_start, key_end, key_escaped, i) = Self::key(text, i)?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if is_object => {}
+                    Some(b']') if !is_object => {}
+                    _ => return Err(SyntaxError { at: i }),
+                }
+                i += 1;
+                let count = nodes.len();
+                let node = &mut nodes[parent];
+                node.end = i;
+                node.next = count;
+                open.pop();
+            }
+        }
+    }
+
+    /// Reads `"key" :` at `i`; returns the key span, whether it is escaped, and the index after
+    /// the colon.
+    fn key(text: &str, i: usize) -> Result<(usize, usize, bool, usize), SyntaxError> {
+        let b = text.as_bytes();
+        if b.get(i) != Some(&b'"') {
+            return Err(SyntaxError { at: i });
+        }
+        let (end, escaped) = scan_string(b, i)?;
+        let colon = skip_ws(b, end);
+        if b.get(colon) != Some(&b':') {
+            return Err(SyntaxError { at: colon });
+        }
+        Ok((i + 1, end - 1, escaped, colon + 1))
+    }
+
+    /// The document's value.
+    pub(crate) fn root(&self) -> JsonValue<'_, 'a> {
+        JsonValue { index: self, id: 0 }
+    }
+
+    fn node(&self, id: usize) -> Option<&Node> {
+        self.nodes.get(id)
+    }
+}
+
+impl<'i, 'a> JsonValue<'i, 'a> {
+    fn node(&self) -> Node {
+        self.index.node(self.id).copied().unwrap_or(Node {
+            kind: Kind::Null,
+            escaped: false,
+            key_escaped: false,
+            key_start: 0,
+            key_end: 0,
+            start: 0,
+            end: 0,
+            next: self.id + 1,
+        })
+    }
+
+    /// The JSON type.
+    pub(crate) fn kind(&self) -> Kind {
+        self.node().kind
+    }
+
+    /// The value's text exactly as in the document.
+    pub(crate) fn raw(&self) -> &'a str {
+        let node = self.node();
+        self.index.text.get(node.start..node.end).unwrap_or("")
+    }
+
+    /// A string's text, unescaped; `None` for another type or an escape that is not a Unicode
+    /// scalar.
+    pub(crate) fn str(&self) -> Option<Cow<'a, str>> {
+        let node = self.node();
+        if node.kind != Kind::String {
+            return None;
+        }
+        unescape(self.raw(), node.escaped)
+    }
+
+    /// The value as an object; `None` for another type, or when a key holds an escape that is
+    /// not a Unicode scalar (`serde_json` refuses to read such an object).
+    pub(crate) fn object(&self) -> Option<JsonObject<'i, 'a>> {
+        if self.kind() != Kind::Object {
+            return None;
+        }
+        let object = JsonObject { value: *self };
+        object.members().all(|(node, _)| !node.key_escaped || object.key(&node).is_some()).then_some(object)
+    }
+}
+
+impl<'i, 'a> JsonObject<'i, 'a> {
+    /// The members in order: key (raw, without its quotes; escapes kept) and value.
+    fn members(&self) -> impl Iterator<Item = (Node, JsonValue<'i, 'a>)> + '_ {
+        let index = self.value.index;
+        let end = self.value.node().next;
+        let mut id = self.value.id + 1;
+        std::iter::from_fn(move || {
+            if id >= end {
+                return None;
+            }
+            let node = *index.node(id)?;
+            let value = JsonValue { index, id };
+            id = node.next.max(id + 1);
+            Some((node, value))
+        })
+    }
+
+    /// A member's key, unescaped.
+    fn key(&self, node: &Node) -> Option<Cow<'a, str>> {
+        let quoted = self.value.index.text.get(node.key_start.checked_sub(1)?..node.key_end + 1)?;
+        unescape(quoted, node.key_escaped)
+    }
+
+    /// The value of a member (the last one when the key is repeated).
+    #[allow(dead_code, reason = "the one-key form of `get_many`, for readers to come")]
+    pub(crate) fn get(&self, key: &str) -> Option<JsonValue<'i, 'a>> {
+        let [value] = self.get_many([key]);
+        value
+    }
+
+    /// The values of several members in one pass over the object (the last one of each key
+    /// when a key is repeated).
+    pub(crate) fn get_many<const N: usize>(&self, keys: [&str; N]) -> [Option<JsonValue<'i, 'a>>; N] {
+        let index = self.value.index;
+        let bytes = index.text.as_bytes();
+        let mut found = [None; N];
+        let end = self.value.node().next;
+        let mut id = self.value.id + 1;
+        while id < end {
+            let Some(node) = index.nodes.get(id) else { break };
+            let value = JsonValue { index, id };
+            if node.key_escaped {
+                if let Some(key) = self.key(node) {
+                    for (slot, wanted) in found.iter_mut().zip(keys) {
+                        if key == wanted {
+                            *slot = Some(value);
+                        }
+                    }
+                }
+            } else if let Some(key) = bytes.get(node.key_start..node.key_end) {
+                for (slot, wanted) in found.iter_mut().zip(keys) {
+                    if key == wanted.as_bytes() {
+                        *slot = Some(value);
+                    }
+                }
+            }
+            id = node.next.max(id + 1);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::RawObject;
+
+    fn root(text: &str) -> JsonIndex<'_> {
+        JsonIndex::parse(text).unwrap()
+    }
+
+    #[test]
+    fn accepts_exactly_what_serde_json_accepts() {
+        let cases = [
+            "{}",
+            " { } ",
+            "[]",
+            "[1,2]",
+            "0",
+            "-0.5e+3",
+            "1E9",
+            r#""a\u00e9\n""#,
+            r#"{"a":[{"b":null},true,false,"x\"y"],"c":{"d":{}}}"#,
+            "\t{\"a\" : 1 ,\r\n \"b\":[ ] }\n",
+            r#"{"\ud800":1}"#,
+            r#"{"a":{"\ud800":1}}"#,
+            r#"{"a\u0062":1}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a\u0062":1}"#,
+            "",
+            " ",
+            "{",
+            "}",
+            "{,}",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "[1,]",
+            "[,1]",
+            "{\"a\":1 \"b\":2}",
+            "{a:1}",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "1e+",
+            "+1",
+            "tru",
+            "nul",
+            "truex",
+            "\"\u{1}\"",
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\u12g4""#,
+            "\"abc",
+            "[1] [2]",
+            "{} x",
+            "[}",
+            "{]",
+            "\u{feff}{}",
+            "{\"a\":1}}",
+            "[[[]]]]",
+        ];
+        for case in cases {
+            let ours = JsonIndex::parse(case).is_ok();
+            let theirs = serde_json::from_str::<&serde_json::value::RawValue>(case).is_ok();
+            assert_eq!(ours, theirs, "{case:?}");
+            // As an object, keys are read strictly.
+            let ours = JsonIndex::parse(case).ok().is_some_and(|index| index.root().object().is_some());
+            assert_eq!(ours, RawObject::parse(case).is_ok(), "{case:?} as an object");
+        }
+    }
+
+    #[test]
+    fn any_depth_without_recursion() {
+        assert!(JsonIndex::parse(&"[".repeat(100_000)).is_err());
+        let deep = format!("{{\"a\":{}1{}}}", "[{\"b\":".repeat(50_000), "}]".repeat(50_000));
+        assert!(RawObject::parse(&deep).is_ok());
+        let index = JsonIndex::parse(&deep).unwrap();
+        assert_eq!(index.root().object().unwrap().get("a").unwrap().kind(), Kind::Array);
+    }
+
+    #[test]
+    fn last_duplicate_wins_and_nested_members_are_not_top_level() {
+        let index = root(r#"{"id":"a","o":{"id":"inner","k":[{"id":0}]},"id":"b","e":{}}"#);
+        let object = index.root().object().unwrap();
+        assert_eq!(object.get("id").unwrap().str().unwrap(), "b");
+        let inner = object.get("o").unwrap().object().unwrap();
+        assert_eq!(inner.get("id").unwrap().str().unwrap(), "inner");
+        assert_eq!(inner.get("k").unwrap().raw(), r#"[{"id":0}]"#);
+        assert!(inner.get("missing").is_none());
+        assert_eq!(object.get("e").unwrap().raw(), "{}");
+        assert!(object.get("e").unwrap().object().unwrap().get("id").is_none());
+        assert!(object.get("k").is_none());
+        let [id, o, missing] = object.get_many(["id", "o", "missing"]);
+        assert_eq!(id.unwrap().str().unwrap(), "b");
+        assert_eq!(o.unwrap().raw(), r#"{"id":"inner","k":[{"id":0}]}"#);
+        assert!(missing.is_none());
+    }
+
+    #[test]
+    fn strings_and_keys_are_unescaped() {
+        let index = root(r#"{"i\u0064":"\u00e9\/\"","s":"\ud800","p":"\ud83d\ude00","n":1}"#);
+        let object = index.root().object().unwrap();
+        assert_eq!(object.get("id").unwrap().str().unwrap(), "é/\"");
+        assert!(matches!(object.get("id").unwrap().str(), Some(Cow::Owned(_))));
+        assert!(object.get("s").unwrap().str().is_none());
+        assert_eq!(object.get("p").unwrap().str().unwrap(), "😀");
+        assert!(object.get("n").unwrap().str().is_none());
+        assert_eq!(object.get("n").unwrap().kind(), Kind::Number);
+        assert!(object.get("n").unwrap().object().is_none());
+    }
+
+    #[test]
+    fn long_strings_stop_at_quotes_escapes_and_control_characters() {
+        for n in 0..20 {
+            let pad = "é".repeat(n % 4) + &"a".repeat(n);
+            for (tail, ok) in
+                [("\"", true), ("\\n\"", true), ("\u{1}\"", false), ("\u{1f}\"", false), ("\u{7f}\"", true)]
+            {
+                let text = format!("[\"{pad}{tail}, 1]");
+                assert_eq!(JsonIndex::parse(&text).is_ok(), ok, "{text:?}");
+                assert_eq!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok(), ok, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_members() {
+        let text = r#" {"a" : { "b" : [1, {"c": "d"}], "b": 2.50 } , "x":[] , "a2":"\t" } "#;
+        let index = root(text);
+        let ours = index.root().object().unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+        let a = ours.get("a").unwrap().object().unwrap();
+        assert_eq!(a.get("b").unwrap().raw(), "2.50");
+        assert_eq!(ours.get("x").unwrap().raw(), "[]");
+        assert_eq!(ours.get("a2").unwrap().str().unwrap(), theirs["a2"].as_str().unwrap());
+    }
+}
