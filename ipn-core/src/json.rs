@@ -106,7 +106,7 @@ impl<'a> RawMember<'a> {
 
     /// A string.
     pub(crate) fn str(self, key: &str) -> Result<Option<Cow<'a, str>>, JsonFieldError> {
-        self.raw().map(|raw| de_cow(raw).ok_or_else(|| JsonFieldError::new(key, "a string"))).transpose()
+        self.raw().map(|raw| string_value(raw).ok_or_else(|| JsonFieldError::new(key, "a string"))).transpose()
     }
 
     /// A string, owned.
@@ -135,7 +135,7 @@ impl<'a> RawMember<'a> {
             .map(|raw| {
                 let text = raw.get();
                 let text = if text.starts_with('"') {
-                    de_cow(raw).ok_or_else(|| JsonFieldError::new(key, "a number"))?
+                    string_value(raw).ok_or_else(|| JsonFieldError::new(key, "a number"))?
                 } else {
                     Cow::Borrowed(text)
                 };
@@ -342,6 +342,16 @@ impl<'de, T: Members<'de>> Deserialize<'de> for Items<T> {
     }
 }
 
+/// The text of a string value, `None` for another type. A raw value was validated when it was
+/// read: a string without a backslash is its own text, only escapes need decoding.
+fn string_value(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let text = raw.get();
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
+        _ => de_cow(raw),
+    }
+}
+
 fn de_cow<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
     struct CowVisitor;
     impl<'de> Visitor<'de> for CowVisitor {
@@ -437,6 +447,32 @@ mod tests {
         assert_eq!(o.decimal("c").unwrap().unwrap(), Decimal::from(100));
         assert_eq!(o.decimal("d").unwrap().unwrap().to_string(), "0.30000000000000004");
         assert!(o.decimal("e").is_err());
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed_as_serde_json_reads_them() {
+        for text in [
+            r#""""#,
+            r#""plain""#,
+            r#""é, 中文, 🦀""#,
+            r#""a\"b""#,
+            r#""\\""#,
+            r#""\/x\/""#,
+            r#""\u00e9\ud83e\udd80""#,
+            r#""tab\there""#,
+            r#""ends with \\""#,
+            "12",
+            "true",
+            "null",
+            "[\"a\"]",
+            "{\"a\":\"b\"}",
+        ] {
+            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            let fast = string_value(raw);
+            assert_eq!(fast, de_cow(raw), "{text}");
+            assert_eq!(fast.as_deref(), serde_json::from_str::<String>(text).ok().as_deref(), "{text}");
+            assert_eq!(matches!(fast, Some(Cow::Borrowed(_))), fast.is_some() && !text.contains('\\'), "{text}");
+        }
     }
 
     #[test]
