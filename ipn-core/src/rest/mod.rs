@@ -5,7 +5,8 @@
 //! password (`kr-hash-key=password`), a browser-return endpoint answers signed with its REST
 //! HMAC-SHA-256 key (`kr-hash-key=sha256_hmac`); a `kr-hash-key` that disagrees is rejected, it
 //! never chooses the key. `shopId` and `orderDetails.mode` are read from the answer before the
-//! check, to find the key only; the JSON is typed after it.
+//! check, to find the key only; the JSON is typed after it. The answer is read once: that pass
+//! validates the whole document and keeps, raw, only the members the payment types.
 //!
 //! ```
 //! use ipn_core::{Keys, Mode, Notification, RequestView, ShopKeys, StatusClass, Verifier};
