@@ -147,7 +147,7 @@ impl<'a> RawMember<'a> {
 
 impl<'de> Deserialize<'de> for RawMember<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <Option<&'de RawValue>>::deserialize(deserializer).map(RawMember)
+        <&'de RawValue>::deserialize(deserializer).map(|raw| RawMember(Some(raw)))
     }
 }
 
