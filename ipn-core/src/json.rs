@@ -257,7 +257,8 @@ fn read_members<'de, T: Members<'de>, M: MapAccess<'de>>(map: &mut M) -> Result<
 
 /// What a one-pass read found where it expected an object or an array: the visitor takes any
 /// JSON type, so that a wrong type is reported by the typing, not as a broken document. What it
-/// does not keep it skips without recursion.
+/// does not keep it skips without recursion. One exception: serde_json reads a number there as a
+/// float, so a number beyond `f64` (`1e400`) in that place fails the whole document.
 enum Found<T> {
     Null,
     Object(T),
