@@ -1,4 +1,7 @@
-//! Times each stage of a form verification (a profiling aid).
+//! Times each stage of a form and a REST verification (a profiling aid).
+//!
+//! `STAGE=name` runs the stages named `name` or `name <more words>` only; `N` sets the number of
+//! iterations. Under callgrind, compare two values of `N` to subtract the setup.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::hint::black_box;
 use std::time::Instant;
@@ -26,19 +29,25 @@ fn time(name: &str, n: u32, mut f: impl FnMut()) {
     println!("{name:<24} {:>8.0} ns", t.elapsed().as_nanos() as f64 / f64::from(n));
 }
 
+fn vector(name: &str) -> serde_json::Value {
+    let path = format!("{}/tests/vectors/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn main() {
-    let v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/form-ipn-pay-accepted.json"))
-            .unwrap(),
-    )
-    .unwrap();
+    let n = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
+    form(n);
+    rest(n);
+}
+
+fn form(n: u32) {
+    let v = vector("form-ipn-pay-accepted");
     let body = v["request"]["body"].as_str().unwrap().to_owned();
     let signing = v["expect"]["signing_string"].as_str().unwrap().to_owned();
     let keys =
         Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
     let verifier = Verifier::new(keys);
     let headers = [("content-type", "application/x-www-form-urlencoded")];
-    let n = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
     time("hmac floor", n, || {
         use hmac::Mac;
         let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(b"1122334455667788").unwrap();
@@ -63,6 +72,37 @@ fn main() {
         black_box(ipn_core::form::sign(fields.iter(), b"1122334455667788", ipn_core::FormAlgorithm::HmacSha256));
     });
     time("verify total", n, || {
+        let view = RequestView::new("POST", "/ipn", &headers, black_box(body.as_bytes()));
+        black_box(pollster::block_on(verifier.verify(view)).unwrap());
+    });
+}
+
+/// The REST vector (3.5 KiB answer): floor, JSON validation alone, form decoding, the whole
+/// verification. What the REST code costs after decoding is `rest` minus `rest-decode`.
+fn rest(n: u32) {
+    let v = vector("rest-ipn-password");
+    let body = v["request"]["body"].as_str().unwrap().to_owned();
+    let password = v["config"]["shops"][0]["rest"]["test_password"].as_str().unwrap().to_owned();
+    let keys =
+        Keys::builder().shop(ShopKeys::new("69876357").rest_password(Mode::Test, password.as_str())).build().unwrap();
+    let verifier = Verifier::new(keys);
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let fields = FormFields::parse(body.as_bytes()).unwrap();
+    let answer = fields.get("kr-answer").unwrap().to_owned();
+    time("rest-floor", n, || {
+        use hmac::Mac;
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(password.as_bytes()).unwrap();
+        m.update(black_box(answer.as_bytes()));
+        black_box(m.finalize());
+    });
+    // What validating the answer costs with serde_json alone: the floor of any reading of it.
+    time("rest-validate", n, || {
+        black_box(serde_json::from_str::<serde::de::IgnoredAny>(black_box(&answer)).unwrap());
+    });
+    time("rest-decode", n, || {
+        black_box(FormFields::parse(black_box(body.as_bytes())).unwrap());
+    });
+    time("rest", n, || {
         let view = RequestView::new("POST", "/ipn", &headers, black_box(body.as_bytes()));
         black_box(pollster::block_on(verifier.verify(view)).unwrap());
     });

@@ -267,6 +267,40 @@ fn answer_without_shop_or_mode_or_not_json_is_malformed() {
 }
 
 #[test]
+fn members_of_the_wrong_type_are_reported_after_the_signature_check() {
+    let a = answer("TEST", "CAPTURED", "DEBIT");
+    for (from, to) in [
+        (r#""customer":{"email""#, r#""customer":"me","x":{"email""#),
+        (r#""transactions":[{"#, r#""transactions":[7,{"#),
+        (r#""amount":4525"#, r#""amount":45.25"#),
+        (r#""cardDetails":{"#, r#""cardDetails":[],"x":{"#),
+        (r#""serverDate":"2026-11-20T10:15:00+00:00""#, r#""serverDate":"yesterday""#),
+    ] {
+        let broken = a.replacen(from, to, 1);
+        assert_ne!(broken, a);
+        let forged = post(&ipn(), &body(&broken, "guess", "password")).unwrap_err();
+        assert!(matches!(forged, Error::SignatureMismatch), "{to}: {forged}");
+        let signed = post(&ipn(), &body(&broken, TEST_PASSWORD, "password")).unwrap_err();
+        assert!(matches!(signed, Error::Malformed { .. }), "{to}: {signed}");
+    }
+}
+
+#[test]
+fn invalid_json_in_members_never_read_is_still_malformed() {
+    let a = answer("TEST", "CAPTURED", "DEBIT");
+    for broken in [
+        a.replacen(r#""customer":{"#, r#""customer":{"x":{"y":tru},"#, 1),
+        a.replacen(r#""cardDetails":{"#, r#""cardDetails":{"x":"\q","#, 1),
+        a.replacen(r#""orderCycle""#, r#""x":[1,],"orderCycle""#, 1),
+        format!("{a} x"),
+    ] {
+        assert_ne!(broken, a);
+        let err = post(&ipn(), &body(&broken, TEST_PASSWORD, "password")).unwrap_err();
+        assert!(matches!(err, Error::Malformed { .. }), "{broken}: {err}");
+    }
+}
+
+#[test]
 fn test_mode_refused_by_policy_or_by_shop() {
     let a = answer("TEST", "CAPTURED", "DEBIT");
     let b = body(&a, TEST_PASSWORD, "password");

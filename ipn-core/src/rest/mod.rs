@@ -5,7 +5,8 @@
 //! password (`kr-hash-key=password`), a browser-return endpoint answers signed with its REST
 //! HMAC-SHA-256 key (`kr-hash-key=sha256_hmac`); a `kr-hash-key` that disagrees is rejected, it
 //! never chooses the key. `shopId` and `orderDetails.mode` are read from the answer before the
-//! check, to find the key only; the JSON is typed after it.
+//! check, to find the key only; the JSON is typed after it. The answer is read once: that pass
+//! validates the whole document and keeps, raw, only the members the payment types.
 //!
 //! ```
 //! use ipn_core::{Keys, Mode, Notification, RequestView, ShopKeys, StatusClass, Verifier};
@@ -39,6 +40,7 @@
 //! assert!(n.is_final());
 //! ```
 
+mod answer;
 mod notification;
 mod payment;
 mod signature;
@@ -49,9 +51,9 @@ pub use signature::kr_hash;
 
 use std::borrow::Cow;
 
+use self::answer::Answer;
 use crate::error::Error;
 use crate::form::{FormFields, Source};
-use crate::json::RawObject;
 use crate::keys::{KeySlot, KeyStore};
 use crate::types::{Endpoint, Mode, Scheme};
 use crate::verifier::Policy;
@@ -61,11 +63,10 @@ const PASSWORD: &str = "password";
 /// `kr-hash-key` of a browser return: signed with the REST HMAC-SHA-256 key.
 const HMAC_KEY: &str = "sha256_hmac";
 
-/// What the answer claims before it is authenticated: enough to find the key. The parsed
-/// object is kept and typed after the check, so the answer is parsed once.
+/// What the answer claims before it is authenticated: enough to find the key. The members read
+/// in the one pass are kept and typed after the check.
 struct Claims<'a> {
-    answer: RawObject<'a>,
-    order_details: RawObject<'a>,
+    answer: Answer<'a>,
     shop_id: Cow<'a, str>,
     mode: Mode,
 }
@@ -73,24 +74,35 @@ struct Claims<'a> {
 impl<'a> Claims<'a> {
     fn read(text: &'a str) -> Result<Self, Error> {
         let answer =
-            RawObject::parse(text).map_err(|_| Error::malformed(Scheme::Rest, "kr-answer is not a JSON object"))?;
+            Answer::read(text).map_err(|_| Error::malformed(Scheme::Rest, "kr-answer is not a JSON object"))?;
         let shop_id = answer
+            .shop_id
             .str("shopId")
             .map_err(|e| payment::malformed("", e))?
             .filter(|s| !s.is_empty())
             .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "shopId" })?;
-        let order_details = answer
-            .object("orderDetails")
-            .map_err(|e| payment::malformed("", e))?
-            .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "orderDetails" })?;
-        let mode = order_details
+        let mode = order_details(&answer)?
+            .mode
             .str("mode")
             .map_err(|e| payment::malformed("orderDetails.", e))?
             .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "orderDetails.mode" })?;
         let mode = Mode::parse(&mode)
             .ok_or_else(|| Error::malformed(Scheme::Rest, "orderDetails.mode is neither TEST nor PRODUCTION"))?;
-        Ok(Self { answer, order_details, shop_id, mode })
+        Ok(Self { answer, shop_id, mode })
     }
+
+    /// Types the authenticated answer.
+    fn payment(self) -> Result<Payment, Error> {
+        Payment::from_answer(&self.answer, order_details(&self.answer)?, self.shop_id.into_owned(), self.mode)
+    }
+}
+
+fn order_details<'s, 'a>(answer: &'s Answer<'a>) -> Result<&'s answer::OrderDetails<'a>, Error> {
+    answer
+        .order_details
+        .get("orderDetails")
+        .map_err(|e| payment::malformed("", e))?
+        .ok_or(Error::MissingField { scheme: Scheme::Rest, field: "orderDetails" })
 }
 
 /// Authenticates the `kr-*` fields of a decoded form body, then types the answer.
@@ -130,8 +142,7 @@ pub(crate) async fn verify(
     policy.check_mode(mode, &credentials)?;
 
     let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
-    let payment =
-        payment::Payment::from_json(&claims.answer, &claims.order_details, claims.shop_id.into_owned(), mode)?;
+    let payment = claims.payment()?;
     Ok(RestNotification::new(
         answer.to_owned(),
         non_empty("kr-answer-type").map(AnswerType::parse),

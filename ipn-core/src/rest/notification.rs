@@ -167,12 +167,9 @@ impl RestNotification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::RawObject;
 
     fn notification(answer: &str, src: Option<&str>) -> RestNotification {
-        let o = RawObject::parse(answer).unwrap();
-        let details = o.object("orderDetails").unwrap().unwrap_or_default();
-        let payment = Payment::from_json(&o, &details, "1".into(), Mode::Test).unwrap();
+        let payment = Payment::typed(answer, "1", Mode::Test).unwrap();
         RestNotification::new(answer.to_owned(), None, src.map(Source::parse), payment)
     }
 

@@ -5,8 +5,9 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::answer;
 use crate::error::Error;
-use crate::json::{JsonFieldError, RawObject};
+use crate::json::{JsonFieldError, RawMember};
 use crate::money::{Amount, Currency};
 use crate::types::{Mode, OperationType, Scheme, TransactionStatus, wire_enum};
 
@@ -45,18 +46,15 @@ pub(super) fn malformed(context: &str, e: JsonFieldError) -> Error {
     Error::malformed(Scheme::Rest, format!("{context}{e}"))
 }
 
-fn date(o: &RawObject<'_>, context: &str, key: &str) -> Result<Option<OffsetDateTime>, Error> {
-    o.str(key)
+fn date(member: RawMember<'_>, context: &str, key: &str) -> Result<Option<OffsetDateTime>, Error> {
+    member
+        .str(key)
         .map_err(|e| malformed(context, e))?
         .map(|s| {
             OffsetDateTime::parse(&s, &Rfc3339)
                 .map_err(|_| Error::malformed(Scheme::Rest, format!("{context}{key} is not an RFC 3339 date")))
         })
         .transpose()
-}
-
-fn object<'a>(o: &RawObject<'a>, context: &str, key: &str) -> Result<RawObject<'a>, Error> {
-    Ok(o.object(key).map_err(|e| malformed(context, e))?.unwrap_or_default())
 }
 
 /// An authenticated payment (`kr-answer`).
@@ -75,27 +73,29 @@ pub struct Payment {
 
 impl Payment {
     /// Types an answer whose shop id and mode were read (and authenticated) already.
-    pub(super) fn from_json(
-        answer: &RawObject<'_>,
-        order_details: &RawObject<'_>,
+    pub(super) fn from_answer(
+        answer: &answer::Answer<'_>,
+        order_details: &answer::OrderDetails<'_>,
         shop_id: String,
         mode: Mode,
     ) -> Result<Self, Error> {
-        let text = |key| answer.str(key).map_err(|e| malformed("", e));
+        let e = |e| malformed("", e);
         let transactions = answer
-            .objects("transactions")
-            .map_err(|e| malformed("", e))?
+            .transactions
+            .get("transactions")
+            .map_err(e)?
             .unwrap_or_default()
             .iter()
-            .map(Transaction::from_json)
+            .map(Transaction::from_answer)
             .collect::<Result<_, _>>()?;
+        let no_customer = answer::Customer::default();
         Ok(Self {
             shop_id,
-            order_cycle: text("orderCycle")?.as_deref().map(OrderCycle::parse),
-            order_status: text("orderStatus")?.as_deref().map(OrderStatus::parse),
-            server_date: date(answer, "", "serverDate")?,
-            order_details: OrderDetails::from_json(order_details, mode)?,
-            customer: Customer::from_json(&object(answer, "", "customer")?)?,
+            order_cycle: answer.order_cycle.str("orderCycle").map_err(e)?.as_deref().map(OrderCycle::parse),
+            order_status: answer.order_status.str("orderStatus").map_err(e)?.as_deref().map(OrderStatus::parse),
+            server_date: date(answer.server_date, "", "serverDate")?,
+            order_details: OrderDetails::from_answer(order_details, mode)?,
+            customer: Customer::from_answer(answer.customer.get("customer").map_err(e)?.unwrap_or(&no_customer))?,
             transactions,
         })
     }
@@ -136,6 +136,17 @@ impl Payment {
     }
 }
 
+#[cfg(test)]
+impl Payment {
+    /// Reads and types an answer without a signature, for the tests of the typing.
+    pub(super) fn typed(text: &str, shop_id: &str, mode: Mode) -> Result<Self, Error> {
+        let answer = answer::Answer::read(text).map_err(|e| Error::malformed(Scheme::Rest, e.to_string()))?;
+        let no_details = answer::OrderDetails::default();
+        let details = answer.order_details.get("orderDetails").map_err(|e| malformed("", e))?.unwrap_or(&no_details);
+        Self::from_answer(&answer, details, shop_id.to_owned(), mode)
+    }
+}
+
 /// The order (`orderDetails`).
 #[derive(Debug, Clone)]
 pub struct OrderDetails {
@@ -146,14 +157,14 @@ pub struct OrderDetails {
 }
 
 impl OrderDetails {
-    fn from_json(o: &RawObject<'_>, mode: Mode) -> Result<Self, Error> {
+    fn from_answer(o: &answer::OrderDetails<'_>, mode: Mode) -> Result<Self, Error> {
         const CONTEXT: &str = "orderDetails.";
         let e = |e| malformed(CONTEXT, e);
         Ok(Self {
             mode,
-            order_id: o.string("orderId").map_err(e)?,
-            total_amount: o.i64("orderTotalAmount").map_err(e)?,
-            currency: o.str("orderCurrency").map_err(e)?.as_deref().map(Currency::from_alpha),
+            order_id: o.order_id.string("orderId").map_err(e)?,
+            total_amount: o.total_amount.i64("orderTotalAmount").map_err(e)?,
+            currency: o.currency.str("orderCurrency").map_err(e)?.as_deref().map(Currency::from_alpha),
         })
     }
 
@@ -187,9 +198,9 @@ pub struct Customer {
 }
 
 impl Customer {
-    fn from_json(o: &RawObject<'_>) -> Result<Self, Error> {
+    fn from_answer(o: &answer::Customer<'_>) -> Result<Self, Error> {
         let e = |e| malformed("customer.", e);
-        Ok(Self { email: o.string("email").map_err(e)?, reference: o.text("reference").map_err(e)? })
+        Ok(Self { email: o.email.string("email").map_err(e)?, reference: o.reference.text("reference").map_err(e)? })
     }
 
     /// The buyer's e-mail address (`email`).
@@ -229,47 +240,59 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    fn from_json(o: &RawObject<'_>) -> Result<Self, Error> {
+    fn from_answer(o: &answer::Transaction<'_>) -> Result<Self, Error> {
         const CONTEXT: &str = "transactions[].";
         const DETAILS: &str = "transactions[].transactionDetails.";
         const CARD: &str = "transactions[].transactionDetails.cardDetails.";
         let e = |e| malformed(CONTEXT, e);
-        let details = object(o, CONTEXT, "transactionDetails")?;
+        let no_details = answer::TransactionDetails::default();
+        let details = o.details.get("transactionDetails").map_err(e)?.unwrap_or(&no_details);
         let d = |e| malformed(DETAILS, e);
-        let card = object(&details, DETAILS, "cardDetails")?;
+        let no_card = answer::CardDetails::default();
+        let card = details.card.get("cardDetails").map_err(d)?.unwrap_or(&no_card);
         let c = |e| malformed(CARD, e);
-        let sequence_number = match details.i64("sequenceNumber").map_err(d)? {
+        let sequence_number = match details.sequence_number.i64("sequenceNumber").map_err(d)? {
             None => None,
             Some(n) => Some(
                 u32::try_from(n)
                     .map_err(|_| Error::malformed(Scheme::Rest, format!("{DETAILS}sequenceNumber is out of range")))?,
             ),
         };
-        let manual_validation = match card.str("manualValidation").map_err(c)?.as_deref() {
+        let manual_validation = match card.manual_validation.str("manualValidation").map_err(c)?.as_deref() {
             Some("YES") => Some(true),
             Some("NO") => Some(false),
             _ => None,
         };
         Ok(Self {
-            uuid: o.string("uuid").map_err(e)?,
-            amount: o.i64("amount").map_err(e)?,
-            currency: o.str("currency").map_err(e)?.as_deref().map(Currency::from_alpha),
-            status: o.str("status").map_err(e)?.as_deref().map(OrderStatus::parse),
-            detailed_status: o.str("detailedStatus").map_err(e)?.as_deref().map(TransactionStatus::parse),
-            operation_type: o.str("operationType").map_err(e)?.as_deref().map(OperationType::parse),
-            payment_method_type: o.string("paymentMethodType").map_err(e)?,
-            payment_method_token: o.string("paymentMethodToken").map_err(e)?,
-            error_code: o.text("errorCode").map_err(e)?,
-            detailed_error_code: o.text("detailedErrorCode").map_err(e)?,
-            metadata: o.raw("metadata").map(|raw| raw.get().to_owned()),
-            creation_date: date(o, CONTEXT, "creationDate")?,
-            effective_amount: details.i64("effectiveAmount").map_err(d)?,
-            effective_currency: details.str("effectiveCurrency").map_err(d)?.as_deref().map(Currency::from_alpha),
+            uuid: o.uuid.string("uuid").map_err(e)?,
+            amount: o.amount.i64("amount").map_err(e)?,
+            currency: o.currency.str("currency").map_err(e)?.as_deref().map(Currency::from_alpha),
+            status: o.status.str("status").map_err(e)?.as_deref().map(OrderStatus::parse),
+            detailed_status: o
+                .detailed_status
+                .str("detailedStatus")
+                .map_err(e)?
+                .as_deref()
+                .map(TransactionStatus::parse),
+            operation_type: o.operation_type.str("operationType").map_err(e)?.as_deref().map(OperationType::parse),
+            payment_method_type: o.payment_method_type.string("paymentMethodType").map_err(e)?,
+            payment_method_token: o.payment_method_token.string("paymentMethodToken").map_err(e)?,
+            error_code: o.error_code.text("errorCode").map_err(e)?,
+            detailed_error_code: o.detailed_error_code.text("detailedErrorCode").map_err(e)?,
+            metadata: o.metadata.raw().map(|raw| raw.get().to_owned()),
+            creation_date: date(o.creation_date, CONTEXT, "creationDate")?,
+            effective_amount: details.effective_amount.i64("effectiveAmount").map_err(d)?,
+            effective_currency: details
+                .effective_currency
+                .str("effectiveCurrency")
+                .map_err(d)?
+                .as_deref()
+                .map(Currency::from_alpha),
             sequence_number,
-            parent_transaction_uuid: details.string("parentTransactionUuid").map_err(d)?,
-            card_brand: card.string("effectiveBrand").map_err(c)?,
-            card_pan: card.string("pan").map_err(c)?,
-            legacy_trans_id: card.text("legacyTransId").map_err(c)?,
+            parent_transaction_uuid: details.parent_transaction_uuid.string("parentTransactionUuid").map_err(d)?,
+            card_brand: card.effective_brand.string("effectiveBrand").map_err(c)?,
+            card_pan: card.pan.string("pan").map_err(c)?,
+            legacy_trans_id: card.legacy_trans_id.text("legacyTransId").map_err(c)?,
             manual_validation,
         })
     }
@@ -385,9 +408,7 @@ mod tests {
     use super::*;
 
     fn payment(answer: &str) -> Result<Payment, Error> {
-        let o = RawObject::parse(answer).unwrap();
-        let details = o.object("orderDetails").unwrap().unwrap_or_default();
-        Payment::from_json(&o, &details, "1".into(), Mode::Test)
+        Payment::typed(answer, "1", Mode::Test)
     }
 
     #[test]

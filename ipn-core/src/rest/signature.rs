@@ -16,12 +16,14 @@ fn mac(answer: &str, key: &[u8]) -> HmacSha256 {
     // HMAC accepts keys of any length: new_from_slice cannot fail.
     let mut mac =
         <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    for (i, piece) in answer.split("\\/").enumerate() {
-        if i > 0 {
-            mac.update(b"/");
-        }
-        mac.update(piece.as_bytes());
+    let bytes = answer.as_bytes();
+    let mut start = 0;
+    for escape in memchr::memmem::find_iter(bytes, b"\\/") {
+        // Drop the backslash only: its `/` starts the next run, one update per run.
+        mac.update(&bytes[start..escape]);
+        start = escape + 1;
     }
+    mac.update(&bytes[start..]);
     mac
 }
 
@@ -63,6 +65,22 @@ mod tests {
         reference.update(unescaped.as_bytes());
         assert_eq!(kr_hash(escaped, b"k"), hex::encode(reference.finalize().into_bytes()));
         assert_eq!(kr_hash(r#"{"t":"V4\/Payment"}"#, b"k"), kr_hash(r#"{"t":"V4/Payment"}"#, b"k"));
+    }
+
+    #[test]
+    fn streamed_equals_unescaped_string_for_every_short_text() {
+        // Every text of up to 6 characters over `\`, `/` and `a`: the runs between escapes
+        // give the MAC of the text with every `\/` replaced, left to right.
+        let mut texts = vec![String::new()];
+        for _ in 0..7 {
+            let longer: Vec<String> = texts.iter().flat_map(|t| ['\\', '/', 'a'].map(|c| format!("{t}{c}"))).collect();
+            for text in &texts {
+                let mut reference = <HmacSha256 as Mac>::new_from_slice(b"k").unwrap();
+                reference.update(text.replace("\\/", "/").as_bytes());
+                assert_eq!(kr_hash(text, b"k"), hex::encode(reference.finalize().into_bytes()), "{text}");
+            }
+            texts = longer;
+        }
     }
 
     #[test]
