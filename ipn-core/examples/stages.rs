@@ -1,6 +1,6 @@
 //! Times each stage of a form and a REST verification (a profiling aid).
 //!
-//! `STAGE=name` runs the stages named `name` or `name <more words>` only; `N` sets the number of
+//! `STAGE=name` runs the stage named `name` only (`STAGE=prefix*` those starting with `prefix`); `N` sets the number of
 //! iterations. Under callgrind, compare two values of `N` to subtract the setup.
 #![allow(missing_docs, clippy::unwrap_used)]
 use std::hint::black_box;

@@ -106,9 +106,16 @@ fn candidates(word: u64) -> u64 {
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // `%` (0x25), `&` (0x26) and `+` (0x2b) are below 0x30; `=` is 0x3d.
     let below = word.wrapping_sub(ONES * 0x30) & !word;
-    let x = word ^ (ONES * u64::from(b'='));
-    let equals = x.wrapping_sub(ONES) & !x;
-    (below | equals) & HIGH
+    (below & HIGH) | has_byte(word, b'=')
+}
+
+/// `0x80` in the bytes of `word` equal to `byte`: the lowest is exact, and others may be
+/// flagged above it (a borrow), never below.
+fn has_byte(word: u64, byte: u8) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let x = word ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x & HIGH
 }
 
 /// A pair as [`scan`] finds it: where it starts, its first `=` (or its end), its end, and
@@ -121,44 +128,80 @@ struct RawPair {
     encoded: u32,
 }
 
+/// `RawPair::equals` before the pair's first `=`.
+const NONE: u32 = u32::MAX;
+
+/// The state of [`scan`]: the pairs found, and the one being read.
+struct Scanner {
+    pairs: Vec<RawPair>,
+    pair: RawPair,
+    /// `RawPair::encoded` of a fresh pair.
+    fresh: u32,
+}
+
+impl Scanner {
+    /// A `%` or `+` in the piece being read.
+    #[inline(always)]
+    fn encoded(&mut self) {
+        self.pair.encoded |= if self.pair.equals == NONE { 1 } else { 2 };
+    }
+
+    /// A pair ends at `end` (a `&` or the end of the body); an empty pair is skipped. Offsets fit
+    /// in `u32`: the body is at most MAX_BODY bytes.
+    #[inline(always)]
+    fn end_pair(&mut self, end: usize) {
+        if end as u32 > self.pair.start {
+            self.pairs.push(RawPair { end: end as u32, ..self.pair });
+        }
+        self.pair = RawPair { start: end as u32 + 1, equals: NONE, end: 0, encoded: self.fresh };
+    }
+
+    #[inline(always)]
+    fn special(&mut self, byte: u8, at: usize) {
+        match byte {
+            b'&' => self.end_pair(at),
+            // The first `=` splits the pair; any other is data.
+            b'=' => self.pair.equals = self.pair.equals.min(at as u32),
+            b'%' | b'+' => self.encoded(),
+            _ => {}
+        }
+    }
+}
+
 /// Cuts the body into pairs in one pass over its special bytes (empty pairs skipped).
 fn scan(body: &[u8], encode_all: bool) -> Vec<RawPair> {
-    let mut pairs = Vec::with_capacity(64);
     let fresh = if encode_all { 3 } else { 0 };
-    // The pair being read; `equals` is `NONE` until its first `=`. Offsets fit in `u32`: the
-    // body is at most MAX_BODY bytes.
-    const NONE: u32 = u32::MAX;
-    let mut pair = RawPair { start: 0, equals: NONE, end: 0, encoded: fresh };
-    let mut on_special = |pairs: &mut Vec<RawPair>, at: usize| match body[at] {
-        b'&' => {
-            if at as u32 > pair.start {
-                pairs.push(RawPair { end: at as u32, ..pair });
-            }
-            pair = RawPair { start: at as u32 + 1, equals: NONE, end: 0, encoded: fresh };
-        }
-        // The first `=` splits the pair; any other is data.
-        b'=' => pair.equals = pair.equals.min(at as u32),
-        b'%' | b'+' => pair.encoded |= if pair.equals == NONE { 1 } else { 2 },
-        _ => {}
+    let mut scanner = Scanner {
+        pairs: Vec::with_capacity(64),
+        pair: RawPair { start: 0, equals: NONE, end: 0, encoded: fresh },
+        fresh,
     };
     let mut words = body.chunks_exact(8);
     let mut offset = 0;
     for word in words.by_ref() {
         let word: [u8; 8] = word.try_into().unwrap_or_else(|_| unreachable!("chunks_exact(8)"));
-        let mut candidates = candidates(u64::from_le_bytes(word));
+        let word = u64::from_le_bytes(word);
+        let mut candidates = candidates(word);
+        if candidates != 0 && has_byte(word, b'&') | has_byte(word, b'=') == 0 {
+            // No `&` nor `=`: the word is inside one piece, which a `%` or a `+` only marks (the
+            // common case in encoded JSON).
+            if has_byte(word, b'%') | has_byte(word, b'+') != 0 {
+                scanner.encoded();
+            }
+            candidates = 0;
+        }
         while candidates != 0 {
-            on_special(&mut pairs, offset + (candidates.trailing_zeros() / 8) as usize);
+            let at = offset + (candidates.trailing_zeros() / 8) as usize;
+            scanner.special(body[at], at);
             candidates &= candidates - 1;
         }
         offset += 8;
     }
-    for i in 0..words.remainder().len() {
-        on_special(&mut pairs, offset + i);
+    for (i, &byte) in words.remainder().iter().enumerate() {
+        scanner.special(byte, offset + i);
     }
-    if body.len() as u32 > pair.start {
-        pairs.push(RawPair { end: body.len() as u32, ..pair });
-    }
-    pairs
+    scanner.end_pair(body.len());
+    scanner.pairs
 }
 
 /// The spans of the pairs, keyed on their raw names. Pieces that hold a `%` or a `+` are marked
@@ -235,7 +278,7 @@ impl FormFields {
         let mut decoded = Vec::new();
         if to_decode > 0 {
             // Decoding never lengthens a piece.
-            decoded.reserve_exact(to_decode);
+            decoded.reserve_exact(to_decode + 8);
             decode_marked(body, &mut spans, &mut decoded);
         }
         let mut fields = Self {
@@ -361,55 +404,64 @@ impl std::fmt::Debug for FormFields {
 /// Decodes one piece (no `&` in it) into `out`: `+` is a space, `%XX` a byte, any other `%`
 /// stays.
 fn decode_into(piece: &[u8], out: &mut Vec<u8>) {
-    out.reserve(piece.len());
-    let mut i = 0;
+    // Decoding never lengthens. Plain bytes are copied 8 at a time, the copy running ahead of
+    // the next `%` or `+` (overwritten afterwards): 8 bytes of slack at the end.
+    let from = out.len();
+    out.resize(from + piece.len() + 8, 0);
+    let dst = &mut out[from..];
+    let (mut i, mut j) = (0, 0);
     while i < piece.len() {
-        let run = plain_run(&piece[i..]);
-        out.extend_from_slice(&piece[i..i + run]);
-        i += run;
-        let Some(&byte) = piece.get(i) else { break };
+        if let (Some(src), Some(to)) = (
+            piece.get(i..).and_then(|rest| rest.first_chunk::<8>()),
+            dst.get_mut(j..).and_then(|rest| rest.first_chunk_mut::<8>()),
+        ) {
+            *to = *src;
+            let word = u64::from_le_bytes(*src);
+            let special = has_byte(word, b'%') | has_byte(word, b'+');
+            if special == 0 {
+                i += 8;
+                j += 8;
+                continue;
+            }
+            // The lowest flag is exact.
+            let plain = (special.trailing_zeros() / 8) as usize;
+            i += plain;
+            j += plain;
+        }
+        let byte = piece[i];
         i += 1;
-        out.push(match byte {
+        dst[j] = match byte {
             b'+' => b' ',
-            // `%`
-            _ => match (piece.get(i).copied().and_then(hex), piece.get(i + 1).copied().and_then(hex)) {
-                (Some(high), Some(low)) => {
+            b'%' => match piece.get(i..i + 2).and_then(|h| h.first_chunk::<2>()) {
+                Some(&[high, low]) if HEX[usize::from(high)] | HEX[usize::from(low)] < 16 => {
                     i += 2;
-                    high << 4 | low
+                    HEX[usize::from(high)] << 4 | HEX[usize::from(low)]
                 }
                 _ => b'%',
             },
-        });
+            _ => byte,
+        };
+        j += 1;
     }
+    out.truncate(from + j);
 }
 
-/// The length of the leading run without `%` or `+`, 8 bytes at a time.
-fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut words = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for word in words.by_ref() {
-        let word = u64::from_le_bytes(word.try_into().unwrap_or_else(|_| unreachable!("chunks_exact(8)")));
-        let (percent, plus) = (word ^ (ONES * 0x25), word ^ (ONES * 0x2b));
-        // The lowest flagged byte is exact: a borrow only reaches bytes above a match.
-        let found = (percent.wrapping_sub(ONES) & !percent | plus.wrapping_sub(ONES) & !plus) & HIGH;
-        if found != 0 {
-            return offset + (found.trailing_zeros() / 8) as usize;
-        }
-        offset += 8;
+/// The value of a hex digit, or `0xff`.
+const HEX: [u8; 256] = {
+    let mut table = [0xff_u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-    offset + words.remainder().iter().position(|&b| b == b'%' || b == b'+').unwrap_or(words.remainder().len())
-}
-
-fn hex(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
     }
-}
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -513,26 +565,19 @@ mod tests {
     }
 
     #[test]
-    fn plain_run_stops_at_the_first_percent_or_plus_wherever_it_is() {
+    fn escapes_anywhere_in_long_values_decode_like_form_urlencoded() {
         for len in 0..40 {
-            let plain = vec![b'a'; len];
-            assert_eq!(plain_run(&plain), len);
-            for at in 0..len {
-                for special in [b'%', b'+'] {
-                    let mut bytes = plain.clone();
-                    bytes[at] = special;
-                    // Bytes next to a special one, or equal to the other delimiters, do not count.
-                    if at + 1 < len {
-                        bytes[at + 1] = special + 1;
+            for at in 0..=len {
+                for escape in ["%41", "+", "%", "%4", "%zz", "%C3%A9"] {
+                    let value = format!("{}{escape}{}", "a".repeat(at), "x".repeat(len - at));
+                    let body = format!("n=x&v={value}&z=%2B{value}");
+                    let fields = FormFields::parse(body.as_bytes()).expect(&body);
+                    for (name, expected) in form_urlencoded::parse(body.as_bytes()) {
+                        assert_eq!(fields.get(&name), Some(&*expected), "{body}");
                     }
-                    if at > 0 {
-                        bytes[at - 1] = b'&';
-                    }
-                    assert_eq!(plain_run(&bytes), at, "{len} {at} {special}");
                 }
             }
         }
-        assert_eq!(plain_run(b"\x01\x00\x24\x26\x2a\x2c\x80\xff+"), 8);
     }
 
     #[test]
