@@ -289,10 +289,16 @@ impl FormFields {
         if to_decode > 0 && !decoded_pieces_are_utf8(&spans, &fields.decoded) {
             return Err(FormError::InvalidUtf8);
         }
-        // Gateways send fields in descending order: the sort sees one run and reverses it.
-        spans.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| fields.name(a).cmp(fields.name(b))));
-        if let Some(w) = spans.windows(2).find(|w| w[0].key == w[1].key && fields.name(&w[0]) == fields.name(&w[1])) {
-            return Err(FormError::DuplicateField { name: fields.name(&w[0]).to_owned() });
+        let descending = |a: &Span, b: &Span| a.key > b.key || (a.key == b.key && fields.name(a) > fields.name(b));
+        if spans.windows(2).all(|w| descending(&w[0], &w[1])) {
+            // Gateways send fields in strictly descending order: names are distinct.
+            spans.reverse();
+        } else {
+            spans.sort_unstable_by(|a, b| a.key.cmp(&b.key).then_with(|| fields.name(a).cmp(fields.name(b))));
+            if let Some(w) = spans.windows(2).find(|w| w[0].key == w[1].key && fields.name(&w[0]) == fields.name(&w[1]))
+            {
+                return Err(FormError::DuplicateField { name: fields.name(&w[0]).to_owned() });
+            }
         }
         fields.spans = spans;
         Ok(fields)
@@ -636,6 +642,23 @@ mod tests {
             }
             assert_eq!(fields.get("vads_threeds_ca"), None);
             assert_eq!(fields.get("vads_threeds_cavvAlgorithmZZ"), None);
+        }
+    }
+
+    #[test]
+    fn descending_bodies_are_reversed_and_still_checked_for_repeats() {
+        let names = ["vads_threeds_cavvAlgorithm", "vads_threeds_cavv", "vads_threeds_cav", "vads_b", "vads_a", "a"];
+        let body: Vec<String> = names.iter().map(|n| format!("{n}={n}")).collect();
+        let fields = FormFields::parse(body.join("&").as_bytes()).unwrap();
+        let got: Vec<&str> = fields.iter().map(|(n, _)| n).collect();
+        let mut expected = names.to_vec();
+        expected.reverse();
+        assert_eq!(got, expected);
+        for name in names {
+            assert_eq!(fields.get(name), Some(name));
+        }
+        for repeated in ["vads_b=1&vads_b=2&vads_a=3", "vads_threeds_cavv=1&vads_threeds_cavv=2"] {
+            assert!(matches!(FormFields::parse(repeated.as_bytes()), Err(FormError::DuplicateField { .. })));
         }
     }
 
