@@ -18,8 +18,8 @@ use crate::response::reply_response;
 /// [`RestNotification`](ipn_core::RestNotification), [`LinkNotification`](ipn_core::LinkNotification)).
 ///
 /// Only routes wrapped with [`IpnMiddleware`](crate::IpnMiddleware) have one; see the crate
-/// documentation for a whole example. The value is cloned from the request extensions, so several
-/// extractors (and the raw body, `web::Bytes`) can be used in the same handler.
+/// documentation for a whole example. The value is taken out of the request extensions, not
+/// copied: extract it once per handler (the raw body, `web::Bytes`, stays readable).
 ///
 /// # Errors
 ///
@@ -33,7 +33,7 @@ impl<T: FromNotification> FromRequest for Ipn<T> {
     type Future = Ready<Result<Self, IpnRejection>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let notification = req.extensions().get::<Notification>().cloned();
+        let notification = req.extensions_mut().remove::<Notification>();
         ready(ipn_core::extract(notification, "IpnMiddleware").map(Ipn).map_err(IpnRejection::from))
     }
 }

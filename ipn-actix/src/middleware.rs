@@ -14,11 +14,11 @@ use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transfor
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{Error, HttpMessage};
 use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{self, LocalBoxFuture};
+use futures_util::{StreamExt, stream};
 use ipn_core::store::NotificationStore;
 use ipn_core::trace::Trace;
-use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
+use ipn_core::{Buffered, Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
 use tracing::Instrument;
 
 use crate::headers::HeaderMapView;
@@ -177,7 +177,12 @@ where
     B: MessageBody,
 {
     let verified = match verify(&receiver, &mut req).await {
-        Ok(notification) => receiver.begin(&notification).await.map(|delivery| (notification, delivery)),
+        // An in-memory store claims in place; another is waited for.
+        Ok(notification) => match receiver.begin_now(&notification) {
+            Some(begun) => begun,
+            None => receiver.begin(&notification).await,
+        }
+        .map(|delivery| (notification, delivery)),
         Err(rejected) => Err(rejected),
     };
     let (notification, delivery) = match verified {
@@ -199,15 +204,17 @@ where
         }
     };
     let outcome = response.response_mut().extensions_mut().remove::<ReplyOutcome>().map(|ReplyOutcome(o)| o);
-    let response = match outcome {
-        // A handler's `IpnReply` / `IpnError` of a known outcome gets this middleware's reply for it.
-        Some(outcome) => with_reply(response, &receiver.reply_for(outcome)).map_into_right_body(),
+    // A handler's `IpnReply` / `IpnError` of a known outcome gets this middleware's reply for it
+    // (without an override, it already has it).
+    let response = match outcome.and_then(|outcome| receiver.reply_override(outcome)) {
+        Some(reply) => with_reply(response, reply).map_into_right_body(),
         None => response.map_into_left_body(),
     };
     let status = response.status().as_u16();
     trace.answered(outcome, status);
-    let body = outcome.map(|o| receiver.reply_for(o).body().to_owned());
-    receiver.finish(delivery, status, body.as_deref()).await;
+    if let Err(delivery) = receiver.finish_now(delivery, status, outcome) {
+        receiver.finish_outcome(delivery, status, outcome).await;
+    }
     Ok(response)
 }
 
@@ -221,13 +228,14 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
     let content_type = req.headers().get(CONTENT_TYPE).map(|value| value.as_bytes());
     receiver.precheck(req.method().as_str(), content_type, content_length)?;
 
-    let mut buffer = receiver.body_buffer(content_length);
+    // A body that arrives as one chunk is kept as it is, without copying.
+    let mut buffer = receiver.chunk_buffer::<Bytes>(content_length);
     let mut payload = req.take_payload();
     let read = async {
         while let Some(chunk) = payload.next().await {
             // The client went away or sent a broken stream: nothing to verify.
             let chunk = chunk.map_err(|error| receiver.body_unreadable(error))?;
-            buffer.push(&chunk)?;
+            buffer.push(chunk)?;
         }
         Ok::<_, Rejected>(())
     };
@@ -235,14 +243,20 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
     actix_web::rt::time::timeout(receiver.read_timeout_limit(), read)
         .await
         .map_err(|_| receiver.body_timed_out())??;
-    let body = Bytes::from(buffer.finish());
+    let body = match buffer.finish() {
+        Buffered::Chunk(bytes) => bytes,
+        Buffered::Joined(bytes) => Bytes::from(bytes),
+        Buffered::Empty => Bytes::new(),
+    };
 
     let notification = {
         let headers = HeaderMapView(req.headers());
         let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
         receiver.receive(RequestView::new(req.method().as_str(), target, &headers, &body)).await?
     };
-    req.set_payload(Payload::from(body));
+    // The same bytes for the route, as a one-item stream (one allocation, where `Payload::from`
+    // builds an h1 payload: two).
+    req.set_payload(Payload::Stream { payload: Box::pin(stream::once(future::ready(Ok(body)))) });
     Ok(notification)
 }
 

@@ -7,8 +7,9 @@ use std::fmt;
 use actix_web::body::BoxBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
+use bytes::Bytes;
 use ipn_core::{Outcome, Reply};
 
 /// Marks a response written for a known outcome, so that [`IpnMiddleware`](crate::IpnMiddleware)
@@ -16,11 +17,15 @@ use ipn_core::{Outcome, Reply};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReplyOutcome(pub(crate) Outcome);
 
-/// Writes a core [`Reply`] as an actix response.
+/// Writes a core [`Reply`] as an actix response; a default message is not copied.
 pub(crate) fn reply_response(reply: &Reply) -> HttpResponse {
     // `Reply` keeps its status within 100..=999, which `StatusCode` accepts; 500 is only a guard.
     let status = StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    HttpResponse::build(status).insert_header((CONTENT_TYPE, Reply::CONTENT_TYPE)).body(reply.body().to_owned())
+    let body = match reply.static_body() {
+        Some(body) => Bytes::from_static(body.as_bytes()),
+        None => Bytes::copy_from_slice(reply.body().as_bytes()),
+    };
+    HttpResponse::build(status).insert_header((CONTENT_TYPE, HeaderValue::from_static(Reply::CONTENT_TYPE))).body(body)
 }
 
 /// The reply of an outcome, marked so that the middleware applies its overrides.

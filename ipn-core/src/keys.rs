@@ -156,12 +156,24 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     ///
     /// When the store cannot be reached; the delivery is then answered 503 and retried.
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError>;
+
+    /// Whether [`credentials`](Self::credentials) always answers on its first poll, never
+    /// waiting (an in-memory store, like [`Keys`]). Adapters then verify in place
+    /// ([`Receiver::receive_now`](crate::Receiver::receive_now)) instead of boxing the
+    /// verification; a store that waits after all is verified again the boxed way. Default: `false`.
+    fn never_waits(&self) -> bool {
+        false
+    }
 }
 
 #[async_trait]
 impl<K: KeyStore + ?Sized> KeyStore for Arc<K> {
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
         (**self).credentials(slot).await
+    }
+
+    fn never_waits(&self) -> bool {
+        (**self).never_waits()
     }
 }
 
@@ -231,6 +243,10 @@ impl Keys {
 impl KeyStore for Keys {
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
         Ok(self.lookup(slot).cloned())
+    }
+
+    fn never_waits(&self) -> bool {
+        true
     }
 }
 

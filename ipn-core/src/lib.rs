@@ -37,7 +37,10 @@ pub use keys::{Credentials, FormAlgorithm, KeySlot, KeyStore, KeyStoreError, Key
 pub use link::LinkNotification;
 pub use money::{Amount, Currency};
 pub use notification::{FromNotification, Notification};
-pub use receiver::{BodyBuffer, DEFAULT_LEASE, DEFAULT_READ_TIMEOUT, Delivery, MAX_RESERVED_BYTES, Receiver, Rejected};
+pub use receiver::{
+    BodyBuffer, Buffered, ChunkBuffer, DEFAULT_LEASE, DEFAULT_READ_TIMEOUT, Delivery, MAX_RESERVED_BYTES, Receiver,
+    Rejected,
+};
 pub use reply::{MAX_REPLY_BYTES, Outcome, Replies, Reply};
 pub use request::{Headers, RequestView};
 pub use rest::RestNotification;

@@ -3,7 +3,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::clock::Clock;
@@ -66,6 +69,9 @@ pub const MAX_RESERVED_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct BodyBuffer {
     bytes: Vec<u8>,
+    // Reserved on the first chunk, so that a body kept as one chunk by a [`ChunkBuffer`] never
+    // allocates.
+    reserve: usize,
     limit: usize,
     // The receiver's reply for an oversized body, overrides included.
     too_large: Reply,
@@ -81,8 +87,17 @@ impl BodyBuffer {
     /// [`Error::BodyTooLarge`] (with the receiver's reply, `413` by default) as soon as the body
     /// would exceed the limit; the chunk is not kept, and the caller should stop reading.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Rejected> {
-        if !self.exceeded && chunk.len() <= self.limit - self.bytes.len() {
-            self.bytes.extend_from_slice(chunk);
+        self.admit(chunk.len())?;
+        if self.bytes.capacity() == 0 {
+            self.bytes.reserve_exact(self.reserve.max(chunk.len()));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// Whether `len` more bytes fit under the limit; once refused, always refused.
+    fn admit(&mut self, len: usize) -> Result<(), Rejected> {
+        if !self.exceeded && len <= self.limit - self.bytes.len() {
             return Ok(());
         }
         self.exceeded = true;
@@ -102,6 +117,93 @@ impl BodyBuffer {
     /// The whole body (adapters turn it into `Bytes` without copying).
     pub fn finish(self) -> Vec<u8> {
         self.bytes
+    }
+}
+
+/// A body read as the shared chunks a framework hands out (`Bytes`), under the receiver's limit:
+/// while the body is one chunk (a notification usually arrives with its headers) that chunk is
+/// kept as it is, without copying; a second chunk joins them in a [`BodyBuffer`]. Built by
+/// [`Receiver::chunk_buffer`].
+///
+/// ```
+/// use ipn_core::{Buffered, Keys, Receiver, Verifier};
+/// let receiver = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(8);
+/// let mut one = receiver.chunk_buffer(Some(3));
+/// one.push(&b"a=1"[..]).unwrap();
+/// assert!(matches!(one.finish(), Buffered::Chunk(b"a=1")));
+///
+/// let mut two = receiver.chunk_buffer(None);
+/// two.push(&b"a=1"[..]).unwrap();
+/// two.push(&b"&b=2"[..]).unwrap();
+/// assert!(two.push(&b"&c=3"[..]).is_err());
+/// ```
+#[derive(Debug)]
+pub struct ChunkBuffer<C> {
+    single: Option<C>,
+    joined: BodyBuffer,
+}
+
+/// A whole body read by a [`ChunkBuffer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Buffered<C> {
+    /// Nothing was read.
+    Empty,
+    /// The body arrived as this one chunk.
+    Chunk(C),
+    /// The chunks, joined.
+    Joined(Vec<u8>),
+}
+
+impl<C: AsRef<[u8]>> ChunkBuffer<C> {
+    /// Appends a chunk.
+    ///
+    /// # Errors
+    ///
+    /// As [`BodyBuffer::push`]: [`Error::BodyTooLarge`] as soon as the body would exceed the limit.
+    pub fn push(&mut self, chunk: C) -> Result<(), Rejected> {
+        if chunk.as_ref().is_empty() {
+            return self.joined.admit(0);
+        }
+        if self.single.is_none() && self.joined.is_empty() {
+            self.joined.admit(chunk.as_ref().len())?;
+            self.single = Some(chunk);
+            return Ok(());
+        }
+        if let Some(first) = self.single.take() {
+            self.joined.push(first.as_ref())?;
+        }
+        self.joined.push(chunk.as_ref())
+    }
+
+    /// Appends a borrowed chunk, copied (a frame that is not one shared chunk).
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub fn push_slice(&mut self, chunk: &[u8]) -> Result<(), Rejected> {
+        if let Some(first) = self.single.take() {
+            self.joined.push(first.as_ref())?;
+        }
+        self.joined.push(chunk)
+    }
+
+    /// The bytes read so far.
+    pub fn len(&self) -> usize {
+        self.single.as_ref().map_or(self.joined.len(), |chunk| chunk.as_ref().len())
+    }
+
+    /// Whether nothing was read yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole body.
+    pub fn finish(self) -> Buffered<C> {
+        match self.single {
+            Some(chunk) => Buffered::Chunk(chunk),
+            None if self.joined.is_empty() => Buffered::Empty,
+            None => Buffered::Joined(self.joined.finish()),
+        }
     }
 }
 
@@ -247,6 +349,12 @@ impl Receiver {
         self.replies.reply(outcome)
     }
 
+    /// The override of an outcome's reply, if one is set: the adapters rewrite a handler's reply
+    /// for that outcome only then (otherwise it already is the default reply).
+    pub fn reply_override(&self, outcome: Outcome) -> Option<&Reply> {
+        self.replies.overridden(outcome)
+    }
+
     /// Wraps an error with its reply.
     pub fn reject(&self, error: Error) -> Rejected {
         let reply = self.replies.reply(error.outcome());
@@ -275,10 +383,17 @@ impl Receiver {
     /// sizes the first reservation, never more than the limit nor than [`MAX_RESERVED_BYTES`].
     pub fn body_buffer(&self, size_hint: Option<u64>) -> BodyBuffer {
         let limit = self.max_body_bytes_limit();
-        let capacity =
+        let reserve =
             size_hint.map_or(0, |hint| usize::try_from(hint).unwrap_or(usize::MAX)).min(limit).min(MAX_RESERVED_BYTES);
         let too_large = self.reply_for(Outcome::BodyTooLarge);
-        BodyBuffer { bytes: Vec::with_capacity(capacity), limit, too_large, exceeded: false }
+        BodyBuffer { bytes: Vec::new(), reserve, limit, too_large, exceeded: false }
+    }
+
+    /// A buffer for one request's body read as shared chunks (`Bytes`), enforcing the limit
+    /// while reading; a body that arrives in one chunk is not copied. `size_hint` as for
+    /// [`body_buffer`](Self::body_buffer), used once a second chunk arrives.
+    pub fn chunk_buffer<C: AsRef<[u8]>>(&self, size_hint: Option<u64>) -> ChunkBuffer<C> {
+        ChunkBuffer { single: None, joined: self.body_buffer(size_hint) }
     }
 
     /// The rejection of a body that could not be read to its end (the client went away, the
@@ -294,6 +409,20 @@ impl Receiver {
     /// The rejection to answer.
     pub async fn receive(&self, request: RequestView<'_>) -> Result<Notification, Rejected> {
         self.verifier.verify(request).await.map_err(|e| self.reject(e))
+    }
+
+    /// [`receive`](Self::receive) in place, when the key store never waits
+    /// ([`KeyStore::never_waits`](crate::KeyStore::never_waits), the in-memory [`Keys`](crate::Keys)):
+    /// an adapter then has no verification future to box. `None` when the key store may wait, or
+    /// waited after all: verify with [`receive`](Self::receive) (the lookup runs again).
+    pub fn receive_now(&self, request: RequestView<'_>) -> Option<Result<Notification, Rejected>> {
+        if !self.verifier.key_store().never_waits() {
+            return None;
+        }
+        match pin!(self.receive(request)).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        }
     }
 
     /// Claims a verified notification before the handler runs.
@@ -314,7 +443,25 @@ impl Receiver {
     pub async fn begin(&self, notification: &Notification) -> Result<Delivery, Rejected> {
         let Some(store) = &self.store else { return Ok(Delivery { claim: None }) };
         let fingerprint = notification.fingerprint();
-        match store.claim(fingerprint, self.lease).await {
+        self.claimed(fingerprint, store.claim(fingerprint, self.lease).await)
+    }
+
+    /// [`begin`](Self::begin) without waiting: without a store, or with one that claims in place
+    /// ([`NotificationStore::claim_now`], the in-memory store). `None` when the store must be
+    /// waited for: call [`begin`](Self::begin) (nothing was claimed).
+    pub fn begin_now(&self, notification: &Notification) -> Option<Result<Delivery, Rejected>> {
+        let Some(store) = &self.store else { return Some(Ok(Delivery { claim: None })) };
+        let fingerprint = notification.fingerprint();
+        let claim = store.claim_now(fingerprint, self.lease)?;
+        Some(self.claimed(fingerprint, claim))
+    }
+
+    fn claimed(
+        &self,
+        fingerprint: Fingerprint,
+        claim: Result<Claim, crate::store::StoreError>,
+    ) -> Result<Delivery, Rejected> {
+        match claim {
             Ok(Claim::Acquired(token)) => Ok(Delivery { claim: Some((fingerprint, token)) }),
             Ok(Claim::Done(reply)) => {
                 tracing::debug!(%fingerprint, "duplicate notification: replaying the recorded reply");
@@ -344,14 +491,62 @@ impl Receiver {
         let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return };
         let reply = match body {
             Some(body) => Reply::new(status, body.to_owned()),
-            None => Reply::new(status, self.replies.reply(Outcome::Processed).body().to_owned()),
+            None => self.recorded_reply(status, None),
         };
+        Self::record(&**store, fingerprint, token, reply).await;
+    }
+
+    /// [`finish`](Self::finish) for a handler's reply of a known outcome (its reply, overrides
+    /// included, is recorded), or of none (the [`Outcome::Processed`] message is).
+    pub async fn finish_outcome(&self, delivery: Delivery, status: u16, outcome: Option<Outcome>) {
+        let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return };
+        Self::record(&**store, fingerprint, token, self.recorded_reply(status, outcome)).await;
+    }
+
+    /// [`finish_outcome`](Self::finish_outcome) without waiting: without a claim, or with a
+    /// store that records in place ([`NotificationStore::complete_now`], the in-memory store).
+    ///
+    /// # Errors
+    ///
+    /// The delivery back, untouched, when the store must be waited for: pass it to
+    /// [`finish_outcome`](Self::finish_outcome).
+    pub fn finish_now(&self, delivery: Delivery, status: u16, outcome: Option<Outcome>) -> Result<(), Delivery> {
+        let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return Ok(()) };
+        let reply = self.recorded_reply(status, outcome);
+        let done = if reply.is_acknowledged() {
+            store.complete_now(fingerprint, &token, &reply).map(|r| r.map_err(|e| Self::not_completed(fingerprint, &e)))
+        } else {
+            store.release_now(fingerprint, &token).map(|r| r.map_err(|e| Self::not_released(fingerprint, &e)))
+        };
+        done.map(|_| ()).ok_or(delivery)
+    }
+
+    /// The reply a store records: the status sent, the outcome's message (the processed one when
+    /// unknown), borrowed when it is a default one.
+    fn recorded_reply(&self, status: u16, outcome: Option<Outcome>) -> Reply {
+        let outcome = outcome.unwrap_or(Outcome::Processed);
+        let body = match self.replies.overridden(outcome) {
+            Some(reply) => Cow::Owned(reply.body().to_owned()),
+            None => Cow::Borrowed(outcome.default_message()),
+        };
+        Reply::new(status, body)
+    }
+
+    fn not_completed(fingerprint: Fingerprint, error: &crate::store::StoreError) {
+        tracing::warn!(%fingerprint, error = %error, "processed notification not recorded; the claim expires with its lease");
+    }
+
+    fn not_released(fingerprint: Fingerprint, error: &crate::store::StoreError) {
+        tracing::warn!(%fingerprint, error = %error, "failed notification not released; a retry is processed once the lease expires");
+    }
+
+    async fn record(store: &dyn NotificationStore, fingerprint: Fingerprint, token: ClaimToken, reply: Reply) {
         if reply.is_acknowledged() {
             if let Err(error) = store.complete(fingerprint, &token, &reply).await {
-                tracing::warn!(%fingerprint, error = %error, "processed notification not recorded; the claim expires with its lease");
+                Self::not_completed(fingerprint, &error);
             }
         } else if let Err(error) = store.release(fingerprint, &token).await {
-            tracing::warn!(%fingerprint, error = %error, "failed notification not released; a retry is processed once the lease expires");
+            Self::not_released(fingerprint, &error);
         }
     }
 }
@@ -425,10 +620,42 @@ mod tests {
     #[test]
     fn body_buffer_reserves_neither_past_the_limit_nor_past_64_kib() {
         let small = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(100);
-        assert!(small.body_buffer(Some(u64::MAX)).bytes.capacity() < 1024);
+        let mut buffer = small.body_buffer(Some(u64::MAX));
+        buffer.push(b"1").unwrap();
+        assert!(buffer.bytes.capacity() < 1024);
         let huge = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(usize::MAX);
-        assert!(huge.body_buffer(Some(u64::MAX)).bytes.capacity() <= 2 * MAX_RESERVED_BYTES);
-        assert_eq!(huge.body_buffer(None).bytes.capacity(), 0);
+        let mut buffer = huge.body_buffer(Some(u64::MAX));
+        assert_eq!(buffer.bytes.capacity(), 0, "nothing is reserved before the first chunk");
+        buffer.push(b"1").unwrap();
+        assert!(buffer.bytes.capacity() <= 2 * MAX_RESERVED_BYTES);
+        let mut buffer = huge.body_buffer(None);
+        buffer.push(b"12").unwrap();
+        assert!(buffer.bytes.capacity() < 1024);
+    }
+
+    #[test]
+    fn chunk_buffer_keeps_one_chunk_and_joins_several_under_the_same_limit() {
+        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(10);
+        let mut one = r.chunk_buffer::<Vec<u8>>(Some(10));
+        one.push(Vec::new()).unwrap();
+        one.push(b"1234567890".to_vec()).unwrap();
+        one.push(Vec::new()).unwrap();
+        assert_eq!(one.len(), 10);
+        assert_eq!(one.finish(), Buffered::Chunk(b"1234567890".to_vec()));
+
+        let mut several = r.chunk_buffer::<&[u8]>(None);
+        several.push(b"123").unwrap();
+        several.push_slice(b"45").unwrap();
+        several.push(b"67890").unwrap();
+        assert!(several.push(b"x").is_err());
+        assert!(several.push(b"").is_err(), "refused once, refused for good");
+        assert_eq!(several.finish(), Buffered::Joined(b"1234567890".to_vec()));
+
+        let mut too_large = r.chunk_buffer::<&[u8]>(None);
+        assert!(too_large.push(b"12345678901").is_err());
+        assert!(too_large.push(b"1").is_err());
+        assert!(too_large.is_empty());
+        assert_eq!(r.chunk_buffer::<&[u8]>(None).finish(), Buffered::Empty);
     }
 
     #[test]

@@ -182,6 +182,15 @@ impl Reply {
         &self.body
     }
 
+    /// The body when it is a `&'static str` (the default messages, overrides given as literals),
+    /// so that adapters can send it without copying.
+    pub fn static_body(&self) -> Option<&'static str> {
+        match self.body {
+            Cow::Borrowed(body) => Some(body),
+            Cow::Owned(_) => None,
+        }
+    }
+
     /// Whether the gateway will count this reply as delivered (it retries otherwise).
     pub fn is_acknowledged(&self) -> bool {
         matches!(self.status, 200..=206 | 301 | 302 | 303 | 307 | 308)
@@ -242,6 +251,11 @@ impl Replies {
     pub fn reply(&self, outcome: Outcome) -> Reply {
         self.overrides.get(&outcome).cloned().unwrap_or(Reply::for_outcome(outcome))
     }
+
+    /// The override of an outcome's reply, if one is set.
+    pub fn overridden(&self, outcome: Outcome) -> Option<&Reply> {
+        self.overrides.get(&outcome)
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +285,8 @@ mod tests {
         assert_eq!(Reply::order_updated().body(), "Order successfully updated.");
         assert_eq!(Reply::update_failed().body(), "An error occurred while updating the order.");
         assert_eq!(Reply::update_failed().status(), 500);
+        assert_eq!(Reply::order_updated().static_body(), Some("Order successfully updated."));
+        assert_eq!(Reply::new(200, String::from("owned")).static_body(), None);
     }
 
     #[test]
@@ -292,6 +308,8 @@ mod tests {
         let replies = Replies::default().set(Outcome::BadSignature, 403, "KO-Invalid IPN request received.");
         assert_eq!(replies.reply(Outcome::BadSignature).status(), 403);
         assert_eq!(replies.reply(Outcome::UnknownShop), Reply::for_outcome(Outcome::UnknownShop));
+        assert_eq!(replies.overridden(Outcome::BadSignature).map(Reply::status), Some(403));
+        assert_eq!(replies.overridden(Outcome::UnknownShop), None);
         assert_eq!(Reply::new(42, "x").status(), 500);
     }
 }

@@ -1,6 +1,7 @@
 //! The borrowed view of an HTTP request that the verifier reads: both web adapters build one
 //! without copying, and the core never sees a framework type.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Header lookup, implemented by each adapter over its framework's header map.
@@ -80,12 +81,12 @@ impl<'a> RequestView<'a> {
 
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&'a [u8]> {
-        self.headers.get(&name.to_ascii_lowercase(), 0)
+        self.headers.get(&lowercase(name), 0)
     }
 
     /// Every value of a header, in the order received.
     pub fn header_values(&self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let name = name.to_ascii_lowercase();
+        let name = lowercase(name).into_owned();
         let headers = self.headers;
         (0..).map_while(move |i| headers.get(&name, i))
     }
@@ -106,7 +107,8 @@ impl<'a> RequestView<'a> {
     }
 
     /// The media type of `Content-Type`, lowercased, without parameters (`application/json`).
-    pub fn media_type(&self) -> Option<String> {
+    /// Borrowed from the header unless it had to be lowercased.
+    pub fn media_type(&self) -> Option<Cow<'a, str>> {
         self.header("content-type").map(media_type_of)
     }
 }
@@ -122,10 +124,20 @@ impl fmt::Debug for RequestView<'_> {
 }
 
 /// The media type of a `Content-Type` value: lowercased, parameters dropped; a value that is not
-/// UTF-8 yields an empty string (refused).
-pub(crate) fn media_type_of(content_type: &[u8]) -> String {
+/// UTF-8 yields an empty string (refused). Borrowed unless it had to be lowercased: every request
+/// asks, and gateways send it lowercase.
+pub(crate) fn media_type_of(content_type: &[u8]) -> Cow<'_, str> {
     let text = std::str::from_utf8(content_type).unwrap_or("");
-    text.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    lowercase(text.split(';').next().unwrap_or("").trim())
+}
+
+/// `text` in ASCII lowercase, borrowed when it already is.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 #[cfg(test)]
@@ -147,5 +159,9 @@ mod tests {
         let headers = [("content-type", "Application/JSON; charset=utf-8")];
         let view = RequestView::new("POST", "/", &headers, b"");
         assert_eq!(view.media_type().as_deref(), Some("application/json"));
+        let headers = [("content-type", " application/x-www-form-urlencoded ;charset=UTF-8")];
+        let view = RequestView::new("POST", "/", &headers, b"");
+        assert!(matches!(view.media_type(), Some(Cow::Borrowed("application/x-www-form-urlencoded"))));
+        assert_eq!(media_type_of(b"\xff/x"), "");
     }
 }

@@ -54,13 +54,16 @@ impl Trace {
 
     /// Records the verified notification's scheme, merchant, order and transaction.
     pub fn notification(&self, notification: &Notification) {
-        self.span.record("scheme", notification.scheme().as_str());
-        self.span.record("merchant_id", notification.merchant_id());
-        if let Some(order_id) = notification.order_id() {
-            self.span.record("order_id", order_id);
-        }
-        if let Some(transaction_id) = notification.transaction_id() {
-            self.span.record("transaction_id", transaction_id);
+        // A disabled span (no subscriber wants it) records nothing: skip reading the fields.
+        if !self.span.is_disabled() {
+            self.span.record("scheme", notification.scheme().as_str());
+            self.span.record("merchant_id", notification.merchant_id());
+            if let Some(order_id) = notification.order_id() {
+                self.span.record("order_id", order_id);
+            }
+            if let Some(transaction_id) = notification.transaction_id() {
+                self.span.record("transaction_id", transaction_id);
+            }
         }
         tracing::debug!(parent: &self.span, "notification verified; calling the handler");
     }
@@ -79,11 +82,13 @@ impl Trace {
 
     /// Records the outcome (when known), the status and the duration, then the end event.
     pub fn answered(&self, outcome: Option<Outcome>, status: u16) {
-        if let Some(outcome) = outcome {
-            self.span.record("outcome", debug(outcome));
+        if !self.span.is_disabled() {
+            if let Some(outcome) = outcome {
+                self.span.record("outcome", debug(outcome));
+            }
+            self.span.record("status", status);
+            self.span.record("duration_ms", u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
         }
-        self.span.record("status", status);
-        self.span.record("duration_ms", u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
         tracing::info!(parent: &self.span, status, outcome = outcome.map(debug), "notification answered");
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use ipn_core::store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
 use ipn_core::{
-    Endpoint, Error, Fingerprint, Keys, Mode, Notification, Outcome, Receiver, Reply, RequestView, ShopKeys, Verifier,
-    async_trait,
+    Credentials, Endpoint, Error, Fingerprint, KeySlot, KeyStore, KeyStoreError, Keys, Mode, Notification, Outcome,
+    Receiver, Reply, RequestView, ShopKeys, Verifier, async_trait,
 };
 
 const BODY: &str = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&vads_hash=0d8b&\
@@ -167,4 +167,86 @@ async fn begin_and_finish_futures_are_send_for_multi_threaded_servers() {
     let delivery = assert_send(receiver.begin(&n)).await.unwrap();
     assert_send(receiver.finish(delivery, 200, None)).await;
     assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
+}
+
+/// Keys that make every lookup wait once (a vault on the network), saying or not that they never
+/// wait.
+#[derive(Debug)]
+struct Waiting {
+    keys: Keys,
+    claims_never_to_wait: bool,
+}
+
+#[async_trait]
+impl KeyStore for Waiting {
+    async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
+        tokio::task::yield_now().await;
+        self.keys.credentials(slot).await
+    }
+
+    fn never_waits(&self) -> bool {
+        self.claims_never_to_wait
+    }
+}
+
+fn waiting(claims_never_to_wait: bool) -> Receiver {
+    let keys =
+        Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
+    Receiver::new(Verifier::new(Waiting { keys, claims_never_to_wait }))
+}
+
+#[tokio::test]
+async fn receive_now_verifies_in_place_only_when_the_key_store_never_waits() {
+    let headers = [("content-type", "application/x-www-form-urlencoded")];
+    let request = RequestView::new("POST", "/ipn", &headers, BODY.as_bytes());
+    let in_place = Receiver::new(verifier()).receive_now(request).expect("in-memory keys never wait");
+    assert_eq!(in_place.unwrap().order_id(), Some("ORDER-1042"));
+    let refused = Receiver::new(verifier()).receive_now(RequestView::new("POST", "/ipn", &headers, b" ")).unwrap();
+    assert_eq!(refused.unwrap_err().reply.status(), 400);
+
+    // A store that waits is left to `receive`; one that waits after saying it never does too.
+    for claims_never_to_wait in [false, true] {
+        let receiver = waiting(claims_never_to_wait);
+        assert!(receiver.receive_now(request).is_none());
+        assert_eq!(receiver.receive(request).await.unwrap().order_id(), Some("ORDER-1042"));
+    }
+}
+
+#[tokio::test]
+async fn begin_now_and_finish_now_work_in_place_with_the_memory_store_only() {
+    let n = notification().await;
+    let without_store = Receiver::new(verifier());
+    let delivery = without_store.begin_now(&n).unwrap().unwrap();
+    assert!(!delivery.is_claimed());
+    without_store.finish_now(delivery, 200, None).unwrap();
+
+    let receiver = Receiver::new(verifier()).store(MemoryStore::new());
+    let delivery = receiver.begin_now(&n).unwrap().unwrap();
+    assert_eq!(receiver.begin_now(&n).unwrap().unwrap_err().reply.status(), 409);
+    receiver.finish_now(delivery, 200, Some(Outcome::Processed)).unwrap();
+    assert_eq!(receiver.begin_now(&n).unwrap().unwrap_err().reply, Reply::order_updated());
+
+    // A store without in-place operations: nothing is claimed nor recorded in place.
+    let flaky = Arc::new(Flaky::default());
+    let receiver = Receiver::new(verifier()).store(flaky.clone());
+    assert!(receiver.begin_now(&n).is_none());
+    assert!(flaky.inner.is_empty());
+    let delivery = receiver.begin(&n).await.unwrap();
+    let delivery = receiver.finish_now(delivery, 200, None).unwrap_err();
+    receiver.finish_outcome(delivery, 200, None).await;
+    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
+}
+
+#[tokio::test]
+async fn finish_outcome_records_the_outcomes_reply_with_its_override() {
+    let receiver = Receiver::new(verifier()).store(MemoryStore::new()).reply(Outcome::Processed, 200, "OK-updated");
+    let n = notification().await;
+    let delivery = receiver.begin(&n).await.unwrap();
+    receiver.finish_outcome(delivery, 200, Some(Outcome::Processed)).await;
+    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::new(200, "OK-updated"));
+
+    let receiver = Receiver::new(verifier()).store(MemoryStore::new());
+    let delivery = receiver.begin(&n).await.unwrap();
+    receiver.finish_now(delivery, 500, Some(Outcome::ProcessingFailed)).unwrap();
+    assert!(receiver.begin(&n).await.unwrap().is_claimed(), "a failure releases the claim");
 }

@@ -16,6 +16,8 @@ use crate::response::reply_response;
 ///
 /// The route must be wrapped with [`IpnLayer`](crate::IpnLayer), which verifies the request
 /// before the handler runs; the raw body stays readable (extract `Bytes` or `String` after it).
+/// The notification is taken out of the request extensions, not copied: extract it once per
+/// handler.
 ///
 /// ```
 /// use ipn_core::{FormNotification, Notification};
@@ -43,7 +45,7 @@ where
     type Rejection = IpnRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let notification = parts.extensions.get::<Notification>().cloned();
+        let notification = parts.extensions.remove::<Notification>();
         ipn_core::extract(notification, "IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`")
             .map(Ipn)
             .map_err(IpnRejection::from)

@@ -12,7 +12,7 @@ use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
 use ipn_core::trace::Trace;
-use ipn_core::{BodyBuffer, Delivery, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
+use ipn_core::{Buffered, ChunkBuffer, Delivery, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 use tower_service::Service;
@@ -45,11 +45,13 @@ pin_project! {
         Buffering {
             #[pin]
             body: B,
-            read: Option<(Parts, BodyBuffer)>,
-            // Started on the first poll (inside the runtime), for the receiver's read timeout.
+            read: Option<(Parts, ChunkBuffer<Bytes>)>,
+            // The receiver's read timeout, started the first time the body is not all there (a
+            // notification usually arrives whole with its headers, and needs no timer).
             deadline: Option<Pin<Box<Sleep>>>,
         },
-        // Checking the signature (the key store may be asynchronous).
+        // Checking the signature or claiming the notification, when the key store or the
+        // notification store waits (in place otherwise).
         Verifying { verification: Verification },
         // The inner service handles the verified notification.
         Calling {
@@ -74,7 +76,7 @@ where
     {
         let (parts, body) = request.into_parts();
         // The hint is the client's claim: the core caps what it reserves from it.
-        let buffer = receiver.body_buffer(Some(body.size_hint().lower()));
+        let buffer = receiver.chunk_buffer(Some(body.size_hint().lower()));
         let state = State::Buffering { body, read: Some((parts, buffer)), deadline: None };
         Self { state, inner, receiver, trace: Trace::start() }
     }
@@ -96,6 +98,42 @@ fn request_target(parts: &Parts) -> &str {
     uri.path_and_query().map_or("/", |target| target.as_str())
 }
 
+/// Verifies, then claims the notification in the store (when one is set), in place when neither
+/// store waits: the inner service is then called (or the rejection answered) without a boxed
+/// future. Otherwise the next state waits for the boxed verification or claim.
+fn verify_in_place<S, B>(
+    receiver: &Arc<Receiver>,
+    parts: Parts,
+    body: Bytes,
+    inner: &mut S,
+    trace: &Trace,
+) -> State<B, S::Future, S::Response>
+where
+    S: Service<Request<B>>,
+    B: From<Bytes>,
+{
+    let received = {
+        let headers = HttpHeaders(&parts.headers);
+        let view = RequestView::new(parts.method.as_str(), request_target(&parts), &headers, &body);
+        receiver.receive_now(view)
+    };
+    match received {
+        None => State::Verifying { verification: verify(Arc::clone(receiver), parts, body) },
+        Some(Err(rejected)) => enter(parts, body, Err(rejected), inner, trace),
+        Some(Ok(notification)) => match receiver.begin_now(&notification) {
+            Some(begun) => enter(parts, body, begun.map(|delivery| (notification, delivery)), inner, trace),
+            None => {
+                let receiver = Arc::clone(receiver);
+                let verification = Box::pin(async move {
+                    let begun = receiver.begin(&notification).await;
+                    (parts, body, begun.map(|delivery| (notification, delivery)))
+                });
+                State::Verifying { verification }
+            }
+        },
+    }
+}
+
 /// Verifies, then claims the notification in the store (when one is set).
 fn verify(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
     Box::pin(async move {
@@ -112,15 +150,29 @@ fn verify(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
     })
 }
 
-/// Appends a data frame to the buffer, chunk by chunk (a `Buf` may be split).
-fn push_data(buffer: &mut BodyBuffer, mut data: impl Buf) -> Result<(), Rejected> {
+/// Appends a data frame to the buffer: a `Bytes` frame (hyper's, axum's) is kept without copying;
+/// a frame in several pieces is copied piece by piece.
+fn push_data(buffer: &mut ChunkBuffer<Bytes>, mut data: impl Buf) -> Result<(), Rejected> {
+    let len = data.remaining();
+    if data.chunk().len() == len {
+        return buffer.push(data.copy_to_bytes(len));
+    }
     while data.has_remaining() {
         let chunk = data.chunk();
         let len = chunk.len();
-        buffer.push(chunk)?;
+        buffer.push_slice(chunk)?;
         data.advance(len);
     }
     Ok(())
+}
+
+/// The whole body as one `Bytes`.
+fn into_bytes(buffered: Buffered<Bytes>) -> Bytes {
+    match buffered {
+        Buffered::Chunk(bytes) => bytes,
+        Buffered::Joined(bytes) => Bytes::from(bytes),
+        Buffered::Empty => Bytes::new(),
+    }
 }
 
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
@@ -138,34 +190,36 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProj::Buffering { mut body, read, deadline } => {
-                    let timeout = this.receiver.read_timeout_limit();
-                    // Outside a tokio runtime (another executor) there is no timer: no deadline.
-                    if deadline.is_none() && tokio::runtime::Handle::try_current().is_ok() {
-                        *deadline = Some(Box::pin(tokio::time::sleep(timeout)));
-                    }
-                    // Checked first: neither a stalled body nor an endless trickle outlives it.
-                    let refused = if deadline.as_mut().is_some_and(|d| d.as_mut().poll(cx).is_ready()) {
-                        Some(this.receiver.body_timed_out())
-                    } else {
-                        match ready!(body.as_mut().poll_frame(cx)) {
-                            // Trailers are not part of a notification.
-                            Some(Ok(frame)) => match (frame.into_data(), read.as_mut()) {
-                                (Ok(data), Some((_, buffer))) => push_data(buffer, data).err(),
-                                _ => None,
-                            },
-                            // Usually the client went away; a non-2xx reply lets the gateway retry.
-                            Some(Err(error)) => {
-                                let error: Box<dyn std::error::Error + Send + Sync> = error.into();
-                                Some(this.receiver.body_unreadable(error))
+                    let refused = match body.as_mut().poll_frame(cx) {
+                        // Trailers are not part of a notification.
+                        Poll::Ready(Some(Ok(frame))) => match (frame.into_data(), read.as_mut()) {
+                            (Ok(data), Some((_, buffer))) => push_data(buffer, data).err(),
+                            _ => None,
+                        },
+                        // Usually the client went away; a non-2xx reply lets the gateway retry.
+                        Poll::Ready(Some(Err(error))) => {
+                            let error: Box<dyn std::error::Error + Send + Sync> = error.into();
+                            Some(this.receiver.body_unreadable(error))
+                        }
+                        Poll::Ready(None) => {
+                            let (parts, buffer) =
+                                read.take().expect("the buffering state holds the request until it ends");
+                            let body = into_bytes(buffer.finish());
+                            let next = verify_in_place(this.receiver, parts, body, this.inner, this.trace);
+                            this.state.set(next);
+                            continue;
+                        }
+                        // The rest of the body is on its way: from now on, under the read timeout
+                        // (outside a tokio runtime, another executor, there is no timer: no deadline).
+                        // A trickle polls it at each chunk; an endless fast stream hits the limit.
+                        Poll::Pending => {
+                            if deadline.is_none() && tokio::runtime::Handle::try_current().is_ok() {
+                                *deadline = Some(Box::pin(tokio::time::sleep(this.receiver.read_timeout_limit())));
                             }
-                            None => {
-                                let (parts, buffer) =
-                                    read.take().expect("the buffering state holds the request until it ends");
-                                let body = Bytes::from(buffer.finish());
-                                let verification = verify(Arc::clone(this.receiver), parts, body);
-                                this.state.set(State::Verifying { verification });
-                                continue;
+                            if !deadline.as_mut().is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready()) {
+                                return Poll::Pending;
                             }
+                            Some(this.receiver.body_timed_out())
                         }
                     };
                     if let Some(rejected) = refused {
@@ -174,22 +228,9 @@ where
                     }
                 }
                 StateProj::Verifying { verification } => {
-                    let (mut parts, body, result) = ready!(verification.as_mut().poll(cx));
-                    match result {
-                        Ok((notification, delivery)) => {
-                            this.trace.notification(&notification);
-                            parts.extensions.insert(notification);
-                            let future = this.inner.call(Request::from_parts(parts, B::from(body)));
-                            // Without a claim there is nothing to record: answer as soon as the handler does.
-                            let delivery = delivery.is_claimed().then_some(delivery);
-                            this.state.set(State::Calling { future, delivery });
-                        }
-                        Err(rejected) => {
-                            this.trace.rejected(&rejected);
-                            let reply = (rejected.error.outcome(), rejected.reply);
-                            this.state.set(State::Rejected { reply: Some(reply) });
-                        }
-                    }
+                    let (parts, body, result) = ready!(verification.as_mut().poll(cx));
+                    let next = enter(parts, body, result, this.inner, this.trace);
+                    this.state.set(next);
                 }
                 StateProj::Calling { future, delivery } => {
                     let response = match ready!(future.poll(cx)) {
@@ -203,13 +244,14 @@ where
                     let (outcome, response) = apply_overrides(response, this.receiver);
                     let status = response.status().as_u16();
                     this.trace.answered(outcome, status);
-                    match delivery.take() {
-                        None => return Poll::Ready(Ok(response)),
-                        Some(delivery) => {
+                    let Some(delivery) = delivery.take() else { return Poll::Ready(Ok(response)) };
+                    match this.receiver.finish_now(delivery, status, outcome) {
+                        Ok(()) => return Poll::Ready(Ok(response)),
+                        // The notification store waits.
+                        Err(delivery) => {
                             let receiver = Arc::clone(this.receiver);
-                            let body = outcome.map(|o| receiver.reply_for(o).body().to_owned());
                             let finish: Finish =
-                                Box::pin(async move { receiver.finish(delivery, status, body.as_deref()).await });
+                                Box::pin(async move { receiver.finish_outcome(delivery, status, outcome).await });
                             this.state.set(State::Finishing { finish, response: Some(response) });
                         }
                     }
@@ -229,14 +271,46 @@ where
     }
 }
 
+/// The state after verification: the inner service called with the notification in the
+/// extensions and the same bytes as body, or the rejection.
+fn enter<S, B>(
+    mut parts: Parts,
+    body: Bytes,
+    result: Result<(Notification, Delivery), Rejected>,
+    inner: &mut S,
+    trace: &Trace,
+) -> State<B, S::Future, S::Response>
+where
+    S: Service<Request<B>>,
+    B: From<Bytes>,
+{
+    match result {
+        Ok((notification, delivery)) => {
+            trace.notification(&notification);
+            parts.extensions.insert(notification);
+            let future = inner.call(Request::from_parts(parts, B::from(body)));
+            // Without a claim there is nothing to record: answer as soon as the handler does.
+            let delivery = delivery.is_claimed().then_some(delivery);
+            State::Calling { future, delivery }
+        }
+        Err(rejected) => {
+            trace.rejected(&rejected);
+            State::Rejected { reply: Some((rejected.error.outcome(), rejected.reply)) }
+        }
+    }
+}
+
 /// A handler answering with an [`IpnReply`](crate::IpnReply) of a known outcome gets the
-/// layer's reply for that outcome, overrides included.
+/// layer's reply for that outcome, overrides included (without one, it already has it).
 fn apply_overrides<ResBody: From<Bytes>>(
     mut response: Response<ResBody>,
     receiver: &Receiver,
 ) -> (Option<Outcome>, Response<ResBody>) {
     match response.extensions_mut().remove::<ReplyOutcome>() {
-        Some(ReplyOutcome(outcome)) => (Some(outcome), with_reply(response, &receiver.reply_for(outcome))),
+        Some(ReplyOutcome(outcome)) => match receiver.reply_override(outcome) {
+            Some(reply) => (Some(outcome), with_reply(response, reply)),
+            None => (Some(outcome), response),
+        },
         None => (None, response),
     }
 }

@@ -16,18 +16,33 @@ pub(crate) struct ReplyOutcome(pub(crate) Outcome);
 /// The HTTP response of a reply: its status, `content-type: text/plain; charset=utf-8`, its body
 /// (at most 256 bytes).
 pub(crate) fn reply_response<B: From<Bytes>>(reply: &Reply) -> Response<B> {
-    with_reply(Response::new(B::from(Bytes::new())), reply)
+    let mut response = Response::new(reply_body(reply));
+    *response.status_mut() = reply_status(reply);
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(Reply::CONTENT_TYPE));
+    response
 }
 
 /// Replaces a response's status and body with a reply's, keeping its other headers.
 pub(crate) fn with_reply<B: From<Bytes>>(response: Response<B>, reply: &Reply) -> Response<B> {
     let (mut parts, _) = response.into_parts();
-    // `Reply` keeps its status within 100..=999, which `StatusCode` accepts.
-    parts.status = StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.status = reply_status(reply);
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(Reply::CONTENT_TYPE));
     parts.headers.remove(header::CONTENT_LENGTH);
-    let body = Bytes::copy_from_slice(reply.body().as_bytes());
-    Response::from_parts(parts, B::from(body))
+    Response::from_parts(parts, reply_body(reply))
+}
+
+fn reply_status(reply: &Reply) -> StatusCode {
+    // `Reply` keeps its status within 100..=999, which `StatusCode` accepts.
+    StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The body of a reply; a default message is not copied.
+fn reply_body<B: From<Bytes>>(reply: &Reply) -> B {
+    let body = match reply.static_body() {
+        Some(body) => Bytes::from_static(body.as_bytes()),
+        None => Bytes::copy_from_slice(reply.body().as_bytes()),
+    };
+    B::from(body)
 }
 
 /// A reply a handler returns: one of the standard outcomes, or any [`Reply`].

@@ -13,7 +13,12 @@ use bytes::Bytes;
 use common::{FORM, Vector};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
-use ipn_core::{Notification, Outcome};
+use std::time::Duration;
+
+use ipn_core::store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
+use ipn_core::{
+    Credentials, Fingerprint, KeySlot, KeyStore, KeyStoreError, Keys, Notification, Outcome, Reply, Verifier,
+};
 use ipn_tower::{IpnLayer, IpnReply};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
@@ -113,4 +118,57 @@ async fn the_inner_service_called_is_the_one_polled_ready() {
         let response = service.ready().await.unwrap().call(request(&vector, "POST")).await.unwrap();
         assert_eq!(read(response).await, (200, "called".to_owned()));
     }
+}
+
+/// In-memory keys behind a lookup that waits once, as a vault on the network does.
+#[derive(Debug)]
+struct WaitingKeys(Keys);
+
+#[ipn_core::async_trait]
+impl KeyStore for WaitingKeys {
+    async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
+        tokio::task::yield_now().await;
+        self.0.credentials(slot).await
+    }
+}
+
+/// A memory store whose every operation waits once, as a database does.
+#[derive(Debug, Default)]
+struct WaitingStore(MemoryStore);
+
+#[ipn_core::async_trait]
+impl NotificationStore for WaitingStore {
+    async fn claim(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.claim(fingerprint, lease).await
+    }
+    async fn complete(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.complete(fingerprint, token, reply).await
+    }
+    async fn release(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.release(fingerprint, token).await
+    }
+    async fn purge(&self, retention: Duration) -> Result<u64, StoreError> {
+        self.0.purge(retention).await
+    }
+}
+
+#[tokio::test]
+async fn key_and_notification_stores_that_wait_are_waited_for() {
+    let vector = Vector::load("form-ipn-pay-accepted");
+    let layer = IpnLayer::new(Verifier::new(WaitingKeys(vector.keys()))).store(WaitingStore::default());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let service = ServiceBuilder::new().layer(layer).service_fn(move |request: Request<Full<Bytes>>| {
+        assert!(request.extensions().get::<Notification>().is_some());
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, Infallible>(IpnReply::order_updated().into_http_response::<Full<Bytes>>()) }
+    });
+    for _ in 0..2 {
+        let (status, body) = read(service.clone().oneshot(request(&vector, "POST")).await.unwrap()).await;
+        assert_eq!((status, body.as_str()), (200, "Order successfully updated."));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the duplicate is answered from the store");
 }

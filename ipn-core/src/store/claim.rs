@@ -23,8 +23,9 @@ pub enum Claim {
 /// A random token naming one claim, so that only its holder can complete or release it (a
 /// process whose lease expired and was taken over cannot overwrite the new holder's work).
 ///
-/// 128 random bits from the operating system; not a secret (it authorizes nothing outside the
-/// store), shown in hex.
+/// Not a secret (it authorizes nothing outside the store), shown in hex. Shared back-ends use
+/// 128 random bits from the operating system ([`generate`](Self::generate)); the in-memory store,
+/// where uniqueness within the process is enough, numbers its claims.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClaimToken([u8; 16]);
 

@@ -1,6 +1,8 @@
 //! [`MemoryStore`]: claims and replies in a bounded map, for one process.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -8,8 +10,7 @@ use async_trait::async_trait;
 
 use crate::fingerprint::Fingerprint;
 use crate::reply::Reply;
-use crate::store::shared::PurgeSchedule;
-use crate::store::{Claim, ClaimToken, DEFAULT_RETENTION, NotificationStore, StoreError};
+use crate::store::{Claim, ClaimToken, DEFAULT_RETENTION, LAZY_PURGE_INTERVAL, NotificationStore, StoreError};
 
 /// The default [`MemoryStore::capacity`].
 pub const DEFAULT_MEMORY_CAPACITY: usize = 100_000;
@@ -36,22 +37,52 @@ pub struct MemoryStore {
     state: Mutex<State>,
     capacity: usize,
     retention: Duration,
-    schedule: PurgeSchedule,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    records: HashMap<Fingerprint, Record>,
+    records: HashMap<Fingerprint, Record, BuildHasherDefault<FingerprintHasher>>,
     /// Completed records in completion order (a record is done once, and `Instant`s taken under
     /// the lock increase), so the oldest is at the front. Entries whose record was since
     /// forgotten or re-completed no longer match it and are skipped.
     completed: VecDeque<(Instant, Fingerprint)>,
+    /// When the last lazy purge ran (`None`: never, so the first claim runs one).
+    purged_at: Option<Instant>,
+    /// Claims made so far: the next token. Tokens only need to be unique within this store, so a
+    /// counter does, without asking the operating system for randomness on every claim.
+    claims: u128,
 }
 
 #[derive(Debug)]
 enum Record {
     Claimed { token: ClaimToken, lease_until: Instant },
     Done { reply: Reply, at: Instant },
+}
+
+/// Hashes a [`Fingerprint`] from its first 8 bytes, folded by a multiplication so that structured
+/// fingerprints (tests, benchmarks) spread too: a real one is already a SHA-256 digest, and only
+/// verified notifications reach the store, so there is nothing to gain from SipHash's resistance
+/// to chosen keys, only its cost.
+#[derive(Debug, Default)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        let folded = u128::from(self.0) * 0x9e37_79b9_7f4a_7c15;
+        (folded as u64) ^ ((folded >> 64) as u64)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // A fingerprint hashes as its 32 bytes, after a length prefix (`write_usize`).
+        match bytes.first_chunk::<8>() {
+            Some(head) => self.0 ^= u64::from_le_bytes(*head),
+            None => bytes.iter().for_each(|&b| self.0 = self.0.rotate_left(8) ^ u64::from(b)),
+        }
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.0 = self.0.rotate_left(5) ^ i as u64;
+    }
 }
 
 impl Default for MemoryStore {
@@ -63,12 +94,7 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// An empty store with [`DEFAULT_MEMORY_CAPACITY`] and [`DEFAULT_RETENTION`].
     pub fn new() -> Self {
-        Self {
-            state: Mutex::default(),
-            capacity: DEFAULT_MEMORY_CAPACITY,
-            retention: DEFAULT_RETENTION,
-            schedule: PurgeSchedule::default(),
-        }
+        Self { state: Mutex::default(), capacity: DEFAULT_MEMORY_CAPACITY, retention: DEFAULT_RETENTION }
     }
 
     /// The most records held (at least 1).
@@ -121,12 +147,29 @@ impl State {
     }
 
     fn remove_if_done_at(&mut self, fingerprint: Fingerprint, at: Instant) -> bool {
-        if matches!(self.records.get(&fingerprint), Some(Record::Done { at: done_at, .. }) if *done_at == at) {
-            self.records.remove(&fingerprint);
-            true
-        } else {
-            false
+        match self.records.entry(fingerprint) {
+            Entry::Occupied(record) if matches!(record.get(), Record::Done { at: done_at, .. } if *done_at == at) => {
+                record.remove();
+                true
+            }
+            _ => false,
         }
+    }
+
+    /// Whether a lazy purge is due; if so, the next one is due an interval from now.
+    fn purge_due(&mut self, now: Instant) -> bool {
+        match self.purged_at {
+            Some(at) if now.saturating_duration_since(at) < LAZY_PURGE_INTERVAL => false,
+            _ => {
+                self.purged_at = Some(now);
+                true
+            }
+        }
+    }
+
+    fn next_token(&mut self) -> ClaimToken {
+        self.claims = self.claims.wrapping_add(1);
+        ClaimToken::from_bytes(self.claims.to_be_bytes())
     }
 
     /// Makes room for one record: the oldest completed record, else the abandoned claims.
@@ -146,12 +189,11 @@ impl State {
     }
 }
 
-#[async_trait]
-impl NotificationStore for MemoryStore {
-    async fn claim(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
+impl MemoryStore {
+    fn claim_in_place(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
         let now = Instant::now();
         let mut state = self.lock();
-        if self.schedule.due() {
+        if state.purge_due(now) {
             state.purge(now, self.retention);
         }
         match state.records.get(&fingerprint) {
@@ -162,15 +204,15 @@ impl NotificationStore for MemoryStore {
             Some(_) => {}
             None => state.make_room(now, self.capacity)?,
         }
-        let token = ClaimToken::generate()?;
         let lease_until = now.checked_add(lease).ok_or_else(|| StoreError::Config("lease too long".into()))?;
+        let token = state.next_token();
         state.records.insert(fingerprint, Record::Claimed { token, lease_until });
         Ok(Claim::Acquired(token))
     }
 
-    async fn complete(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
+    fn complete_in_place(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
         let mut state = self.lock();
-        let State { records, completed } = &mut *state;
+        let State { records, completed, .. } = &mut *state;
         match records.get_mut(&fingerprint) {
             Some(record) if matches!(&*record, Record::Claimed { token: held, .. } if held == token) => {
                 let at = Instant::now();
@@ -182,19 +224,51 @@ impl NotificationStore for MemoryStore {
         }
     }
 
-    async fn release(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
+    fn release_in_place(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
         let mut state = self.lock();
-        match state.records.get(&fingerprint) {
-            Some(Record::Claimed { token: held, .. }) if held == token => {
-                state.records.remove(&fingerprint);
+        match state.records.entry(fingerprint) {
+            Entry::Occupied(record) if matches!(record.get(), Record::Claimed { token: held, .. } if held == token) => {
+                record.remove();
                 Ok(())
             }
             _ => Err(StoreError::ClaimLost { fingerprint }),
         }
     }
+}
+
+#[async_trait]
+impl NotificationStore for MemoryStore {
+    async fn claim(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
+        self.claim_in_place(fingerprint, lease)
+    }
+
+    async fn complete(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
+        self.complete_in_place(fingerprint, token, reply)
+    }
+
+    async fn release(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
+        self.release_in_place(fingerprint, token)
+    }
 
     async fn purge(&self, retention: Duration) -> Result<u64, StoreError> {
         Ok(self.lock().purge(Instant::now(), retention))
+    }
+
+    fn claim_now(&self, fingerprint: Fingerprint, lease: Duration) -> Option<Result<Claim, StoreError>> {
+        Some(self.claim_in_place(fingerprint, lease))
+    }
+
+    fn complete_now(
+        &self,
+        fingerprint: Fingerprint,
+        token: &ClaimToken,
+        reply: &Reply,
+    ) -> Option<Result<(), StoreError>> {
+        Some(self.complete_in_place(fingerprint, token, reply))
+    }
+
+    fn release_now(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Option<Result<(), StoreError>> {
+        Some(self.release_in_place(fingerprint, token))
     }
 }
 
@@ -260,7 +334,7 @@ mod tests {
         let fresh = MemoryStore::new().retention(Duration::from_millis(20));
         let token = acquired(fresh.claim(fp(1), Duration::from_secs(60)).await.unwrap());
         fresh.complete(fp(1), &token, &Reply::order_updated()).await.unwrap();
-        fresh.schedule.reset();
+        fresh.lock().purged_at = None;
         tokio::time::sleep(Duration::from_millis(40)).await;
         acquired(fresh.claim(fp(2), Duration::from_secs(60)).await.unwrap());
         assert_eq!(fresh.len(), 1, "the lazy purge removed the completed record");

@@ -1,16 +1,22 @@
 //! Helpers shared by the back-ends: the lazy purge schedule, milliseconds, table names.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use std::sync::Mutex;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use std::time::Instant;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::store::LAZY_PURGE_INTERVAL;
 
 /// Says "purge now" at most once per [`LAZY_PURGE_INTERVAL`] (the first time on the first ask).
+/// The memory store keeps its own schedule under its lock.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[derive(Debug, Default)]
 pub(crate) struct PurgeSchedule {
     last: Mutex<Option<Instant>>,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl PurgeSchedule {
     /// Whether a lazy purge is due; if so, the next one is due an interval from now.
     pub(crate) fn due(&self) -> bool {
@@ -26,12 +32,6 @@ impl PurgeSchedule {
                 true
             }
         }
-    }
-
-    /// Makes the next ask due (tests).
-    #[cfg(test)]
-    pub(crate) fn reset(&self) {
-        *self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
 
@@ -70,7 +70,7 @@ pub(crate) fn recorded_reply(
     Ok(crate::Reply::new(status, body.unwrap_or_default()))
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
 mod tests {
     use super::*;
 
