@@ -1,4 +1,4 @@
-//! Times each stage of a form and a REST verification (a profiling aid).
+//! Times each stage of a form, a REST and a link verification (a profiling aid).
 //!
 //! `STAGE=name` runs the stage named `name` only (`STAGE=prefix*` those starting with `prefix`); `N` sets the number of
 //! iterations. Under callgrind, compare two values of `N` to subtract the setup.
@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use ipn_core::form::FormFields;
-use ipn_core::{Keys, Mode, RequestView, ShopKeys, Verifier};
+use ipn_core::link::{self, SignatureParams};
+use ipn_core::{FixedClock, Keys, Mode, RequestView, ShopKeys, Verifier};
 
 fn time(name: &str, n: u32, mut f: impl FnMut()) {
     // `STAGE=name` runs one stage only (for instruction counts under callgrind); `STAGE=prefix*`
@@ -38,6 +39,7 @@ fn main() {
     let n = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
     form(n);
     rest(n);
+    link(n);
 }
 
 fn form(n: u32) {
@@ -104,6 +106,48 @@ fn rest(n: u32) {
     });
     time("rest", n, || {
         let view = RequestView::new("POST", "/ipn", &headers, black_box(body.as_bytes()));
+        black_box(pollster::block_on(verifier.verify(view)).unwrap());
+    });
+}
+
+fn link(n: u32) {
+    let v = vector("link-ipn-completed");
+    let request = &v["request"];
+    let body = request["body"].as_str().unwrap().to_owned();
+    let headers: Vec<(String, String)> = request["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
+        .collect();
+    let signing = v["expect"]["signing_string"].as_str().unwrap().to_owned();
+    let app = &v["config"]["applications"][0];
+    let secret = app["secret"].as_str().unwrap().to_owned();
+    let keys = Keys::builder().application(app["application_id"].as_str().unwrap(), secret.as_str()).build().unwrap();
+    let now = v["config"]["now"].as_str().unwrap();
+    let verifier = Verifier::new(keys).clock(FixedClock::from_http_date(now).unwrap());
+    let signature_header = headers.iter().find(|(n, _)| n == "signature").unwrap().1.clone();
+    time("link-floor", n, || {
+        use hmac::Mac;
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(black_box(body.as_bytes()));
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+        m.update(black_box(signing.as_bytes()));
+        black_box((digest, m.finalize()));
+    });
+    time("link-params", n, || {
+        black_box(SignatureParams::parse(black_box(&signature_header)).unwrap());
+    });
+    let params = SignatureParams::parse(&signature_header).unwrap();
+    time("link-signing-string", n, || {
+        let view = RequestView::new("POST", "/ipn/link", &headers, black_box(body.as_bytes()));
+        black_box(link::signing_string(view, params.components()).unwrap());
+    });
+    time("link-http-date", n, || {
+        black_box(link::parse_http_date(black_box(now)).unwrap());
+    });
+    time("link", n, || {
+        let view = RequestView::new("POST", "/ipn/link", &headers, black_box(body.as_bytes()));
         black_box(pollster::block_on(verifier.verify(view)).unwrap());
     });
 }

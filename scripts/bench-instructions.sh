@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Instructions per verification, per scheme, beside their floor, counted by callgrind: unlike
+# times, the counts do not move with the other work on the machine. valgrind hides SHA-NI, so
+# SHA-256 runs in software there and the floors (one HMAC, plus the body digest for links) weigh
+# far more than on the CPU: read the "above the floor" column, what our own code costs.
+# Writes the table into BENCHMARKS.md between the `instructions` markers, and prints it.
+# Usage: scripts/bench-instructions.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "bench-instructions.sh: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+cargo build --release -p ipn-core --example stages >&2
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# count STAGE: instructions per iteration, the difference of two runs (N=1000 and N=11000, each
+# with N/10 warm-up iterations) divided by the 11000 iterations between them.
+count() {
+  local total=()
+  for n in 1000 11000; do
+    STAGE="$1" N=$n valgrind --tool=callgrind --callgrind-out-file="$out/cg" target/release/examples/stages \
+      >/dev/null 2>"$out/log"
+    total+=("$(awk '/Collected/ { print $4 }' "$out/log")")
+  done
+  echo $(((total[1] - total[0]) / 11000))
+}
+
+rows=()
+for pair in "form:hmac floor:verify total" "rest:rest-floor:rest" "link:link-floor:link"; do
+  IFS=: read -r scheme floor verify <<<"$pair"
+  f=$(count "$floor")
+  v=$(count "$verify")
+  rows+=("| $scheme | $f | $v | $((v - f)) |")
+  echo "$scheme: floor $f, verify $v" >&2
+done
+
+table=$(cat <<TABLE
+Command: \`scripts/bench-instructions.sh\` (callgrind, instructions per call; $(valgrind --version), $(rustc --version)).
+
+| scheme | floor | verify and parse | above the floor (our code) |
+|---|---:|---:|---:|
+$(printf '%s\n' "${rows[@]}")
+TABLE
+)
+python3 - "$table" <<'PY'
+import pathlib, re, sys
+doc = pathlib.Path("BENCHMARKS.md")
+text = doc.read_text()
+if "<!-- instructions:begin -->" not in text:
+    text = text.replace("<!-- core:end -->", "<!-- core:end -->\n\n<!-- instructions:begin -->\n<!-- instructions:end -->", 1)
+text = re.sub(r"<!-- instructions:begin -->.*<!-- instructions:end -->",
+              lambda _: "<!-- instructions:begin -->\n" + sys.argv[1] + "\n<!-- instructions:end -->", text, flags=re.S)
+doc.write_text(text)
+print(sys.argv[1])
+PY
