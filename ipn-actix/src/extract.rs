@@ -9,7 +9,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use ipn_core::{ExtractError, FromNotification, Notification, Scheme};
+use ipn_core::{ExtractError, Extracted, FromNotification, Notification, Scheme};
 
 use crate::response::reply_response;
 
@@ -33,8 +33,17 @@ impl<T: FromNotification> FromRequest for Ipn<T> {
     type Future = Ready<Result<Self, IpnRejection>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let notification = req.extensions_mut().remove::<Notification>();
-        ready(ipn_core::extract(notification, "IpnMiddleware").map(Ipn).map_err(IpnRejection::from))
+        let (notification, extracted_before) = {
+            let mut extensions = req.extensions_mut();
+            let notification = extensions.remove::<Notification>();
+            // A second extraction finds the marker the first one left.
+            let extracted_before = match notification {
+                Some(_) => extensions.insert(Extracted).is_some(),
+                None => extensions.get::<Extracted>().is_some(),
+            };
+            (notification, extracted_before)
+        };
+        ready(ipn_core::extract(notification, extracted_before, "IpnMiddleware").map(Ipn).map_err(IpnRejection::from))
     }
 }
 
@@ -47,6 +56,9 @@ impl<T: FromNotification> FromRequest for Ipn<T> {
 pub enum IpnRejection {
     /// The route is not wrapped with [`IpnMiddleware`](crate::IpnMiddleware): a setup error (500).
     MissingLayer,
+    /// Another `Ipn<T>` of the same request already took the notification (it is moved out, not
+    /// copied): extract it once per handler (`500`).
+    AlreadyExtracted,
     /// The notification is of another scheme than the handler asks for (400).
     WrongScheme {
         /// The scheme the handler's `Ipn<T>` asks for (`None` when its type names none).
@@ -60,6 +72,7 @@ impl IpnRejection {
     fn core(&self) -> ExtractError {
         match self {
             IpnRejection::MissingLayer => ExtractError::MissingLayer,
+            IpnRejection::AlreadyExtracted => ExtractError::AlreadyExtracted,
             IpnRejection::WrongScheme { expected, received } => {
                 ExtractError::WrongScheme { expected: *expected, received: *received }
             }
@@ -67,7 +80,8 @@ impl IpnRejection {
     }
 
     /// The HTTP status as a number, like [`Reply::status`](ipn_core::Reply::status): `500` for
-    /// [`MissingLayer`](Self::MissingLayer), `400` for [`WrongScheme`](Self::WrongScheme).
+    /// [`MissingLayer`](Self::MissingLayer) and [`AlreadyExtracted`](Self::AlreadyExtracted), `400`
+    /// for [`WrongScheme`](Self::WrongScheme).
     pub fn status(&self) -> u16 {
         self.core().status()
     }
@@ -82,6 +96,7 @@ impl From<ExtractError> for IpnRejection {
     fn from(error: ExtractError) -> Self {
         match error {
             ExtractError::WrongScheme { expected, received } => IpnRejection::WrongScheme { expected, received },
+            ExtractError::AlreadyExtracted => IpnRejection::AlreadyExtracted,
             // `ExtractError` is non-exhaustive; a missing notification is what every other case means.
             _ => IpnRejection::MissingLayer,
         }

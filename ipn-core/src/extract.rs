@@ -17,6 +17,10 @@ pub enum ExtractError {
     /// No verified notification in the request: the route is not wrapped by the IPN middleware
     /// (`500`: a configuration mistake, and the gateway retries).
     MissingLayer,
+    /// The notification was already taken by another `Ipn<T>` of the same request: the
+    /// extractors move it out rather than copy it, so extract it once per handler (`500`: a
+    /// programming mistake, and the gateway retries).
+    AlreadyExtracted,
     /// The notification is of another scheme than the handler takes (`400`: not processed, so
     /// the gateway retries once the route is fixed).
     WrongScheme {
@@ -28,10 +32,10 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
-    /// The HTTP status: `500` for `MissingLayer`, `400` for `WrongScheme`.
+    /// The HTTP status: `500` for `MissingLayer` and `AlreadyExtracted`, `400` for `WrongScheme`.
     pub fn status(&self) -> u16 {
         match self {
-            ExtractError::MissingLayer => 500,
+            ExtractError::MissingLayer | ExtractError::AlreadyExtracted => 500,
             ExtractError::WrongScheme { .. } => 400,
         }
     }
@@ -48,6 +52,9 @@ impl fmt::Display for ExtractError {
             ExtractError::MissingLayer => {
                 f.write_str("No verified notification: this route is not wrapped by the IPN middleware.")
             }
+            ExtractError::AlreadyExtracted => {
+                f.write_str("The verified notification was already extracted: take it once per handler.")
+            }
             ExtractError::WrongScheme { expected: Some(expected), received } => {
                 write!(f, "This endpoint takes {expected} notifications; received a {received} notification.")
             }
@@ -60,9 +67,15 @@ impl fmt::Display for ExtractError {
 
 impl std::error::Error for ExtractError {}
 
-/// The verified notification of a request (`None` when the middleware did not run) as `T`.
-/// Logs a missing middleware at error level, naming the adapter's middleware (`fix`), and a scheme
-/// mismatch as a warning.
+/// What an adapter leaves in a request's extensions when its extractor has taken the
+/// notification out, so that a second extraction says so instead of blaming the middleware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extracted;
+
+/// The verified notification of a request as `T`: `notification` is what the middleware left
+/// (`None` when it did not run, or when `extracted_before`: an earlier extractor took it). Logs
+/// a missing middleware or a second extraction at error level, naming the adapter's middleware
+/// (`fix`), and a scheme mismatch as a warning.
 ///
 /// # Errors
 ///
@@ -70,12 +83,22 @@ impl std::error::Error for ExtractError {}
 ///
 /// ```
 /// use ipn_core::{ExtractError, FormNotification, extract};
-/// let missing = extract::<FormNotification>(None, "IpnLayer").unwrap_err();
+/// let missing = extract::<FormNotification>(None, false, "IpnLayer").unwrap_err();
 /// assert_eq!(missing, ExtractError::MissingLayer);
 /// assert_eq!(missing.reply().status(), 500);
+/// let again = extract::<FormNotification>(None, true, "IpnLayer").unwrap_err();
+/// assert_eq!(again, ExtractError::AlreadyExtracted);
 /// ```
-pub fn extract<T: FromNotification>(notification: Option<Notification>, fix: &str) -> Result<T, ExtractError> {
+pub fn extract<T: FromNotification>(
+    notification: Option<Notification>,
+    extracted_before: bool,
+    fix: &str,
+) -> Result<T, ExtractError> {
     let Some(notification) = notification else {
+        if extracted_before {
+            tracing::error!("{}", ExtractError::AlreadyExtracted);
+            return Err(ExtractError::AlreadyExtracted);
+        }
         tracing::error!("{} Wrap the route with {fix}.", ExtractError::MissingLayer);
         return Err(ExtractError::MissingLayer);
     };
@@ -94,6 +117,7 @@ mod tests {
     fn rejection_bodies_fit_in_a_reply_and_are_not_acknowledged() {
         let all = [
             ExtractError::MissingLayer,
+            ExtractError::AlreadyExtracted,
             ExtractError::WrongScheme { expected: Some(Scheme::Rest), received: Scheme::Form },
             ExtractError::WrongScheme { expected: None, received: Scheme::Link },
         ];

@@ -30,7 +30,7 @@ mod verifier;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, Limits};
 pub use error::Error;
-pub use extract::{ExtractError, extract};
+pub use extract::{ExtractError, Extracted, extract};
 pub use fingerprint::Fingerprint;
 pub use form::FormNotification;
 pub use keys::{Credentials, FormAlgorithm, KeySlot, KeyStore, KeyStoreError, Keys, KeysBuilder, ShopKeys};

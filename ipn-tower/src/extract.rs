@@ -6,7 +6,7 @@ use std::fmt;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use ipn_core::{ExtractError, FromNotification, Notification, Scheme};
+use ipn_core::{ExtractError, Extracted, FromNotification, Notification, Scheme};
 
 use crate::response::reply_response;
 
@@ -46,7 +46,12 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let notification = parts.extensions.remove::<Notification>();
-        ipn_core::extract(notification, "IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`")
+        // A second extraction finds the marker the first one left.
+        let extracted_before = match notification {
+            Some(_) => parts.extensions.insert(Extracted).is_some(),
+            None => parts.extensions.get::<Extracted>().is_some(),
+        };
+        ipn_core::extract(notification, extracted_before, "IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`")
             .map(Ipn)
             .map_err(IpnRejection::from)
     }
@@ -63,6 +68,9 @@ pub enum IpnRejection {
     /// No notification in the request: the route is not wrapped with
     /// [`IpnLayer`](crate::IpnLayer) (`500`: a configuration mistake, and the gateway retries).
     MissingLayer,
+    /// Another `Ipn<T>` of the same request already took the notification (it is moved out, not
+    /// copied): extract it once per handler (`500`).
+    AlreadyExtracted,
     /// The notification is of another scheme than the handler takes (`400`: not processed, so
     /// the gateway retries once the route is fixed).
     WrongScheme {
@@ -77,6 +85,7 @@ impl IpnRejection {
     fn core(&self) -> ExtractError {
         match self {
             IpnRejection::MissingLayer => ExtractError::MissingLayer,
+            IpnRejection::AlreadyExtracted => ExtractError::AlreadyExtracted,
             IpnRejection::WrongScheme { expected, received } => {
                 ExtractError::WrongScheme { expected: *expected, received: *received }
             }
@@ -84,7 +93,8 @@ impl IpnRejection {
     }
 
     /// The HTTP status as a number, like [`Reply::status`](ipn_core::Reply::status): `500` for
-    /// [`MissingLayer`](Self::MissingLayer), `400` for [`WrongScheme`](Self::WrongScheme).
+    /// [`MissingLayer`](Self::MissingLayer) and [`AlreadyExtracted`](Self::AlreadyExtracted), `400`
+    /// for [`WrongScheme`](Self::WrongScheme).
     pub fn status(&self) -> u16 {
         self.core().status()
     }
@@ -99,6 +109,7 @@ impl From<ExtractError> for IpnRejection {
     fn from(error: ExtractError) -> Self {
         match error {
             ExtractError::WrongScheme { expected, received } => IpnRejection::WrongScheme { expected, received },
+            ExtractError::AlreadyExtracted => IpnRejection::AlreadyExtracted,
             // `ExtractError` is non-exhaustive; a missing notification is what every other case means.
             _ => IpnRejection::MissingLayer,
         }
@@ -127,6 +138,7 @@ mod tests {
     fn rejection_bodies_fit_in_a_reply_and_round_trip_through_the_core() {
         let all = [
             IpnRejection::MissingLayer,
+            IpnRejection::AlreadyExtracted,
             IpnRejection::WrongScheme { expected: Some(Scheme::Rest), received: Scheme::Form },
             IpnRejection::WrongScheme { expected: None, received: Scheme::Link },
         ];

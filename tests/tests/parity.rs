@@ -40,6 +40,8 @@ enum Handler {
     RestOnly,
     /// `Ipn<Notification>` and the raw body -> `200 <length> bytes for <order id>`.
     RawBody,
+    /// `Ipn<Notification>` twice -> rejected: the first took the notification.
+    Twice,
 }
 
 #[derive(Debug, Clone)]
@@ -291,6 +293,11 @@ fn matrix() -> Vec<Case> {
     case.expected = Reply::new(500, "No verified notification: this route is not wrapped by the IPN middleware.");
     cases.push(case);
 
+    let mut case = pay_accepted("a second extractor is 500 already extracted");
+    case.handler = Handler::Twice;
+    case.expected = Reply::new(500, "The verified notification was already extracted: take it once per handler.");
+    cases.push(case);
+
     let mut case = pay_accepted("form notification to a rest extractor is 400 wrong scheme");
     case.handler = Handler::RestOnly;
     case.expected = Reply::new(400, "This endpoint takes rest notifications; received a form notification.");
@@ -372,6 +379,10 @@ mod tower_app {
     pub(crate) async fn raw_body(Ipn(n): Ipn<Notification>, raw: Bytes) -> IpnReply {
         IpnReply::from(Reply::new(200, format!("{} bytes for {}", raw.len(), n.order_id().unwrap_or("-"))))
     }
+
+    pub(crate) async fn twice(Ipn(_a): Ipn<Notification>, Ipn(_b): Ipn<Notification>) -> IpnReply {
+        IpnReply::order_updated()
+    }
 }
 
 async fn tower_answer(case: &Case) -> Answer {
@@ -384,6 +395,7 @@ async fn tower_answer(case: &Case) -> Answer {
         Handler::Failure => post(tower_app::failure),
         Handler::RestOnly => post(tower_app::rest_only),
         Handler::RawBody => post(tower_app::raw_body),
+        Handler::Twice => post(tower_app::twice),
     };
     let method_router = if case.wrapped {
         method_router.layer(ipn_tower::IpnLayer::from_receiver(case.receiver.clone()))
@@ -440,6 +452,10 @@ mod actix_app {
     pub(crate) async fn raw_body(Ipn(n): Ipn<Notification>, raw: Bytes) -> IpnReply {
         IpnReply::from(Reply::new(200, format!("{} bytes for {}", raw.len(), n.order_id().unwrap_or("-"))))
     }
+
+    pub(crate) async fn twice(Ipn(_a): Ipn<Notification>, Ipn(_b): Ipn<Notification>) -> IpnReply {
+        IpnReply::order_updated()
+    }
 }
 
 async fn actix_answer(case: &Case) -> Answer {
@@ -454,6 +470,7 @@ async fn actix_answer(case: &Case) -> Answer {
         Handler::Failure => web::post().to(actix_app::failure),
         Handler::RestOnly => web::post().to(actix_app::rest_only),
         Handler::RawBody => web::post().to(actix_app::raw_body),
+        Handler::Twice => web::post().to(actix_app::twice),
     };
 
     let mut request = TestRequest::default().method(case.method.parse().unwrap()).uri(&case.target);
