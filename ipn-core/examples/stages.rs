@@ -73,6 +73,11 @@ fn form(n: u32) {
     time("sign (hmac, streamed)", n, || {
         black_box(ipn_core::form::sign(fields.iter(), b"1122334455667788", ipn_core::FormAlgorithm::HmacSha256));
     });
+    let notification =
+        pollster::block_on(verifier.verify(RequestView::new("POST", "/ipn", &headers, body.as_bytes()))).unwrap();
+    time("fingerprint", n, || {
+        black_box(black_box(&notification).fingerprint());
+    });
     time("verify total", n, || {
         let view = RequestView::new("POST", "/ipn", &headers, black_box(body.as_bytes()));
         black_box(pollster::block_on(verifier.verify(view)).unwrap());

@@ -82,3 +82,16 @@ impl FingerprintBuilder {
         Fingerprint(self.0.finalize().into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The encoding is what stores keep: a change would make a retry after an upgrade look new.
+    #[test]
+    fn the_encoding_is_pinned() {
+        let mut b = FingerprintBuilder::new(crate::types::Scheme::Form);
+        b.field("vads_amount", Some("4525")).field("vads_order_id", None).field("", Some(""));
+        assert_eq!(b.finish().to_string(), "dacf76853fa3d3d35883c8b6606bf0e4271d369969da0d0f7c43189999c65997");
+    }
+}
