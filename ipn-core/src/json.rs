@@ -2,9 +2,10 @@
 //! JSON text and typed only when read; of duplicated keys the last wins (CentralBill's own example
 //! repeats a key); numbers meant as money are parsed as exact decimals.
 //!
-//! [`RawObject`] keeps every member of one object. [`Members`] and [`Nested`] read a document in
-//! one pass: each level keeps only the members it names, raw, and skips (validating, without
-//! recursion) everything else.
+//! [`Members`] and [`Nested`] read a document in one pass: each level keeps only the members it
+//! names, raw, and skips (validating, without recursion) everything else. `RawObject`, which keeps
+//! every member of one object, is the reference the tests compare the one-pass readers with
+//! (REST's here, link's in `json_index`); no production path uses it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -15,7 +16,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-/// A JSON object whose members are still raw.
+/// A JSON object whose members are still raw (the tests' reference reader).
+#[cfg(test)]
 #[derive(Clone, Default)]
 pub(crate) struct RawObject<'a> {
     members: Vec<(Cow<'a, str>, &'a RawValue)>,
@@ -42,12 +44,14 @@ impl fmt::Display for JsonFieldError {
     }
 }
 
+#[cfg(test)]
 impl fmt::Debug for RawObject<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.members.iter().map(|(k, v)| (k, v.get()))).finish()
     }
 }
 
+#[cfg(test)]
 impl<'a> RawObject<'a> {
     /// Parses a JSON document that must be an object.
     pub(crate) fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
@@ -130,6 +134,7 @@ impl<'a> RawMember<'a> {
     }
 
     /// A number as an exact decimal (never through `f64`); a numeric string is accepted.
+    #[cfg(test)]
     pub(crate) fn decimal(self, key: &str) -> Result<Option<Decimal>, JsonFieldError> {
         self.raw()
             .map(|raw| {
@@ -385,6 +390,7 @@ pub(crate) fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.contains(['e', 'E']) { Decimal::from_scientific(text).ok() } else { Decimal::from_str_exact(text).ok() }
 }
 
+#[cfg(test)]
 impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ObjectVisitor;

@@ -6,9 +6,6 @@ mod error;
 mod extract;
 mod fingerprint;
 pub mod form;
-// `RawObject::decimal` lost its only caller when link bodies moved to `json_index`; json.rs is
-// shared with the REST work, so the allowance sits here until the two are merged.
-#[allow(dead_code)]
 mod json;
 mod json_index;
 mod keys;
