@@ -67,9 +67,7 @@ pub fn sign<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>, key: &[u8]
 /// The signing string without the key: the sorted `vads_*` values joined with `+`, with the
 /// trailing `+` before which the key goes. For diagnostics: the key never appears.
 pub fn signing_payload(fields: &FormFields) -> String {
-    let mut out = Vec::new();
-    fields.write_joined_values(SIGNED_PREFIX, &mut out);
-    String::from_utf8(out).unwrap_or_else(|_| unreachable!("decoded fields are UTF-8"))
+    String::from_utf8(fields.joined_values(SIGNED_PREFIX)).unwrap_or_else(|_| unreachable!("decoded fields are UTF-8"))
 }
 
 /// The shape of a received signature.
@@ -100,11 +98,7 @@ pub(crate) fn verify(
     keys: &[Secret],
     algorithm: FormAlgorithm,
 ) -> Result<(), Error> {
-    let payload = || {
-        let mut payload = Vec::with_capacity(fields.text_len());
-        fields.write_joined_values(SIGNED_PREFIX, &mut payload);
-        payload
-    };
+    let payload = || fields.joined_values(SIGNED_PREFIX);
     match (classify(signature), algorithm) {
         (Some(Received::Hmac(expected)), FormAlgorithm::HmacSha256) => {
             let payload = payload();
