@@ -80,6 +80,10 @@ static STRING_STOP: [bool; 256] = {
 /// Skips JSON whitespace (space, `\t`, `\n`, `\r`) from `i` (shared with [`json::read`](crate::json)).
 #[inline]
 pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    // Compact JSON has no whitespace: one comparison says so for any byte above the space.
+    if b.get(i).is_some_and(|&c| c > b' ') {
+        return i;
+    }
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
         i += 1;
     }
@@ -136,14 +140,14 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(i..i + 8) {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        // The high bit of each byte that is `"` or `\`, or below 0x20 (a byte `x` is zero in
-        // `word ^ x`, whose high bit is that of `word`: `x` is ASCII). A borrow can set it above
-        // such a byte too, never below the first: the lowest bit set marks the first byte that
-        // stops the scan.
-        let quote = (word ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        // The high bit of each byte below 0x20 or equal to `"` (flipping bit 1 sends `"`, 0x22,
+        // to 0x20 and keeps control characters below it: all are below 0x21), or equal to `\`
+        // (zero once xored). The high bit of `!word` keeps ASCII bytes only. A borrow can set a
+        // bit above such a byte too, never below the first: the lowest bit set marks the first
+        // byte that stops the scan.
+        let quote_or_control = (word ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
         let backslash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-        let control = word.wrapping_sub(ONES * 0x20);
-        let stops = (quote | backslash | control) & !word & HIGH;
+        let stops = (quote_or_control | backslash) & !word & HIGH;
         if stops != 0 {
             return i + (stops.trailing_zeros() / 8) as usize;
         }
@@ -580,6 +584,27 @@ mod tests {
                             assert_eq!(skip_plain(&text, start), byte_scan(&text, start), "{text:?} {start}");
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scan_classifies_every_byte_alone_and_next_to_a_stop() {
+        let byte_scan = |b: &[u8]| b.iter().position(|&c| STRING_STOP[usize::from(c)]).unwrap_or(b.len());
+        for byte in 0..=u8::MAX {
+            for at in 0..16 {
+                let mut text = vec![b'a'; 17];
+                text[at] = byte;
+                assert_eq!(skip_plain(&text, 0), byte_scan(&text), "{byte:#x} at {at}");
+                for stop in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut before = text.clone();
+                    before[at + 1] = stop;
+                    assert_eq!(skip_plain(&before, 0), byte_scan(&before), "{byte:#x} then {stop:#x}");
+                    let mut after = vec![b'a'; 17];
+                    after[at] = stop;
+                    after[at + 1] = byte;
+                    assert_eq!(skip_plain(&after, 0), byte_scan(&after), "{stop:#x} then {byte:#x}");
                 }
             }
         }
