@@ -182,11 +182,11 @@ pub(crate) fn skip(reader: &mut Reader<'_>) -> Result<(), SyntaxError> {
 
 /// Reads a whole document that must be an object, in one pass.
 ///
-/// Accepts exactly what the former reader over `serde_json` accepted (the tests and the REST
-/// differential pin it): RFC 8259 anywhere; keys of the objects read as [`Members`], and strings
-/// where an object or an array is expected, checked as `serde_json` reads text (an escape must be
-/// a Unicode scalar), other strings only when they are typed; a number where an object or an
-/// array is expected must fit an `f64`, as `serde_json` reads it there.
+/// Accepts exactly what the former reader over `serde_json` accepted (the tests below pin it):
+/// RFC 8259 anywhere; keys of the objects read as [`Members`], and strings where an object or an
+/// array is expected, checked as `serde_json` reads text (an escape must be a Unicode scalar),
+/// other strings only when they are typed; a number where an object or an array is expected
+/// must fit an `f64`, as `serde_json` reads it there.
 ///
 /// # Errors
 ///
