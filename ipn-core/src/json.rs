@@ -3,18 +3,23 @@
 //! repeats a key); numbers meant as money are parsed as exact decimals.
 //!
 //! [`Members`] and [`Nested`] read a document in one pass: each level keeps only the members it
-//! names, raw, and skips (validating, without recursion) everything else. `RawObject`, which keeps
+//! names, raw, and skips (validating, without recursion) everything else. The pass is our own
+//! scanner (`json_index`'s lexer), not a `serde_json` deserializer: it keeps the document's text
+//! and has no visitor or key to build per member. `RawObject`, which keeps
 //! every member of one object, is the reference the tests compare the one-pass readers with
 //! (REST's here, link's in `json_index`); no production path uses it.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
+#[cfg(test)]
+use serde::{Deserialize, de::MapAccess};
+#[cfg(test)]
 use serde_json::value::RawValue;
+
+use crate::json_index::{SyntaxError, scan_number, scan_string, skip_ws};
 
 /// A JSON object whose members are still raw (the tests' reference reader).
 #[cfg(test)]
@@ -60,12 +65,12 @@ impl<'a> RawObject<'a> {
 
     /// A member (the last one when the key is repeated).
     fn member(&self, key: &str) -> RawMember<'a> {
-        RawMember(self.members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v))
+        RawMember(self.members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.get()))
     }
 
     /// The raw value of a member (the last one when the key is repeated); `null` counts as absent.
     pub(crate) fn raw(&self, key: &str) -> Option<&'a RawValue> {
-        self.member(key).raw()
+        self.members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v).filter(|v| v.get() != "null")
     }
 
     /// A string member, owned.
@@ -94,18 +99,18 @@ impl<'a> RawObject<'a> {
 /// One member's raw JSON text, typed when read; `null` and absence are the same. The typing
 /// methods take the key to name it in their error.
 #[derive(Clone, Copy, Default)]
-pub(crate) struct RawMember<'a>(Option<&'a RawValue>);
+pub(crate) struct RawMember<'a>(Option<&'a str>);
 
 impl fmt::Debug for RawMember<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0.map(RawValue::get), f)
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
 impl<'a> RawMember<'a> {
-    /// The raw value; `null` counts as absent.
-    pub(crate) fn raw(self) -> Option<&'a RawValue> {
-        self.0.filter(|v| v.get() != "null")
+    /// The raw value (validated JSON text); `null` counts as absent.
+    pub(crate) fn raw(self) -> Option<&'a str> {
+        self.0.filter(|&v| v != "null")
     }
 
     /// A string.
@@ -122,15 +127,15 @@ impl<'a> RawMember<'a> {
     pub(crate) fn text(self, key: &str) -> Result<Option<String>, JsonFieldError> {
         match self.raw() {
             None => Ok(None),
-            Some(raw) if raw.get().starts_with('"') => self.string(key),
-            Some(raw) if is_number(raw.get()) => Ok(Some(raw.get().to_owned())),
+            Some(raw) if raw.starts_with('"') => self.string(key),
+            Some(raw) if is_number(raw) => Ok(Some(raw.to_owned())),
             Some(_) => Err(JsonFieldError::new(key, "a string or a number")),
         }
     }
 
     /// An integer.
     pub(crate) fn i64(self, key: &str) -> Result<Option<i64>, JsonFieldError> {
-        self.raw().map(|raw| raw.get().parse::<i64>().map_err(|_| JsonFieldError::new(key, "an integer"))).transpose()
+        self.raw().map(|raw| raw.parse::<i64>().map_err(|_| JsonFieldError::new(key, "an integer"))).transpose()
     }
 
     /// A number as an exact decimal (never through `f64`); a numeric string is accepted.
@@ -138,11 +143,10 @@ impl<'a> RawMember<'a> {
     pub(crate) fn decimal(self, key: &str) -> Result<Option<Decimal>, JsonFieldError> {
         self.raw()
             .map(|raw| {
-                let text = raw.get();
-                let text = if text.starts_with('"') {
+                let text = if raw.starts_with('"') {
                     string_value(raw).ok_or_else(|| JsonFieldError::new(key, "a number"))?
                 } else {
-                    Cow::Borrowed(text)
+                    Cow::Borrowed(raw)
                 };
                 parse_decimal(&text).ok_or_else(|| JsonFieldError::new(key, "a decimal number"))
             })
@@ -150,38 +154,311 @@ impl<'a> RawMember<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for RawMember<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <&'de RawValue>::deserialize(deserializer).map(|raw| RawMember(Some(raw)))
-    }
-}
-
 /// The members of an object that one level of a one-pass read keeps (see [`Nested`]).
-pub(crate) trait Members<'de>: Default {
-    /// Reads the value of member `key` (decoded) from `map`. A later duplicate overwrites: the
-    /// last wins. A member not kept must be skipped with [`skip`].
+pub(crate) trait Members<'a>: Default {
+    /// Reads the value of member `key` (unescaped): with [`Reader::value`] when it is kept, with
+    /// [`skip`] when it is not. A later duplicate overwrites: the last wins.
     ///
     /// # Errors
     ///
     /// The document is not JSON.
-    fn member<M: MapAccess<'de>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error>;
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError>;
+}
+
+/// What a kept member is read as: [`RawMember`], [`Nested`] or [`Items`].
+pub(crate) trait Value<'a>: Sized {
+    /// Reads the value at the reader's position.
+    ///
+    /// # Errors
+    ///
+    /// The document is not JSON.
+    fn read(reader: &mut Reader<'a>) -> Result<Self, SyntaxError>;
 }
 
 /// Skips a member's value: validated, without recursion however deep it is.
-pub(crate) fn skip<'de, M: MapAccess<'de>>(map: &mut M) -> Result<(), M::Error> {
-    map.next_value::<IgnoredAny>().map(drop)
+pub(crate) fn skip(reader: &mut Reader<'_>) -> Result<(), SyntaxError> {
+    reader.skip()
 }
 
 /// Reads a whole document that must be an object, in one pass.
 ///
+/// Accepts exactly what the former reader over `serde_json` accepted (the tests below pin it):
+/// RFC 8259 anywhere; keys of the objects read as [`Members`], and strings where an object or an
+/// array is expected, checked as `serde_json` reads text (an escape must be a Unicode scalar),
+/// other strings only when they are typed; a number where an object or an array is expected
+/// must fit an `f64`, as `serde_json` reads it there.
+///
 /// # Errors
 ///
 /// The text is not JSON, or not an object.
-pub(crate) fn read<'de, T: Members<'de>>(text: &'de str) -> Result<T, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = deserializer.deserialize_map(ObjectVisitor(PhantomData))?;
-    deserializer.end()?;
+pub(crate) fn read<'a, T: Members<'a>>(text: &'a str) -> Result<T, SyntaxError> {
+    let mut reader = Reader { text, at: 0, depth: 0, closers: Vec::new() };
+    if reader.peek() != Some(b'{') {
+        return Err(reader.error());
+    }
+    let value = reader.object()?;
+    let end = skip_ws(text.as_bytes(), reader.at);
+    if end != text.len() {
+        return Err(SyntaxError { at: end });
+    }
     Ok(value)
+}
+
+/// How deep the objects and arrays read as [`Members`] and [`Items`] may nest: `serde_json`'s
+/// recursion limit. A skipped value has no limit (it is skipped without recursion).
+const MAX_DEPTH: usize = 127;
+
+/// The position of a one-pass read in its document.
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    at: usize,
+    /// Objects and arrays read as members or items, open around the position.
+    depth: usize,
+    /// The bytes closing the containers open in the value being skipped (`}` or `]`): skipping
+    /// keeps its own stack, not the call stack. Kept between skips, so allocated once at most.
+    closers: Vec<u8>,
+}
+
+impl<'a> Reader<'a> {
+    /// Reads a kept member's value.
+    ///
+    /// # Errors
+    ///
+    /// The document is not JSON.
+    pub(crate) fn value<V: Value<'a>>(&mut self) -> Result<V, SyntaxError> {
+        V::read(self)
+    }
+
+    fn error(&self) -> SyntaxError {
+        SyntaxError { at: self.at }
+    }
+
+    /// The next byte that is not whitespace; the position moves to it.
+    fn peek(&mut self) -> Option<u8> {
+        self.at = skip_ws(self.text.as_bytes(), self.at);
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// Enters an object or an array read as members or items.
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH { Err(self.error()) } else { Ok(()) }
+    }
+
+    /// Reads the object whose `{` is at the position into `T`, member by member.
+    fn object<T: Members<'a>>(&mut self) -> Result<T, SyntaxError> {
+        self.enter()?;
+        self.at += 1;
+        let mut value = T::default();
+        if self.peek() != Some(b'}') {
+            loop {
+                let key = self.key()?;
+                value.member(&key, self)?;
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(b'}') => break,
+                    _ => return Err(self.error()),
+                }
+            }
+        }
+        self.at += 1;
+        self.depth -= 1;
+        Ok(value)
+    }
+
+    /// Reads `"key" :`: the key unescaped as `serde_json` reads a key (an escape must be a
+    /// Unicode scalar), borrowed when it holds no escape.
+    #[inline(always)]
+    fn key(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
+        let (text, bytes) = (self.text, self.text.as_bytes());
+        let start = skip_ws(bytes, self.at);
+        if bytes.get(start) != Some(&b'"') {
+            return Err(SyntaxError { at: start });
+        }
+        let (end, escaped) = scan_string(bytes, start)?;
+        let key = if escaped {
+            Cow::Owned(unescape_key(text, start, end)?)
+        } else {
+            // Between two quotes: char boundaries.
+            Cow::Borrowed(text.get(start + 1..end - 1).ok_or(SyntaxError { at: start })?)
+        };
+        let colon = skip_ws(bytes, end);
+        if bytes.get(colon) != Some(&b':') {
+            return Err(SyntaxError { at: colon });
+        }
+        self.at = colon + 1;
+        Ok(key)
+    }
+
+    /// The raw text of the value at the position (without the whitespace around it), validated.
+    fn raw(&mut self) -> Result<&'a str, SyntaxError> {
+        let start = skip_ws(self.text.as_bytes(), self.at);
+        self.at = start;
+        self.skip()?;
+        self.text.get(start..self.at).ok_or(SyntaxError { at: start })
+    }
+
+    /// Skips the value at the position: validated, any `\uXXXX` accepted in strings, at any depth.
+    fn skip(&mut self) -> Result<(), SyntaxError> {
+        debug_assert!(self.closers.is_empty(), "skips do not nest");
+        self.scan(false)
+    }
+
+    /// Skips the rest of the array the position is in, after one of its items.
+    fn skip_rest_of_array(&mut self) -> Result<(), SyntaxError> {
+        debug_assert!(self.closers.is_empty(), "skips do not nest");
+        self.closers.push(b']');
+        self.scan(true)
+    }
+
+    /// Skips values until the containers it opens (and those in `closers`) are closed; starts
+    /// after a value when `after_value`.
+    fn scan(&mut self, mut after_value: bool) -> Result<(), SyntaxError> {
+        let bytes = self.text.as_bytes();
+        let mut i = self.at;
+        loop {
+            if !after_value {
+                i = skip_ws(bytes, i);
+                match bytes.get(i) {
+                    Some(&open @ (b'{' | b'[')) => {
+                        let close = if open == b'{' { b'}' } else { b']' };
+                        i = skip_ws(bytes, i + 1);
+                        if bytes.get(i) == Some(&close) {
+                            i += 1;
+                        } else {
+                            self.closers.push(close);
+                            if close == b'}' {
+                                i = skip_key(bytes, i)?;
+                            }
+                            continue;
+                        }
+                    }
+                    Some(b'"') => i = scan_string(bytes, i)?.0,
+                    Some(b'-' | b'0'..=b'9') => i = scan_number(bytes, i)?,
+                    Some(b't') if bytes[i..].starts_with(b"true") => i += 4,
+                    Some(b'f') if bytes[i..].starts_with(b"false") => i += 5,
+                    Some(b'n') if bytes[i..].starts_with(b"null") => i += 4,
+                    _ => return Err(SyntaxError { at: i }),
+                }
+            }
+            after_value = false;
+            // After a value: the ends of containers, then a separator or the end of the skip.
+            loop {
+                let Some(&close) = self.closers.last() else {
+                    self.at = i;
+                    return Ok(());
+                };
+                i = skip_ws(bytes, i);
+                match bytes.get(i) {
+                    Some(b',') => {
+                        i += 1;
+                        if close == b'}' {
+                            i = skip_key(bytes, i)?;
+                        }
+                        break;
+                    }
+                    Some(&c) if c == close => {
+                        i += 1;
+                        self.closers.pop();
+                    }
+                    _ => return Err(SyntaxError { at: i }),
+                }
+            }
+        }
+    }
+
+    /// Reads a value meant to be an object (`ARRAY = false`) or an array of objects (`true`). Any
+    /// JSON type is taken, so that a wrong type is reported by the typing, not as a broken
+    /// document; what is not kept is checked as `serde_json` checks it there (see [`read`]).
+    fn found<T: Members<'a>, const ARRAY: bool>(&mut self) -> Result<Found<T>, SyntaxError> {
+        match self.peek() {
+            Some(b'{') if ARRAY => self.object::<Keys>().map(|_| Found::Other),
+            Some(b'{') => self.object().map(Found::Object),
+            Some(b'[') if ARRAY => self.items().map(Found::Array),
+            Some(b'[') => {
+                // One level for serde_json, whose items are skipped.
+                self.enter()?;
+                self.skip()?;
+                self.depth -= 1;
+                Ok(Found::Other)
+            }
+            Some(b'"') => {
+                let raw = self.raw()?;
+                if raw.contains('\\') && serde_json::from_str::<String>(raw).is_err() {
+                    return Err(self.error());
+                }
+                Ok(Found::Other)
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                // serde_json reads a number here as an i64, a u64 or an f64: `1e400` fails.
+                let raw = self.raw()?;
+                if serde_json::from_str::<serde_json::Number>(raw).is_err() {
+                    return Err(self.error());
+                }
+                Ok(Found::Other)
+            }
+            _ => Ok(if self.raw()? == "null" { Found::Null } else { Found::Other }),
+        }
+    }
+
+    /// Reads the array whose `[` is at the position, item by item; `None` when an item is not
+    /// an object (the items after it are skipped).
+    fn items<T: Members<'a>>(&mut self) -> Result<Option<Vec<T>>, SyntaxError> {
+        self.enter()?;
+        self.at += 1;
+        let mut items = Vec::new();
+        if self.peek() != Some(b']') {
+            loop {
+                let Found::Object(item) = self.found::<T, false>()? else {
+                    self.skip_rest_of_array()?;
+                    self.depth -= 1;
+                    return Ok(None);
+                };
+                items.push(item);
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(b']') => break,
+                    _ => return Err(self.error()),
+                }
+            }
+        }
+        self.at += 1;
+        self.depth -= 1;
+        Ok(Some(items))
+    }
+}
+
+/// A key holding escapes, read by `serde_json` (the quoted key is `text[start..end]`).
+#[inline(never)]
+fn unescape_key(text: &str, start: usize, end: usize) -> Result<String, SyntaxError> {
+    let quoted = text.get(start..end).ok_or(SyntaxError { at: start })?;
+    serde_json::from_str(quoted).map_err(|_| SyntaxError { at: start })
+}
+
+/// Skips `"key" :` at `i` in a skipped object (any `\uXXXX` accepted); returns the index after
+/// the colon.
+#[inline(always)]
+fn skip_key(bytes: &[u8], i: usize) -> Result<usize, SyntaxError> {
+    let i = skip_ws(bytes, i);
+    if bytes.get(i) != Some(&b'"') {
+        return Err(SyntaxError { at: i });
+    }
+    let colon = skip_ws(bytes, scan_string(bytes, i)?.0);
+    if bytes.get(colon) != Some(&b':') {
+        return Err(SyntaxError { at: colon });
+    }
+    Ok(colon + 1)
+}
+
+/// An object read for its keys only: `serde_json` checks the keys of an object it iterates even
+/// when it keeps no value.
+#[derive(Default)]
+struct Keys;
+
+impl<'a> Members<'a> for Keys {
+    fn member(&mut self, _key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
+        reader.skip()
+    }
 }
 
 /// A member meant to be an object, read in the same pass as its parent. Another JSON type is not
@@ -240,30 +517,7 @@ impl<T> Items<T> {
     }
 }
 
-struct ObjectVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Members<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = T;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<T, M::Error> {
-        read_members(&mut map)
-    }
-}
-
-fn read_members<'de, T: Members<'de>, M: MapAccess<'de>>(map: &mut M) -> Result<T, M::Error> {
-    let mut value = T::default();
-    while let Some(key) = map.next_key::<Key<'de>>()? {
-        value.member(&key.0, map)?;
-    }
-    Ok(value)
-}
-
-/// What a one-pass read found where it expected an object or an array: the visitor takes any
-/// JSON type, so that a wrong type is reported by the typing, not as a broken document. What it
-/// does not keep it skips without recursion. One exception: serde_json reads a number there as a
-/// float, so a number beyond `f64` (`1e400`) in that place fails the whole document.
+/// What a one-pass read found where it expected an object or an array.
 enum Found<T> {
     Null,
     Object(T),
@@ -272,65 +526,15 @@ enum Found<T> {
     Other,
 }
 
-/// Reads a value that should be an object (`ARRAY = false`) or an array of objects (`true`).
-struct FoundVisitor<T, const ARRAY: bool>(PhantomData<T>);
-
-impl<'de, T: Members<'de>, const ARRAY: bool> Visitor<'de> for FoundVisitor<T, ARRAY> {
-    type Value = Found<T>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Found::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Found::Null)
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Found::Other)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Found::Other)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Found::Other)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Found::Other)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Found::Other)
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        if ARRAY {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(Found::Other)
-        } else {
-            read_members(&mut map).map(Found::Object)
-        }
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
-        if ARRAY {
-            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(1));
-            while let Some(item) = seq.next_element::<Nested<T>>()? {
-                if let Nested::Present(item) = item {
-                    items.push(item);
-                } else {
-                    while seq.next_element::<IgnoredAny>()?.is_some() {}
-                    return Ok(Found::Array(None));
-                }
-            }
-            Ok(Found::Array(Some(items)))
-        } else {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Found::Other)
-        }
+impl<'a> Value<'a> for RawMember<'a> {
+    fn read(reader: &mut Reader<'a>) -> Result<Self, SyntaxError> {
+        reader.raw().map(|raw| RawMember(Some(raw)))
     }
 }
 
-impl<'de, T: Members<'de>> Deserialize<'de> for Nested<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match deserializer.deserialize_any(FoundVisitor::<T, false>(PhantomData))? {
+impl<'a, T: Members<'a>> Value<'a> for Nested<T> {
+    fn read(reader: &mut Reader<'a>) -> Result<Self, SyntaxError> {
+        Ok(match reader.found::<T, false>()? {
             Found::Null => Nested::Absent,
             Found::Object(value) => Nested::Present(value),
             Found::Array(_) | Found::Other => Nested::Wrong,
@@ -338,9 +542,9 @@ impl<'de, T: Members<'de>> Deserialize<'de> for Nested<T> {
     }
 }
 
-impl<'de, T: Members<'de>> Deserialize<'de> for Items<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match deserializer.deserialize_any(FoundVisitor::<T, true>(PhantomData))? {
+impl<'a, T: Members<'a>> Value<'a> for Items<T> {
+    fn read(reader: &mut Reader<'a>) -> Result<Self, SyntaxError> {
+        Ok(match reader.found::<T, true>()? {
             Found::Null => Items::Absent,
             Found::Array(items) => items.map_or(Items::Wrong, Items::Present),
             Found::Object(_) | Found::Other => Items::Wrong,
@@ -350,15 +554,15 @@ impl<'de, T: Members<'de>> Deserialize<'de> for Items<T> {
 
 /// The text of a string value, `None` for another type. A raw value was validated when it was
 /// read: a string without a backslash is its own text, only escapes need decoding.
-fn string_value(raw: &RawValue) -> Option<Cow<'_, str>> {
-    let text = raw.get();
-    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+fn string_value(raw: &str) -> Option<Cow<'_, str>> {
+    match raw.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) if !inner.contains('\\') => Some(Cow::Borrowed(inner)),
         _ => de_cow(raw),
     }
 }
 
-fn de_cow<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
+/// A string value read by `serde_json` (escapes must be Unicode scalars), `None` for another type.
+fn de_cow(raw: &str) -> Option<Cow<'_, str>> {
     struct CowVisitor;
     impl<'de> Visitor<'de> for CowVisitor {
         type Value = Cow<'de, str>;
@@ -375,7 +579,7 @@ fn de_cow<'a>(raw: &'a RawValue) -> Option<Cow<'a, str>> {
             Ok(Cow::Owned(v))
         }
     }
-    raw.deserialize_str(CowVisitor).ok()
+    serde_json::Deserializer::from_str(raw).deserialize_str(CowVisitor).ok()
 }
 
 fn is_number(text: &str) -> bool {
@@ -411,8 +615,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
     }
 }
 
+#[cfg(test)]
 struct Key<'a>(Cow<'a, str>);
 
+#[cfg(test)]
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
@@ -434,6 +640,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 #[cfg(test)]
 mod tests {
+    use serde::de::IgnoredAny;
+
     use super::*;
 
     #[test]
@@ -474,7 +682,7 @@ mod tests {
             "[\"a\"]",
             "{\"a\":\"b\"}",
         ] {
-            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            let raw = serde_json::from_str::<&RawValue>(text).unwrap().get();
             let fast = string_value(raw);
             assert_eq!(fast, de_cow(raw), "{text}");
             assert_eq!(fast.as_deref(), serde_json::from_str::<String>(text).ok().as_deref(), "{text}");
@@ -502,18 +710,18 @@ mod tests {
     }
 
     impl<'a> Members<'a> for Box<Shape<'a>> {
-        fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
-            (**self).member(key, map)
+        fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
+            (**self).member(key, reader)
         }
     }
 
     impl<'a> Members<'a> for Shape<'a> {
-        fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+        fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
             match key {
-                "k" => self.k = map.next_value()?,
-                "o" => self.o = map.next_value()?,
-                "a" => self.a = map.next_value()?,
-                _ => skip(map)?,
+                "k" => self.k = reader.value()?,
+                "o" => self.o = reader.value()?,
+                "a" => self.a = reader.value()?,
+                _ => skip(reader)?,
             }
             Ok(())
         }
@@ -542,7 +750,7 @@ mod tests {
     }
 
     fn flatten(s: &Shape<'_>, path: &str, out: &mut Flat) {
-        out.push((format!("{path}k"), s.k.raw().map(|r| r.get().to_owned())));
+        out.push((format!("{path}k"), s.k.raw().map(str::to_owned)));
         match &s.o {
             Nested::Present(inner) => flatten(inner, &format!("{path}o."), out),
             Nested::Absent => out.push((format!("{path}o"), None)),
@@ -618,5 +826,74 @@ mod tests {
             assert_eq!(shape.k.i64("k").unwrap(), Some(1));
         }
         assert!(read::<Shape<'_>>(&format!(r#"{{"o":{}}}"#, "{\"o\":".repeat(10_000))).is_err());
+    }
+
+    #[test]
+    fn one_pass_read_checks_text_where_serde_json_did() {
+        // Keys of the objects read as members, and strings or numbers where an object or an
+        // array is expected, are read as serde_json reads them there: a lone surrogate, or a
+        // number beyond f64, fails the document in those places and only there.
+        let cases = [
+            (r#"{"\ud800":1}"#, false),
+            (r#"{"o":{"\udc00":1}}"#, false),
+            (r#"{"a":[{"\ud800":1}]}"#, false),
+            (r#"{"a":{"\ud800":1}}"#, false),
+            (r#"{"x":{"\ud800":1}}"#, true),
+            (r#"{"o":[{"\ud800":1}]}"#, true),
+            (r#"{"a":[1,{"\ud800":1}]}"#, true),
+            (r#"{"\ud83d\ude00":1,"k\u0031":2,"\u006b":3}"#, true),
+            (r#"{"o":"\ud800"}"#, false),
+            (r#"{"a":"\ud800"}"#, false),
+            (r#"{"a":["\ud800"]}"#, false),
+            (r#"{"a":["\ud800\u0041"]}"#, false),
+            (r#"{"a":[1,"\ud800"]}"#, true),
+            (r#"{"k":"\ud800"}"#, true),
+            (r#"{"x":["\ud800"]}"#, true),
+            (r#"{"o":"\u00e9\ud83d\ude00"}"#, true),
+            (r#"{"o":1e400}"#, false),
+            (r#"{"a":-1e400}"#, false),
+            (r#"{"a":[1e400]}"#, false),
+            (r#"{"a":[true,1e400]}"#, true),
+            (r#"{"o":1e-400}"#, true),
+            (r#"{"o":123456789012345678901234567890}"#, true),
+            (r#"{"k":1e400,"x":[1e400],"o":{"k":1e400}}"#, true),
+        ];
+        for (text, ok) in cases {
+            assert_eq!(read::<Shape<'_>>(text).is_ok(), ok, "{text}");
+        }
+        // serde_json's recursion limit, for the levels read as members or items only.
+        let nested = |n: usize| format!(r#"{{{}"k":1{}}}"#, r#""o":{"#.repeat(n), "}".repeat(n));
+        assert!(read::<Shape<'_>>(&nested(126)).is_ok());
+        assert!(read::<Shape<'_>>(&nested(127)).is_err());
+        let items = |n: usize| format!(r#"{{{}"k":1{}}}"#, r#""a":[{"#.repeat(n), "}]".repeat(n));
+        assert!(read::<Shape<'_>>(&items(63)).is_ok());
+        assert!(read::<Shape<'_>>(&items(64)).is_err());
+    }
+
+    #[test]
+    fn one_pass_read_accepts_what_serde_json_accepts_after_any_one_byte_change() {
+        // Every ASCII byte replacing, inserted before, or instead of a deletion of, every byte
+        // of a document using each kind of value in each place of the shape.
+        let text = r#" {"k":"v","o":{"k":[1,-2.5e3,true,false,null],"o":{"x":"y\n"}},"a":[{"k":{}},{"a":[]}],
+            "x":[[],{"y":"\"z"}],"n":0.5,"e":{}} "#;
+        let serde_ok = |t: &str| t.trim_start().starts_with('{') && serde_json::from_str::<IgnoredAny>(t).is_ok();
+        let mut checked = 0;
+        for i in 0..=text.len() {
+            let mut variants = Vec::new();
+            if i < text.len() {
+                variants.push(format!("{}{}", &text[..i], &text[i + 1..]));
+            }
+            for c in (0..0x80_u8).map(char::from) {
+                variants.push(format!("{}{c}{}", &text[..i], &text[i..]));
+                if i < text.len() {
+                    variants.push(format!("{}{c}{}", &text[..i], &text[i + 1..]));
+                }
+            }
+            for variant in variants {
+                assert_eq!(read::<Shape<'_>>(&variant).is_ok(), serde_ok(&variant), "{variant:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 20_000);
     }
 }

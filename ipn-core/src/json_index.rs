@@ -77,7 +77,13 @@ static STRING_STOP: [bool; 256] = {
     table
 };
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+/// Skips JSON whitespace (space, `\t`, `\n`, `\r`) from `i` (shared with [`json::read`](crate::json)).
+#[inline]
+pub(crate) fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    // Compact JSON has no whitespace: one comparison says so for any byte above the space.
+    if b.get(i).is_some_and(|&c| c > b' ') {
+        return i;
+    }
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
         i += 1;
     }
@@ -89,12 +95,20 @@ fn is_hex(c: u8) -> bool {
 }
 
 /// Scans a string whose opening quote is at `i`; returns the index after the closing quote and
-/// whether it holds escapes.
-fn scan_string(b: &[u8], i: usize) -> Result<(usize, bool), SyntaxError> {
-    let mut i = i + 1;
+/// whether it holds escapes. Any `\uXXXX` is accepted, as `serde_json` does when it skips a string.
+///
+/// Most strings hold no escape: that path is inlined in the scanners' loops, the rest is not.
+#[inline(always)]
+pub(crate) fn scan_string(b: &[u8], i: usize) -> Result<(usize, bool), SyntaxError> {
+    let end = skip_plain(b, i + 1);
+    if b.get(end) == Some(&b'"') { Ok((end + 1, false)) } else { scan_escaped(b, end) }
+}
+
+/// The rest of a string from `i`, a byte that is not plain (see [`scan_string`]).
+#[inline(never)]
+fn scan_escaped(b: &[u8], mut i: usize) -> Result<(usize, bool), SyntaxError> {
     let mut escaped = false;
     loop {
-        i = skip_plain(b, i);
         match b.get(i) {
             Some(b'"') => return Ok((i + 1, escaped)),
             Some(b'\\') => {
@@ -113,12 +127,32 @@ fn scan_string(b: &[u8], i: usize) -> Result<(usize, bool), SyntaxError> {
             }
             _ => return Err(SyntaxError { at: i }),
         }
+        i = skip_plain(b, i);
     }
 }
 
-/// Skips the bytes of a string that need no attention (short strings dominate: a plain loop
-/// beats eight-at-a-time scanning here).
+/// Skips the bytes of a string that need no attention: eight at a time while eight remain (a
+/// word holding none of `"`, `\` or a control character costs a few operations, where the byte
+/// loop costs a few per byte), then byte by byte.
+#[inline(always)]
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // The high bit of each byte below 0x20 or equal to `"` (flipping bit 1 sends `"`, 0x22,
+        // to 0x20 and keeps control characters below it: all are below 0x21), or equal to `\`
+        // (zero once xored). The high bit of `!word` keeps ASCII bytes only. A borrow can set a
+        // bit above such a byte too, never below the first: the lowest bit set marks the first
+        // byte that stops the scan.
+        let quote_or_control = (word ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
+        let backslash = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+        let stops = (quote_or_control | backslash) & !word & HIGH;
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
     while b.get(i).is_some_and(|&c| !STRING_STOP[usize::from(c)]) {
         i += 1;
     }
@@ -133,7 +167,8 @@ fn scan_digits(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Scans a number starting at `i` (RFC 8259 grammar); returns the index after it.
-fn scan_number(b: &[u8], mut i: usize) -> Result<usize, SyntaxError> {
+#[inline]
+pub(crate) fn scan_number(b: &[u8], mut i: usize) -> Result<usize, SyntaxError> {
     if b.get(i) == Some(&b'-') {
         i += 1;
     }
@@ -521,6 +556,56 @@ mod tests {
                 let text = format!("[\"{pad}{tail}, 1]");
                 assert_eq!(JsonIndex::parse(&text).is_ok(), ok, "{text:?}");
                 assert_eq!(serde_json::from_str::<&serde_json::value::RawValue>(&text).is_ok(), ok, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scan_stops_where_the_byte_scan_does() {
+        // Every stop byte at every offset of the first words, after every kind of plain byte.
+        let byte_scan = |b: &[u8], mut i: usize| {
+            while b.get(i).is_some_and(|&c| !STRING_STOP[usize::from(c)]) {
+                i += 1;
+            }
+            i
+        };
+        let stops = [b'"', b'\\', 0x00, 0x01, 0x1f, b'\n'];
+        for plain in [b'a', b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']', 0x5d, 0x20] {
+            for (stop, later) in stops.iter().flat_map(|&s| stops.map(|l| (s, l))) {
+                for len in 0..24 {
+                    for at in 0..=len {
+                        let mut text = vec![plain; len];
+                        if at < len {
+                            // A stop later in the same word must not hide the first.
+                            text[len - 1] = later;
+                            text[at] = stop;
+                        }
+                        for start in 0..=len.min(3) {
+                            assert_eq!(skip_plain(&text, start), byte_scan(&text, start), "{text:?} {start}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_scan_classifies_every_byte_alone_and_next_to_a_stop() {
+        let byte_scan = |b: &[u8]| b.iter().position(|&c| STRING_STOP[usize::from(c)]).unwrap_or(b.len());
+        for byte in 0..=u8::MAX {
+            for at in 0..16 {
+                let mut text = vec![b'a'; 17];
+                text[at] = byte;
+                assert_eq!(skip_plain(&text, 0), byte_scan(&text), "{byte:#x} at {at}");
+                for stop in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut before = text.clone();
+                    before[at + 1] = stop;
+                    assert_eq!(skip_plain(&before, 0), byte_scan(&before), "{byte:#x} then {stop:#x}");
+                    let mut after = vec![b'a'; 17];
+                    after[at] = stop;
+                    after[at + 1] = byte;
+                    assert_eq!(skip_plain(&after, 0), byte_scan(&after), "{stop:#x} then {byte:#x}");
+                }
             }
         }
     }

@@ -2,9 +2,8 @@
 //! the payment reads are kept raw, by level; everything else is skipped. Nothing is typed here
 //! but the lookup hints, so a malformed member is reported after the check, by the typing.
 
-use serde::de::MapAccess;
-
-use crate::json::{self, Items, Members, Nested, RawMember};
+use crate::json::{self, Items, Members, Nested, RawMember, Reader};
+use crate::json_index::SyntaxError;
 
 /// The answer's members that [`Payment`](super::Payment) reads.
 #[derive(Debug, Default)]
@@ -24,22 +23,22 @@ impl<'a> Answer<'a> {
     /// # Errors
     ///
     /// The answer is not JSON, or not an object.
-    pub(super) fn read(text: &'a str) -> Result<Self, serde_json::Error> {
+    pub(super) fn read(text: &'a str) -> Result<Self, SyntaxError> {
         json::read(text)
     }
 }
 
 impl<'a> Members<'a> for Answer<'a> {
-    fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
         match key {
-            "shopId" => self.shop_id = map.next_value()?,
-            "orderCycle" => self.order_cycle = map.next_value()?,
-            "orderStatus" => self.order_status = map.next_value()?,
-            "serverDate" => self.server_date = map.next_value()?,
-            "orderDetails" => self.order_details = map.next_value()?,
-            "customer" => self.customer = map.next_value()?,
-            "transactions" => self.transactions = map.next_value()?,
-            _ => json::skip(map)?,
+            "shopId" => self.shop_id = reader.value()?,
+            "orderCycle" => self.order_cycle = reader.value()?,
+            "orderStatus" => self.order_status = reader.value()?,
+            "serverDate" => self.server_date = reader.value()?,
+            "orderDetails" => self.order_details = reader.value()?,
+            "customer" => self.customer = reader.value()?,
+            "transactions" => self.transactions = reader.value()?,
+            _ => json::skip(reader)?,
         }
         Ok(())
     }
@@ -55,13 +54,13 @@ pub(super) struct OrderDetails<'a> {
 }
 
 impl<'a> Members<'a> for OrderDetails<'a> {
-    fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
         match key {
-            "mode" => self.mode = map.next_value()?,
-            "orderId" => self.order_id = map.next_value()?,
-            "orderTotalAmount" => self.total_amount = map.next_value()?,
-            "orderCurrency" => self.currency = map.next_value()?,
-            _ => json::skip(map)?,
+            "mode" => self.mode = reader.value()?,
+            "orderId" => self.order_id = reader.value()?,
+            "orderTotalAmount" => self.total_amount = reader.value()?,
+            "orderCurrency" => self.currency = reader.value()?,
+            _ => json::skip(reader)?,
         }
         Ok(())
     }
@@ -75,11 +74,11 @@ pub(super) struct Customer<'a> {
 }
 
 impl<'a> Members<'a> for Customer<'a> {
-    fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
         match key {
-            "email" => self.email = map.next_value()?,
-            "reference" => self.reference = map.next_value()?,
-            _ => json::skip(map)?,
+            "email" => self.email = reader.value()?,
+            "reference" => self.reference = reader.value()?,
+            _ => json::skip(reader)?,
         }
         Ok(())
     }
@@ -104,22 +103,22 @@ pub(super) struct Transaction<'a> {
 }
 
 impl<'a> Members<'a> for Transaction<'a> {
-    fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
         match key {
-            "uuid" => self.uuid = map.next_value()?,
-            "amount" => self.amount = map.next_value()?,
-            "currency" => self.currency = map.next_value()?,
-            "status" => self.status = map.next_value()?,
-            "detailedStatus" => self.detailed_status = map.next_value()?,
-            "operationType" => self.operation_type = map.next_value()?,
-            "paymentMethodType" => self.payment_method_type = map.next_value()?,
-            "paymentMethodToken" => self.payment_method_token = map.next_value()?,
-            "errorCode" => self.error_code = map.next_value()?,
-            "detailedErrorCode" => self.detailed_error_code = map.next_value()?,
-            "metadata" => self.metadata = map.next_value()?,
-            "creationDate" => self.creation_date = map.next_value()?,
-            "transactionDetails" => self.details = map.next_value()?,
-            _ => json::skip(map)?,
+            "uuid" => self.uuid = reader.value()?,
+            "amount" => self.amount = reader.value()?,
+            "currency" => self.currency = reader.value()?,
+            "status" => self.status = reader.value()?,
+            "detailedStatus" => self.detailed_status = reader.value()?,
+            "operationType" => self.operation_type = reader.value()?,
+            "paymentMethodType" => self.payment_method_type = reader.value()?,
+            "paymentMethodToken" => self.payment_method_token = reader.value()?,
+            "errorCode" => self.error_code = reader.value()?,
+            "detailedErrorCode" => self.detailed_error_code = reader.value()?,
+            "metadata" => self.metadata = reader.value()?,
+            "creationDate" => self.creation_date = reader.value()?,
+            "transactionDetails" => self.details = reader.value()?,
+            _ => json::skip(reader)?,
         }
         Ok(())
     }
@@ -136,14 +135,14 @@ pub(super) struct TransactionDetails<'a> {
 }
 
 impl<'a> Members<'a> for TransactionDetails<'a> {
-    fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
         match key {
-            "effectiveAmount" => self.effective_amount = map.next_value()?,
-            "effectiveCurrency" => self.effective_currency = map.next_value()?,
-            "sequenceNumber" => self.sequence_number = map.next_value()?,
-            "parentTransactionUuid" => self.parent_transaction_uuid = map.next_value()?,
-            "cardDetails" => self.card = map.next_value()?,
-            _ => json::skip(map)?,
+            "effectiveAmount" => self.effective_amount = reader.value()?,
+            "effectiveCurrency" => self.effective_currency = reader.value()?,
+            "sequenceNumber" => self.sequence_number = reader.value()?,
+            "parentTransactionUuid" => self.parent_transaction_uuid = reader.value()?,
+            "cardDetails" => self.card = reader.value()?,
+            _ => json::skip(reader)?,
         }
         Ok(())
     }
@@ -159,13 +158,13 @@ pub(super) struct CardDetails<'a> {
 }
 
 impl<'a> Members<'a> for CardDetails<'a> {
-    fn member<M: MapAccess<'a>>(&mut self, key: &str, map: &mut M) -> Result<(), M::Error> {
+    fn member(&mut self, key: &str, reader: &mut Reader<'a>) -> Result<(), SyntaxError> {
         match key {
-            "effectiveBrand" => self.effective_brand = map.next_value()?,
-            "pan" => self.pan = map.next_value()?,
-            "legacyTransId" => self.legacy_trans_id = map.next_value()?,
-            "manualValidation" => self.manual_validation = map.next_value()?,
-            _ => json::skip(map)?,
+            "effectiveBrand" => self.effective_brand = reader.value()?,
+            "pan" => self.pan = reader.value()?,
+            "legacyTransId" => self.legacy_trans_id = reader.value()?,
+            "manualValidation" => self.manual_validation = reader.value()?,
+            _ => json::skip(reader)?,
         }
         Ok(())
     }

@@ -140,7 +140,7 @@ impl Payment {
 impl Payment {
     /// Reads and types an answer without a signature, for the tests of the typing.
     pub(super) fn typed(text: &str, shop_id: &str, mode: Mode) -> Result<Self, Error> {
-        let answer = answer::Answer::read(text).map_err(|e| Error::malformed(Scheme::Rest, e.to_string()))?;
+        let answer = answer::Answer::read(text).map_err(|e| Error::malformed(Scheme::Rest, format!("{e:?}")))?;
         let no_details = answer::OrderDetails::default();
         let details = answer.order_details.get("orderDetails").map_err(|e| malformed("", e))?.unwrap_or(&no_details);
         Self::from_answer(&answer, details, shop_id.to_owned(), mode)
@@ -279,7 +279,7 @@ impl Transaction {
             payment_method_token: o.payment_method_token.string("paymentMethodToken").map_err(e)?,
             error_code: o.error_code.text("errorCode").map_err(e)?,
             detailed_error_code: o.detailed_error_code.text("detailedErrorCode").map_err(e)?,
-            metadata: o.metadata.raw().map(|raw| raw.get().to_owned()),
+            metadata: o.metadata.raw().map(str::to_owned),
             creation_date: date(o.creation_date, CONTEXT, "creationDate")?,
             effective_amount: details.effective_amount.i64("effectiveAmount").map_err(d)?,
             effective_currency: details
