@@ -2,7 +2,6 @@
 //! `Signature` / `Authorization: Signature` header, the signing string built from the received
 //! request, and the HMAC computed or checked (in constant time) with the application secret.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
@@ -11,7 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::Error;
-use crate::request::RequestView;
+use crate::request::{HeaderMemo, RequestView};
 use crate::secret::Secret;
 use crate::types::Scheme;
 
@@ -233,6 +232,25 @@ impl<'v> RawParams<'v> {
         self.components().any(|c| c.eq_ignore_ascii_case(component))
     }
 
+    /// The first of the `required` components (lowercase) that is not signed, if any: one pass
+    /// over the components, not one per requirement. Past 64 requirements, each further one is
+    /// looked for on its own.
+    pub(crate) fn first_uncovered<'r, R: AsRef<str>>(&self, required: &'r [R]) -> Option<&'r R> {
+        let mut covered = 0_u64;
+        for component in self.components() {
+            for (i, wanted) in required.iter().enumerate().take(64) {
+                if component.eq_ignore_ascii_case(wanted.as_ref()) {
+                    covered |= 1 << i;
+                }
+            }
+        }
+        required
+            .iter()
+            .enumerate()
+            .find(|(i, wanted)| if *i < 64 { covered & (1 << i) == 0 } else { !self.covers(wanted.as_ref()) })
+            .map(|(_, wanted)| wanted)
+    }
+
     /// Whether two signatures sign the same string with the same key and claim the same MAC,
     /// so that checking one checks both.
     pub(crate) fn same_signature(&self, other: &Self) -> bool {
@@ -327,16 +345,18 @@ pub fn signature(signing_string: &str, secret: &[u8]) -> String {
 /// header value that is not UTF-8 or an unsupported pseudo-header such as `(created)`.
 pub fn signing_string<S: AsRef<str>>(request: RequestView<'_>, components: &[S]) -> Result<String, Error> {
     let mut out = String::new();
-    write_signing_string(request, components.iter().map(AsRef::as_ref), &mut out)?;
+    write_signing_string(&mut HeaderMemo::new(request), components.iter().map(AsRef::as_ref), &mut out)?;
     Ok(out)
 }
 
 /// Writes the signing string of a request into `out` (cleared first): one buffer, sized once.
-pub(crate) fn write_signing_string<'c>(
-    request: RequestView<'_>,
+/// The headers are read through the verifier's memo, which checks them again afterwards.
+pub(crate) fn write_signing_string<'a: 'c, 'c>(
+    headers: &mut HeaderMemo<'a, 'c>,
     components: impl Iterator<Item = &'c str> + Clone,
     out: &mut String,
 ) -> Result<(), Error> {
+    let request = headers.view();
     out.clear();
     out.reserve(components.clone().map(|c| c.len() + 64).sum::<usize>() + request.target().len());
     for (i, component) in components.enumerate() {
@@ -351,26 +371,32 @@ pub(crate) fn write_signing_string<'c>(
             out.push_str(request.target());
             continue;
         }
-        let name: Cow<'_, str> = if component.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(component.to_ascii_lowercase())
+        if component.starts_with('(') {
+            return Err(malformed(format!("the signed component {} is not supported", component.to_ascii_lowercase())));
+        }
+        // Names arrive lowercase (the sender lowercases them); others are looked up unmemoized.
+        if component.bytes().any(|b| b.is_ascii_uppercase()) {
+            let name = component.to_ascii_lowercase();
+            push_header_line(out, &name, request.lowercase_values(&name))?;
         } else {
-            Cow::Borrowed(component)
-        };
-        if name.starts_with('(') {
-            return Err(malformed(format!("the signed component {name} is not supported")));
+            push_header_line(out, component, headers.values(component))?;
         }
-        out.push_str(&name);
-        out.push_str(": ");
-        let mut values = request.lowercase_values(&name);
-        let Some(first) = values.next() else {
-            return Err(Error::MissingHeader { header: name.to_string() });
-        };
-        let text = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
-        out.push_str(text(first)?.trim());
-        for value in values {
-            out.push_str(", ");
-            out.push_str(text(value)?.trim());
-        }
+    }
+    Ok(())
+}
+
+/// `name: value` with the values trimmed and joined with `, `.
+fn push_header_line<'v>(out: &mut String, name: &str, mut values: impl Iterator<Item = &'v [u8]>) -> Result<(), Error> {
+    out.push_str(name);
+    out.push_str(": ");
+    let Some(first) = values.next() else {
+        return Err(Error::MissingHeader { header: name.to_owned() });
+    };
+    let text = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
+    out.push_str(text(first)?.trim());
+    for value in values {
+        out.push_str(", ");
+        out.push_str(text(value)?.trim());
     }
     Ok(())
 }
@@ -493,6 +519,32 @@ mod tests {
         ] {
             assert!(!a.same_signature(&parse(other)), "{other}");
         }
+    }
+
+    #[test]
+    fn first_uncovered_agrees_with_covers() {
+        let params = RawParams::parse(
+            r#"keyId="k",algorithm="hmac-sha256",headers=" (Request-Target)  date\tDIGEST host",signature="c2ln""#,
+        )
+        .unwrap();
+        let mut many: Vec<String> = (0..70).map(|i| format!("x-{i}")).collect();
+        many.extend(["date".into(), "content-type".into()]);
+        for required in [
+            vec![],
+            vec!["(request-target)".to_owned(), "date".into(), "digest".into()],
+            vec!["date".into(), "content-type".into(), "x".into()],
+            vec!["host".into(), "host".into(), "dat".into()],
+            many.clone(),
+            many[..64].iter().cloned().chain(["date".into(), "content-type".into()]).collect(),
+        ] {
+            let expected = required.iter().find(|c| !params.covers(c));
+            assert_eq!(params.first_uncovered(&required), expected, "{required:?}");
+        }
+        let all: Vec<String> = (0..70).map(|i| format!("h{i}")).collect();
+        let header = format!(r#"keyId="k",algorithm="a",headers="{}",signature="s""#, all.join(" "));
+        let params = RawParams::parse(&header).unwrap();
+        assert_eq!(params.first_uncovered(&all), None);
+        assert_eq!(params.first_uncovered(&[&all[..], &["h70".to_owned()]].concat()).map(String::as_str), Some("h70"));
     }
 
     #[test]

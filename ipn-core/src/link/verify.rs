@@ -10,7 +10,7 @@ use super::notification::LinkNotification;
 use super::signature::{ALGORITHM, RawParams, write_signing_string};
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
-use crate::request::RequestView;
+use crate::request::{HeaderMemo, RequestView};
 use crate::types::Scheme;
 use crate::verifier::Policy;
 
@@ -32,21 +32,19 @@ fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
 
 /// The signatures received: `Signature` and/or `Authorization: Signature ...` (both must verify
 /// when both are present, and they must name the same key).
-fn received_signatures(request: RequestView<'_>) -> Result<[Option<RawParams<'_>>; 2], Error> {
+fn received_signatures<'a>(headers: &mut HeaderMemo<'a, '_>) -> Result<[Option<RawParams<'a>>; 2], Error> {
     let mut out = [None, None];
     let mut signature = None;
-    let mut signatures = request.lowercase_values("signature");
-    if let Some(value) = signatures.next() {
-        if signatures.next().is_some() {
+    if let [Some(value), second] = headers.first_two("signature") {
+        if second.is_some() {
             return Err(Error::malformed(Scheme::Link, "several Signature headers"));
         }
         let value = header_str("Signature", value)?;
         out[0] = Some(RawParams::parse(value)?);
         signature = Some(value);
     }
-    let mut authorizations = request.lowercase_values("authorization");
-    if let Some(value) = authorizations.next() {
-        if authorizations.next().is_some() {
+    if let [Some(value), second] = headers.first_two("authorization") {
+        if second.is_some() {
             return Err(Error::malformed(Scheme::Link, "several Authorization headers"));
         }
         if let Some(params) = RawParams::authorization_params(header_str("Authorization", value)?) {
@@ -67,10 +65,10 @@ fn received_signatures(request: RequestView<'_>) -> Result<[Option<RawParams<'_>
 }
 
 /// The `Date` header must be within the policy's window of now, in either direction.
-pub(crate) fn check_date(request: RequestView<'_>, policy: &Policy) -> Result<(), Error> {
-    let mut dates = request.lowercase_values("date");
-    let value = dates.next().ok_or_else(|| Error::MissingHeader { header: "date".into() })?;
-    if dates.next().is_some() {
+pub(crate) fn check_date(headers: &mut HeaderMemo<'_, '_>, policy: &Policy) -> Result<(), Error> {
+    let [first, second] = headers.first_two("date");
+    let value = first.ok_or_else(|| Error::MissingHeader { header: "date".into() })?;
+    if second.is_some() {
         return Err(Error::malformed(Scheme::Link, "several Date headers"));
     }
     let date = parse_http_date(header_str("Date", value)?)
@@ -88,8 +86,9 @@ pub(crate) async fn verify(
     keys: &dyn KeyStore,
     policy: &Policy,
 ) -> Result<LinkNotification, Error> {
-    // Checks that need no secret first.
-    let signatures = received_signatures(request)?;
+    // Checks that need no secret first. Every header is looked up once.
+    let mut headers = HeaderMemo::new(request);
+    let signatures = received_signatures(&mut headers)?;
     // The same parameters twice (CentralBill's own example sends both headers) sign the same
     // string and claim the same MAC: checking one checks both. Different ones are both checked.
     let signatures = match signatures {
@@ -102,13 +101,13 @@ pub(crate) async fn verify(
         if !params.algorithm.eq_ignore_ascii_case(ALGORITHM) {
             return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
         }
-        if let Some(missing) = policy.link_required.iter().find(|c| !params.covers(c)) {
+        if let Some(missing) = params.first_uncovered(&policy.link_required) {
             return Err(Error::NotCovered { component: missing.clone() });
         }
-        write_signing_string(request, params.components(), signing_string)?;
+        write_signing_string(&mut headers, params.components(), signing_string)?;
     }
-    check_date(request, policy)?;
-    digest::check(request)?;
+    check_date(&mut headers, policy)?;
+    digest::check(&mut headers)?;
 
     let application_id = signatures.iter().flatten().map(|params| params.key_id).next().unwrap_or_default();
     let credentials = keys
