@@ -401,11 +401,12 @@ fn push_header_line<'v>(out: &mut String, name: &str, mut values: impl Iterator<
     Ok(())
 }
 
+/// Appends `text` in ASCII lowercase: copied, then lowercased in place (no per-char re-encoding).
 fn push_lowercase(out: &mut String, text: &str) {
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
-    } else {
-        out.push_str(text);
+    let start = out.len();
+    out.push_str(text);
+    if let Some(pushed) = out.get_mut(start..) {
+        pushed.make_ascii_lowercase();
     }
 }
 
