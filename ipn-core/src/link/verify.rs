@@ -2,9 +2,7 @@
 //! inside the window, body digest, then the HMAC with the application secret; only then is the
 //! body typed.
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
-
+use super::dates::parse_http_date;
 use super::digest;
 use super::notification::LinkNotification;
 use super::signature::{ALGORITHM, RawParams, write_signing_string};
@@ -13,18 +11,6 @@ use crate::keys::{KeySlot, KeyStore};
 use crate::request::{HeaderMemo, RequestView};
 use crate::types::Scheme;
 use crate::verifier::Policy;
-
-/// Parses an HTTP date: IMF-fixdate (`Thu, 01 Dec 2022 19:08:22 GMT`) or with a numeric zone
-/// (`Thu, 01 Dec 2022 19:08:22 +0000`).
-///
-/// ```
-/// let date = ipn_core::link::parse_http_date("Thu, 01 Dec 2022 19:08:22 +0000").unwrap();
-/// assert_eq!(date.unix_timestamp(), 1_669_921_702);
-/// assert!(ipn_core::link::parse_http_date("2022-12-01T19:08:22Z").is_none());
-/// ```
-pub fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(value.trim(), &Rfc2822).ok()
-}
 
 fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
     std::str::from_utf8(value).map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))
