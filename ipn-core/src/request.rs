@@ -51,9 +51,10 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
     }
 }
 
-/// Header names compared ignoring ASCII case; an exact match (names usually arrive lowercase, as
-/// asked) is checked first, with one `memcmp` rather than byte by byte.
-fn same_name(received: &str, wanted: &str) -> bool {
+/// Names (of headers, components, algorithms) compared ignoring ASCII case; an exact match (they
+/// usually arrive in the expected case) is checked first, with one `memcmp` rather than byte by
+/// byte.
+pub(crate) fn same_name(received: &str, wanted: &str) -> bool {
     received.len() == wanted.len() && (received == wanted || received.eq_ignore_ascii_case(wanted))
 }
 

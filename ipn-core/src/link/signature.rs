@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::Error;
-use crate::request::{HeaderMemo, RequestView};
+use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::Secret;
 use crate::types::Scheme;
 
@@ -229,7 +229,7 @@ impl<'v> RawParams<'v> {
 
     /// Whether a component (lowercase) is signed.
     pub(crate) fn covers(&self, component: &str) -> bool {
-        self.components().any(|c| c.eq_ignore_ascii_case(component))
+        self.components().any(|c| same_name(c, component))
     }
 
     /// The first of the `required` components (lowercase) that is not signed, if any: one pass
@@ -239,7 +239,7 @@ impl<'v> RawParams<'v> {
         let mut covered = 0_u64;
         for component in self.components() {
             for (i, wanted) in required.iter().enumerate().take(64) {
-                if component.eq_ignore_ascii_case(wanted.as_ref()) {
+                if same_name(component, wanted.as_ref()) {
                     covered |= 1 << i;
                 }
             }
@@ -262,7 +262,7 @@ impl<'v> RawParams<'v> {
                 loop {
                     match (mine.next(), theirs.next()) {
                         (None, None) => break true,
-                        (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+                        (Some(a), Some(b)) if same_name(a, b) => {}
                         _ => break false,
                     }
                 }
@@ -284,12 +284,22 @@ impl<'v> Iterator for Components<'v> {
 
     fn next(&mut self) -> Option<&'v str> {
         let bytes = self.0.as_bytes();
-        let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-        let len = bytes.get(start..)?.iter().position(u8::is_ascii_whitespace).unwrap_or(bytes.len() - start);
+        let mut start = 0;
+        while bytes.get(start).is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        }
+        if start == bytes.len() {
+            self.0 = "";
+            return None;
+        }
+        let mut end = start + 1;
+        while bytes.get(end).is_some_and(|b| !b.is_ascii_whitespace()) {
+            end += 1;
+        }
         // Both ends sit next to ASCII whitespace or at an end: char boundaries.
-        let item = self.0.get(start..start + len)?;
-        self.0 = self.0.get(start + len..)?;
-        Some(item)
+        let (item, rest) = self.0.split_at_checked(end)?;
+        self.0 = rest;
+        item.get(start..)
     }
 }
 
@@ -363,7 +373,7 @@ pub(crate) fn write_signing_string<'a: 'c, 'c>(
         if i > 0 {
             out.push('\n');
         }
-        if component.eq_ignore_ascii_case(REQUEST_TARGET) {
+        if same_name(component, REQUEST_TARGET) {
             out.push_str(REQUEST_TARGET);
             out.push_str(": ");
             push_lowercase(out, request.method());

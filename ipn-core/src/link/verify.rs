@@ -8,7 +8,7 @@ use super::notification::LinkNotification;
 use super::signature::{ALGORITHM, RawParams, write_signing_string};
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
-use crate::request::{HeaderMemo, RequestView};
+use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::types::Scheme;
 use crate::verifier::Policy;
 
@@ -84,7 +84,7 @@ pub(crate) async fn verify(
     let mut signing_strings = [String::new(), String::new()];
     for (params, signing_string) in signatures.iter().zip(&mut signing_strings) {
         let Some(params) = params else { continue };
-        if !params.algorithm.eq_ignore_ascii_case(ALGORITHM) {
+        if !same_name(params.algorithm, ALGORITHM) {
             return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
         }
         if let Some(missing) = params.first_uncovered(&policy.link_required) {
