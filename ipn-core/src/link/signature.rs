@@ -155,12 +155,21 @@ impl<'v> RawParams<'v> {
         let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
         let mut rest = value.trim_start();
         while !rest.is_empty() {
-            let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
-            let name = rest[..eq].trim_end();
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(malformed("a signature parameter has an invalid name"));
-            }
-            rest = rest[eq + 1..].trim_start();
+            // Usually `name=` directly: one pass over the name finds the `=`; anything else
+            // (spaces before `=`, a bad name, no `=`) is read the long way, with its errors.
+            let plain = rest.bytes().take_while(|&b| is_name_byte(b)).count();
+            let (name, after) = match rest.as_bytes().get(plain) {
+                Some(b'=') if plain > 0 => (&rest[..plain], plain + 1),
+                _ => {
+                    let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
+                    let name = rest[..eq].trim_end();
+                    if name.is_empty() || !name.bytes().all(is_name_byte) {
+                        return Err(malformed("a signature parameter has an invalid name"));
+                    }
+                    (name, eq + 1)
+                }
+            };
+            rest = rest[after..].trim_start();
             let param_value = if let Some(quoted) = rest.strip_prefix('"') {
                 let end = quoted.find('"').ok_or_else(|| malformed("unterminated signature parameter"))?;
                 rest = &quoted[end + 1..];
@@ -273,6 +282,11 @@ impl<'v> RawParams<'v> {
     pub(crate) fn verify(&self, signing_string: &[u8], secrets: &[Secret]) -> Result<(), Error> {
         verify_signature(self.signature, signing_string, secrets)
     }
+}
+
+/// A byte of a signature parameter's name.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 /// The names of the `headers` parameter, split on ASCII whitespace.
@@ -481,6 +495,32 @@ mod tests {
         assert_eq!(p.components(), ["a", "b"]);
         assert_eq!(p.signature, "s=");
         assert_eq!(SignatureParams::parse(VALID).unwrap().components().len(), 2);
+    }
+
+    #[test]
+    fn names_are_read_the_same_with_or_without_space_before_the_equals_sign() {
+        for spaced in [
+            r#"keyId ="k",algorithm="hmac-sha256",headers="date",signature="s""#,
+            "keyId\u{a0}=\"k\",algorithm\t=\"hmac-sha256\",headers  =\"date\",signature=\"s\"",
+            r#"keyId="k",x-y_Z9 = 1,algorithm="hmac-sha256",headers="date",signature="s""#,
+        ] {
+            let p = SignatureParams::parse(spaced).unwrap();
+            assert_eq!((p.key_id(), p.algorithm(), p.components()), ("k", "hmac-sha256", &["date".to_owned()][..]));
+        }
+        let reason = |value: &str| match RawParams::parse(value) {
+            Err(Error::Malformed { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        for (value, expected) in [
+            (r#"keyId="k",x.y="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k",é="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k", ="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k",x y="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k",xy"#, "a signature parameter is not name=value"),
+            (r#"keyId="k",keyId ="j""#, "the signature parameter keyId is repeated"),
+        ] {
+            assert_eq!(reason(value), expected, "{value}");
+        }
     }
 
     #[test]
