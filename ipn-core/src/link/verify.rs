@@ -5,7 +5,7 @@
 use super::dates::parse_http_date;
 use super::digest;
 use super::notification::LinkNotification;
-use super::signature::{ALGORITHM, RawParams, write_signing_string};
+use super::signature::{ALGORITHM, RawParams, first_uncovered, write_signing_string};
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
 use crate::request::{HeaderMemo, RequestView, same_name};
@@ -87,10 +87,12 @@ pub(crate) async fn verify(
         if !same_name(params.algorithm, ALGORITHM) {
             return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
         }
-        if let Some(missing) = params.first_uncovered(&policy.link_required) {
+        // Split once: the coverage check and the signing string both walk them.
+        let components: Vec<&str> = params.components().collect();
+        if let Some(missing) = first_uncovered(&components, &policy.link_required) {
             return Err(Error::NotCovered { component: missing.clone() });
         }
-        write_signing_string(&mut headers, params.components(), signing_string)?;
+        write_signing_string(&mut headers, components.iter().copied(), signing_string)?;
     }
     check_date(&mut headers, policy)?;
     digest::check(&mut headers)?;
