@@ -27,6 +27,9 @@ struct Node {
     /// The string (or key) holds a backslash escape.
     escaped: bool,
     key_escaped: bool,
+    /// For an object: one of its keys holds a backslash escape (only then must reading it as an
+    /// object look at its keys).
+    escaped_keys: bool,
     /// The key without its quotes (empty span outside objects).
     key_start: usize,
     key_end: usize,
@@ -222,8 +225,17 @@ impl<'a> JsonIndex<'a> {
             i = skip_ws(b, i);
             let start = i;
             let id = nodes.len();
-            let mut node =
-                Node { kind: Kind::Null, escaped: false, key_escaped, key_start, key_end, start, end: 0, next: id + 1 };
+            let mut node = Node {
+                kind: Kind::Null,
+                escaped: false,
+                key_escaped,
+                escaped_keys: false,
+                key_start,
+                key_end,
+                start,
+                end: 0,
+                next: id + 1,
+            };
             let mut container = false;
             match b.get(i) {
                 Some(b'{') => {
@@ -266,6 +278,9 @@ impl<'a> JsonIndex<'a> {
                 } else {
                     if node.kind == Kind::Object {
                         (key_start, key_end, key_escaped, i) = Self::key(text, i)?;
+                        if let Some(object) = nodes.last_mut() {
+                            object.escaped_keys |= key_escaped;
+                        }
                     } else {
                         (key_start, key_end, key_escaped) = (0, 0, false);
                     }
@@ -284,6 +299,7 @@ impl<'a> JsonIndex<'a> {
                         i = skip_ws(b, i + 1);
                         if is_object {
                             (key_start, key_end, key_escaped, i) = Self::key(text, i)?;
+                            nodes[parent].escaped_keys |= key_escaped;
                         }
                         break;
                     }
@@ -332,6 +348,7 @@ impl<'i, 'a> JsonValue<'i, 'a> {
             kind: Kind::Null,
             escaped: false,
             key_escaped: false,
+            escaped_keys: false,
             key_start: 0,
             key_end: 0,
             start: 0,
@@ -368,7 +385,9 @@ impl<'i, 'a> JsonValue<'i, 'a> {
             return None;
         }
         let object = JsonObject { value: *self };
-        object.members().all(|(node, _)| !node.key_escaped || object.key(&node).is_some()).then_some(object)
+        let readable = !self.node().escaped_keys
+            || object.members().all(|(node, _)| !node.key_escaped || object.key(&node).is_some());
+        readable.then_some(object)
     }
 }
 
@@ -544,6 +563,24 @@ mod tests {
         assert!(object.get("n").unwrap().str().is_none());
         assert_eq!(object.get("n").unwrap().kind(), Kind::Number);
         assert!(object.get("n").unwrap().object().is_none());
+    }
+
+    #[test]
+    fn a_key_that_is_not_a_scalar_spoils_its_own_object_wherever_it_is() {
+        for (text, root_ok, inner_ok) in [
+            (r#"{"o":{"a":1,"\udfff":2}}"#, true, false),
+            (r#"{"o":{"\udfff":2,"a":1}}"#, true, false),
+            (r#"{"o":{"a\u0062":1,"c":{"\ud800":1}}}"#, true, true),
+            (r#"{"o":{"a":1},"\udfff":2}"#, false, true),
+            (r#"{"\ud800":1,"o":{"a":1}}"#, false, true),
+            (r#"{"o":{"a":[{"\ud800":1}]},"x":{"\udc00":2}}"#, true, true),
+        ] {
+            let index = root(text);
+            assert_eq!(index.root().object().is_some(), root_ok, "{text}");
+            let inner = JsonObject { value: index.root() }.get("o").unwrap();
+            assert_eq!(inner.object().is_some(), inner_ok, "{text}");
+            assert_eq!(RawObject::parse(inner.raw()).is_ok(), inner_ok, "{text}");
+        }
     }
 
     #[test]

@@ -11,30 +11,70 @@ use std::fmt;
 pub trait Headers {
     /// The `nth` (0-based) value of the header `name`, in the order received.
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]>;
+
+    /// The first two values of the header `name`: what most readers need (the value, and
+    /// whether the header is repeated). Override it when both can be found in one lookup; the
+    /// default asks [`get`](Self::get) for each.
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        match self.get(name, 0) {
+            Some(first) => [Some(first), self.get(name, 1)],
+            None => [None, None],
+        }
+    }
 }
 
 impl<H: Headers + ?Sized> Headers for &H {
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
         (**self).get(name, nth)
     }
+
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        (**self).first_two(name)
+    }
 }
 
 /// Headers as a list of `(name, value)` pairs: what the CLI and tests build.
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
-        self.iter().filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name)).nth(nth).map(|(_, v)| v.as_ref())
+        self.iter().filter(|(n, _)| same_name(n.as_ref(), name)).nth(nth).map(|(_, v)| v.as_ref())
     }
+
+    /// One scan of the list, stopping at the second match.
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        let mut found = [None, None];
+        let mut matches = self.iter().filter(|(n, _)| same_name(n.as_ref(), name));
+        for slot in &mut found {
+            let Some((_, value)) = matches.next() else { break };
+            *slot = Some(value.as_ref());
+        }
+        found
+    }
+}
+
+/// Names (of headers, components, algorithms) compared ignoring ASCII case; an exact match (they
+/// usually arrive in the expected case) is checked first, with one `memcmp` rather than byte by
+/// byte.
+pub(crate) fn same_name(received: &str, wanted: &str) -> bool {
+    received.len() == wanted.len() && (received == wanted || received.eq_ignore_ascii_case(wanted))
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>, const LEN: usize> Headers for [(N, V); LEN] {
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
         Headers::get(self.as_slice(), name, nth)
     }
+
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        Headers::first_two(self.as_slice(), name)
+    }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
         Headers::get(self.as_slice(), name, nth)
+    }
+
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        Headers::first_two(self.as_slice(), name)
     }
 }
 
@@ -113,6 +153,56 @@ impl<'a> RequestView<'a> {
     }
 }
 
+/// How many header names a [`HeaderMemo`] remembers (link verification reads six or seven).
+const MEMO_LEN: usize = 8;
+
+/// A request's headers read by lowercase name, each name looked up once however often it is
+/// read: link verification reads `Date` and `Digest` for the signing string and again to check
+/// them, and asks of most headers whether they are repeated. Each lookup of the underlying
+/// [`Headers`] scans or hashes; a hit here compares a few short names.
+///
+/// Names past the first [`MEMO_LEN`] are looked up every time (correct, only slower).
+pub(crate) struct HeaderMemo<'a, 'n> {
+    view: RequestView<'a>,
+    entries: [(&'n str, [Option<&'a [u8]>; 2]); MEMO_LEN],
+    len: usize,
+}
+
+impl<'a, 'n> HeaderMemo<'a, 'n> {
+    pub(crate) fn new(view: RequestView<'a>) -> Self {
+        Self { view, entries: [("", [None, None]); MEMO_LEN], len: 0 }
+    }
+
+    /// The request.
+    pub(crate) fn view(&self) -> RequestView<'a> {
+        self.view
+    }
+
+    /// The first two values of a header whose name is already lowercase.
+    pub(crate) fn first_two(&mut self, lowercase_name: &'n str) -> [Option<&'a [u8]>; 2] {
+        debug_assert!(!lowercase_name.bytes().any(|b| b.is_ascii_uppercase()));
+        let known = self.entries.get(..self.len).unwrap_or_default();
+        if let Some((_, found)) = known.iter().find(|(name, _)| *name == lowercase_name) {
+            return *found;
+        }
+        let found = self.view.headers.first_two(lowercase_name);
+        if let Some(entry) = self.entries.get_mut(self.len) {
+            *entry = (lowercase_name, found);
+            self.len += 1;
+        }
+        found
+    }
+
+    /// Every value of a header whose name is already lowercase, in the order received (past the
+    /// second, rare, each is looked up).
+    pub(crate) fn values(&mut self, lowercase_name: &'n str) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
+        let [first, second] = self.first_two(lowercase_name);
+        let view = self.view;
+        let rest = second.map(move |_| (2..).map_while(move |i| view.header_nth(lowercase_name, i)));
+        first.into_iter().chain(second).chain(rest.into_iter().flatten())
+    }
+}
+
 impl fmt::Debug for RequestView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestView")
@@ -152,6 +242,60 @@ mod tests {
         let all: Vec<_> = view.header_values("digest").collect();
         assert_eq!(all, vec![&b"a"[..], &b"b"[..]]);
         assert_eq!(view.header("missing"), None);
+    }
+
+    /// Headers that only implement `get`: the default `first_two`.
+    struct OnlyGet(Vec<(&'static str, &'static str)>);
+
+    impl Headers for OnlyGet {
+        fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+            Headers::get(self.0.as_slice(), name, nth)
+        }
+    }
+
+    const REPEATED: [(&str, &str); 8] = [
+        ("Date", "d1"),
+        ("digest", "a"),
+        ("DIGEST", "b"),
+        ("x-one", "1"),
+        ("Digest", "c"),
+        ("date", "d2"),
+        ("dat", "no"),
+        ("dates", "no"),
+    ];
+
+    #[test]
+    fn first_two_finds_the_first_two_values_in_order() {
+        let only_get = OnlyGet(REPEATED.to_vec());
+        for name in ["date", "digest", "x-one", "missing", "dat"] {
+            let expected = [REPEATED.get(name, 0), REPEATED.get(name, 1)];
+            assert_eq!(REPEATED.first_two(name), expected, "{name}");
+            assert_eq!(REPEATED.to_vec().first_two(name), expected, "{name}");
+            assert_eq!((&REPEATED.as_slice()).first_two(name), expected, "{name}");
+            assert_eq!(only_get.first_two(name), expected, "{name}");
+        }
+        assert_eq!(REPEATED.first_two("digest"), [Some(&b"a"[..]), Some(&b"b"[..])]);
+        assert_eq!(REPEATED.first_two("x-one"), [Some(&b"1"[..]), None]);
+    }
+
+    #[test]
+    fn the_memo_answers_as_the_headers_do() {
+        let only_get = OnlyGet(REPEATED.to_vec());
+        for headers in [&REPEATED as &(dyn Headers + Sync), &only_get] {
+            let view = RequestView::new("POST", "/", headers, b"");
+            let mut memo = HeaderMemo::new(view);
+            // More names than the memo keeps, each read twice: the answers do not change.
+            let names = ["date", "digest", "x-one", "missing", "dat", "dates", "a", "b", "c", "d", "digest", "date"];
+            for _ in 0..2 {
+                for name in names {
+                    let expected: Vec<_> = view.header_values(name).collect();
+                    assert_eq!(memo.values(name).collect::<Vec<_>>(), expected, "{name}");
+                    let first_two = [expected.first().copied(), expected.get(1).copied()];
+                    assert_eq!(memo.first_two(name), first_two, "{name}");
+                }
+            }
+            assert_eq!(memo.values("digest").collect::<Vec<_>>(), [&b"a"[..], b"b", b"c"]);
+        }
     }
 
     #[test]

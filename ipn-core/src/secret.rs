@@ -72,8 +72,26 @@ impl<'de> Deserialize<'de> for Secret {
 }
 
 /// Constant-time equality of two byte strings (the lengths are not secret).
+///
+/// The differences are gathered eight bytes at a time, every chunk read whatever the earlier
+/// ones held, and only the total is compared (by `subtle`): `subtle`'s own slice comparison puts
+/// an optimisation barrier on every byte, about 13 instructions a byte, which a 64-byte digest
+/// felt.
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut tail = [0_u8; 8];
+    for (slot, (x, y)) in tail.iter_mut().zip(a_chunks.remainder().iter().zip(b_chunks.remainder())) {
+        *slot = x ^ y;
+    }
+    let mut difference = u64::from_le_bytes(tail);
+    for (x, y) in a_chunks.zip(b_chunks) {
+        let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        difference = std::hint::black_box(difference | (word(x) ^ word(y)));
+    }
+    difference.ct_eq(&0).into()
 }
 
 #[cfg(test)]
@@ -85,6 +103,27 @@ mod tests {
         let s = Secret::new("hunter2-key");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(!format!("{s:#?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn ct_eq_agrees_with_equality() {
+        let base: Vec<u8> = (0..70_u8).map(|i| i.wrapping_mul(37)).collect();
+        for len in 0..base.len() {
+            let a = &base[..len];
+            assert!(ct_eq(a, a), "{len}");
+            assert!(!ct_eq(a, &base[..len + 1]), "{len}");
+            // One bit changed anywhere, in the chunks or the tail.
+            for at in 0..len {
+                for bit in [0x01, 0x80] {
+                    let mut b = a.to_vec();
+                    b[at] ^= bit;
+                    assert!(!ct_eq(a, &b), "{len} {at} {bit}");
+                    assert!(!ct_eq(&b, a), "{len} {at} {bit}");
+                }
+            }
+        }
+        assert!(ct_eq(b"", b""));
+        assert!(!ct_eq(b"", b"\0"));
     }
 
     #[test]

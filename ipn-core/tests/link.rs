@@ -165,6 +165,52 @@ fn rejects_an_unparsable_or_missing_date() {
     assert!(matches!(result, Err(Error::MissingHeader { header }) if header == "date"));
 }
 
+/// Each header is looked up once per verification: repeated headers, in any case, must still be
+/// seen as repeated (refused or joined as before) wherever they are read.
+#[test]
+fn repeated_and_case_varied_headers() {
+    let reason = |d: &Delivery| match verify(d) {
+        Err(Error::Malformed { reason, .. }) => reason,
+        other => panic!("{other:?}"),
+    };
+    let mut d = delivery(BODY);
+    d.headers.push(("Date".into(), NOW.into()));
+    assert_eq!(reason(&d), "several Date headers");
+    let mut d = delivery(BODY);
+    d.headers.push(("SIGNATURE".into(), d.header("signature")));
+    assert_eq!(reason(&d), "several Signature headers");
+    let mut d = delivery(BODY);
+    let authorization = format!("Signature {}", d.header("signature"));
+    d.headers.push(("authorization".into(), authorization.clone()));
+    d.headers.push(("Authorization".into(), authorization));
+    assert_eq!(reason(&d), "several Authorization headers");
+
+    // Names in any case; `Digest` in three instances, joined (in order) for the signing string
+    // and for the digest check.
+    let mut d = unsigned(BODY, NOW).without("digest");
+    d.headers.push(("DIGEST".into(), "MD5=abc".into()));
+    d.headers.push(("Digest".into(), link::digest_header(BODY.as_bytes())));
+    d.headers.push(("digest".into(), link::digest_header_hex(BODY.as_bytes())));
+    for (name, _) in &mut d.headers {
+        if name == "content-type" {
+            *name = "Content-Type".into();
+        }
+    }
+    let d = d.signed();
+    assert!(verify(&d).is_ok());
+    let expected_line = format!(
+        "digest: MD5=abc, {}, {}",
+        link::digest_header(BODY.as_bytes()),
+        link::digest_header_hex(BODY.as_bytes())
+    );
+    assert!(link::signing_string(d.view(), &COMPONENTS).unwrap().ends_with(&expected_line));
+    // A wrong third instance is checked too.
+    let mut wrong = d.clone();
+    wrong.headers.iter_mut().filter(|(n, _)| n == "digest").for_each(|(_, v)| *v = link::digest_header_hex(b"x"));
+    let wrong = wrong.signed();
+    assert!(matches!(verify(&wrong), Err(Error::DigestMismatch)));
+}
+
 #[test]
 fn rejects_a_body_swapped_under_intact_headers() {
     let mut d = delivery(BODY);

@@ -49,12 +49,14 @@
 //! assert_eq!(link.status(), &link::LinkStatus::Completed);
 //! ```
 
+mod dates;
 mod digest;
 mod notification;
 mod rfc9421;
 mod signature;
 mod verify;
 
+pub use dates::parse_http_date;
 pub use digest::{content_digest_header, digest_header, digest_header_hex};
 pub use notification::{
     Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,
@@ -64,6 +66,5 @@ pub use signature::{
     ALGORITHM, DEFAULT_REQUIRED_COMPONENTS, REQUEST_TARGET, SignatureParams, sign, signature, signature_header,
     signing_string,
 };
-pub use verify::parse_http_date;
 
 pub(crate) use verify::verify;

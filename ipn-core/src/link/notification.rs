@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+use super::dates::parse_rfc3339;
 use crate::error::Error;
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
 use crate::json::parse_decimal;
@@ -239,7 +239,7 @@ impl<'i, 'a> Field<'i, 'a> {
     fn date(&self) -> Result<Option<OffsetDateTime>, Error> {
         self.str()?
             .map(|text| {
-                OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
+                parse_rfc3339(&text).ok_or_else(|| {
                     Error::malformed(Scheme::Link, format!("{}{} is not an RFC 3339 date", self.path, self.key))
                 })
             })

@@ -2,7 +2,6 @@
 //! `Signature` / `Authorization: Signature` header, the signing string built from the received
 //! request, and the HMAC computed or checked (in constant time) with the application secret.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use base64::Engine as _;
@@ -11,7 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::Error;
-use crate::request::RequestView;
+use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::Secret;
 use crate::types::Scheme;
 
@@ -156,12 +155,21 @@ impl<'v> RawParams<'v> {
         let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
         let mut rest = value.trim_start();
         while !rest.is_empty() {
-            let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
-            let name = rest[..eq].trim_end();
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(malformed("a signature parameter has an invalid name"));
-            }
-            rest = rest[eq + 1..].trim_start();
+            // Usually `name=` directly: one pass over the name finds the `=`; anything else
+            // (spaces before `=`, a bad name, no `=`) is read the long way, with its errors.
+            let plain = rest.bytes().take_while(|&b| is_name_byte(b)).count();
+            let (name, after) = match rest.as_bytes().get(plain) {
+                Some(b'=') if plain > 0 => (&rest[..plain], plain + 1),
+                _ => {
+                    let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
+                    let name = rest[..eq].trim_end();
+                    if name.is_empty() || !name.bytes().all(is_name_byte) {
+                        return Err(malformed("a signature parameter has an invalid name"));
+                    }
+                    (name, eq + 1)
+                }
+            };
+            rest = rest[after..].trim_start();
             let param_value = if let Some(quoted) = rest.strip_prefix('"') {
                 let end = quoted.find('"').ok_or_else(|| malformed("unterminated signature parameter"))?;
                 rest = &quoted[end + 1..];
@@ -228,9 +236,10 @@ impl<'v> RawParams<'v> {
         Components(self.headers)
     }
 
-    /// Whether a component (lowercase) is signed.
+    /// Whether a component (lowercase) is signed: the tests' reference for [`first_uncovered`].
+    #[cfg(test)]
     pub(crate) fn covers(&self, component: &str) -> bool {
-        self.components().any(|c| c.eq_ignore_ascii_case(component))
+        self.components().any(|c| same_name(c, component))
     }
 
     /// Whether two signatures sign the same string with the same key and claim the same MAC,
@@ -244,7 +253,7 @@ impl<'v> RawParams<'v> {
                 loop {
                     match (mine.next(), theirs.next()) {
                         (None, None) => break true,
-                        (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+                        (Some(a), Some(b)) if same_name(a, b) => {}
                         _ => break false,
                     }
                 }
@@ -257,6 +266,31 @@ impl<'v> RawParams<'v> {
     }
 }
 
+/// The first of the `required` components (lowercase) that the signed `components` leave out,
+/// if any: one pass over the components, not one per requirement. Past 64 requirements, each
+/// further one is looked for on its own.
+pub(crate) fn first_uncovered<'r, R: AsRef<str>>(components: &[&str], required: &'r [R]) -> Option<&'r R> {
+    let mut covered = 0_u64;
+    for component in components {
+        for (i, wanted) in required.iter().enumerate().take(64) {
+            if same_name(component, wanted.as_ref()) {
+                covered |= 1 << i;
+            }
+        }
+    }
+    let covers = |wanted: &str| components.iter().any(|component| same_name(component, wanted));
+    required
+        .iter()
+        .enumerate()
+        .find(|(i, wanted)| if *i < 64 { covered & (1 << i) == 0 } else { !covers(wanted.as_ref()) })
+        .map(|(_, wanted)| wanted)
+}
+
+/// A byte of a signature parameter's name.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
 /// The names of the `headers` parameter, split on ASCII whitespace.
 #[derive(Debug, Clone)]
 pub(crate) struct Components<'v>(&'v str);
@@ -266,12 +300,22 @@ impl<'v> Iterator for Components<'v> {
 
     fn next(&mut self) -> Option<&'v str> {
         let bytes = self.0.as_bytes();
-        let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-        let len = bytes.get(start..)?.iter().position(u8::is_ascii_whitespace).unwrap_or(bytes.len() - start);
+        let mut start = 0;
+        while bytes.get(start).is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        }
+        if start == bytes.len() {
+            self.0 = "";
+            return None;
+        }
+        let mut end = start + 1;
+        while bytes.get(end).is_some_and(|b| !b.is_ascii_whitespace()) {
+            end += 1;
+        }
         // Both ends sit next to ASCII whitespace or at an end: char boundaries.
-        let item = self.0.get(start..start + len)?;
-        self.0 = self.0.get(start + len..)?;
-        Some(item)
+        let (item, rest) = self.0.split_at_checked(end)?;
+        self.0 = rest;
+        item.get(start..)
     }
 }
 
@@ -327,23 +371,25 @@ pub fn signature(signing_string: &str, secret: &[u8]) -> String {
 /// header value that is not UTF-8 or an unsupported pseudo-header such as `(created)`.
 pub fn signing_string<S: AsRef<str>>(request: RequestView<'_>, components: &[S]) -> Result<String, Error> {
     let mut out = String::new();
-    write_signing_string(request, components.iter().map(AsRef::as_ref), &mut out)?;
+    write_signing_string(&mut HeaderMemo::new(request), components.iter().map(AsRef::as_ref), &mut out)?;
     Ok(out)
 }
 
 /// Writes the signing string of a request into `out` (cleared first): one buffer, sized once.
-pub(crate) fn write_signing_string<'c>(
-    request: RequestView<'_>,
+/// The headers are read through the verifier's memo, which checks them again afterwards.
+pub(crate) fn write_signing_string<'a: 'c, 'c>(
+    headers: &mut HeaderMemo<'a, 'c>,
     components: impl Iterator<Item = &'c str> + Clone,
     out: &mut String,
 ) -> Result<(), Error> {
+    let request = headers.view();
     out.clear();
     out.reserve(components.clone().map(|c| c.len() + 64).sum::<usize>() + request.target().len());
     for (i, component) in components.enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        if component.eq_ignore_ascii_case(REQUEST_TARGET) {
+        if same_name(component, REQUEST_TARGET) {
             out.push_str(REQUEST_TARGET);
             out.push_str(": ");
             push_lowercase(out, request.method());
@@ -351,35 +397,42 @@ pub(crate) fn write_signing_string<'c>(
             out.push_str(request.target());
             continue;
         }
-        let name: Cow<'_, str> = if component.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(component.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(component)
-        };
-        if name.starts_with('(') {
-            return Err(malformed(format!("the signed component {name} is not supported")));
+        if component.starts_with('(') {
+            return Err(malformed(format!("the signed component {} is not supported", component.to_ascii_lowercase())));
         }
-        out.push_str(&name);
-        out.push_str(": ");
-        let mut values = request.lowercase_values(&name);
-        let Some(first) = values.next() else {
-            return Err(Error::MissingHeader { header: name.to_string() });
-        };
-        let text = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
-        out.push_str(text(first)?.trim());
-        for value in values {
-            out.push_str(", ");
-            out.push_str(text(value)?.trim());
+        // Names arrive lowercase (the sender lowercases them); others are looked up unmemoized.
+        if component.bytes().any(|b| b.is_ascii_uppercase()) {
+            let name = component.to_ascii_lowercase();
+            push_header_line(out, &name, request.lowercase_values(&name))?;
+        } else {
+            push_header_line(out, component, headers.values(component))?;
         }
     }
     Ok(())
 }
 
+/// `name: value` with the values trimmed and joined with `, `.
+fn push_header_line<'v>(out: &mut String, name: &str, mut values: impl Iterator<Item = &'v [u8]>) -> Result<(), Error> {
+    out.push_str(name);
+    out.push_str(": ");
+    let Some(first) = values.next() else {
+        return Err(Error::MissingHeader { header: name.to_owned() });
+    };
+    let text = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
+    out.push_str(text(first)?.trim());
+    for value in values {
+        out.push_str(", ");
+        out.push_str(text(value)?.trim());
+    }
+    Ok(())
+}
+
+/// Appends `text` in ASCII lowercase: copied, then lowercased in place (no per-char re-encoding).
 fn push_lowercase(out: &mut String, text: &str) {
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
-    } else {
-        out.push_str(text);
+    let start = out.len();
+    out.push_str(text);
+    if let Some(pushed) = out.get_mut(start..) {
+        pushed.make_ascii_lowercase();
     }
 }
 
@@ -447,6 +500,32 @@ mod tests {
     }
 
     #[test]
+    fn names_are_read_the_same_with_or_without_space_before_the_equals_sign() {
+        for spaced in [
+            r#"keyId ="k",algorithm="hmac-sha256",headers="date",signature="s""#,
+            "keyId\u{a0}=\"k\",algorithm\t=\"hmac-sha256\",headers  =\"date\",signature=\"s\"",
+            r#"keyId="k",x-y_Z9 = 1,algorithm="hmac-sha256",headers="date",signature="s""#,
+        ] {
+            let p = SignatureParams::parse(spaced).unwrap();
+            assert_eq!((p.key_id(), p.algorithm(), p.components()), ("k", "hmac-sha256", &["date".to_owned()][..]));
+        }
+        let reason = |value: &str| match RawParams::parse(value) {
+            Err(Error::Malformed { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        for (value, expected) in [
+            (r#"keyId="k",x.y="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k",é="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k", ="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k",x y="1""#, "a signature parameter has an invalid name"),
+            (r#"keyId="k",xy"#, "a signature parameter is not name=value"),
+            (r#"keyId="k",keyId ="j""#, "the signature parameter keyId is repeated"),
+        ] {
+            assert_eq!(reason(value), expected, "{value}");
+        }
+    }
+
+    #[test]
     fn rejects_repeated_missing_and_broken_parameters() {
         let cases = [
             format!("{VALID},keyId=\"other\""),
@@ -493,6 +572,34 @@ mod tests {
         ] {
             assert!(!a.same_signature(&parse(other)), "{other}");
         }
+    }
+
+    #[test]
+    fn first_uncovered_agrees_with_covers() {
+        let params = RawParams::parse(
+            r#"keyId="k",algorithm="hmac-sha256",headers=" (Request-Target)  date\tDIGEST host",signature="c2ln""#,
+        )
+        .unwrap();
+        let mut many: Vec<String> = (0..70).map(|i| format!("x-{i}")).collect();
+        many.extend(["date".into(), "content-type".into()]);
+        for required in [
+            vec![],
+            vec!["(request-target)".to_owned(), "date".into(), "digest".into()],
+            vec!["date".into(), "content-type".into(), "x".into()],
+            vec!["host".into(), "host".into(), "dat".into()],
+            many.clone(),
+            many[..64].iter().cloned().chain(["date".into(), "content-type".into()]).collect(),
+        ] {
+            let expected = required.iter().find(|c| !params.covers(c));
+            assert_eq!(first_uncovered(&params.components().collect::<Vec<_>>(), &required), expected, "{required:?}");
+        }
+        let all: Vec<String> = (0..70).map(|i| format!("h{i}")).collect();
+        let header = format!(r#"keyId="k",algorithm="a",headers="{}",signature="s""#, all.join(" "));
+        let params = RawParams::parse(&header).unwrap();
+        let components: Vec<&str> = params.components().collect();
+        assert_eq!(first_uncovered(&components, &all), None);
+        let more = [&all[..], &["h70".to_owned()]].concat();
+        assert_eq!(first_uncovered(&components, &more).map(String::as_str), Some("h70"));
     }
 
     #[test]

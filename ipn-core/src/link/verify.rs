@@ -2,29 +2,15 @@
 //! inside the window, body digest, then the HMAC with the application secret; only then is the
 //! body typed.
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc2822;
-
+use super::dates::parse_http_date;
 use super::digest;
 use super::notification::LinkNotification;
-use super::signature::{ALGORITHM, RawParams, write_signing_string};
+use super::signature::{ALGORITHM, RawParams, first_uncovered, write_signing_string};
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
-use crate::request::RequestView;
+use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::types::Scheme;
 use crate::verifier::Policy;
-
-/// Parses an HTTP date: IMF-fixdate (`Thu, 01 Dec 2022 19:08:22 GMT`) or with a numeric zone
-/// (`Thu, 01 Dec 2022 19:08:22 +0000`).
-///
-/// ```
-/// let date = ipn_core::link::parse_http_date("Thu, 01 Dec 2022 19:08:22 +0000").unwrap();
-/// assert_eq!(date.unix_timestamp(), 1_669_921_702);
-/// assert!(ipn_core::link::parse_http_date("2022-12-01T19:08:22Z").is_none());
-/// ```
-pub fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(value.trim(), &Rfc2822).ok()
-}
 
 fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
     std::str::from_utf8(value).map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))
@@ -32,21 +18,19 @@ fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
 
 /// The signatures received: `Signature` and/or `Authorization: Signature ...` (both must verify
 /// when both are present, and they must name the same key).
-fn received_signatures(request: RequestView<'_>) -> Result<[Option<RawParams<'_>>; 2], Error> {
+fn received_signatures<'a>(headers: &mut HeaderMemo<'a, '_>) -> Result<[Option<RawParams<'a>>; 2], Error> {
     let mut out = [None, None];
     let mut signature = None;
-    let mut signatures = request.lowercase_values("signature");
-    if let Some(value) = signatures.next() {
-        if signatures.next().is_some() {
+    if let [Some(value), second] = headers.first_two("signature") {
+        if second.is_some() {
             return Err(Error::malformed(Scheme::Link, "several Signature headers"));
         }
         let value = header_str("Signature", value)?;
         out[0] = Some(RawParams::parse(value)?);
         signature = Some(value);
     }
-    let mut authorizations = request.lowercase_values("authorization");
-    if let Some(value) = authorizations.next() {
-        if authorizations.next().is_some() {
+    if let [Some(value), second] = headers.first_two("authorization") {
+        if second.is_some() {
             return Err(Error::malformed(Scheme::Link, "several Authorization headers"));
         }
         if let Some(params) = RawParams::authorization_params(header_str("Authorization", value)?) {
@@ -67,10 +51,10 @@ fn received_signatures(request: RequestView<'_>) -> Result<[Option<RawParams<'_>
 }
 
 /// The `Date` header must be within the policy's window of now, in either direction.
-pub(crate) fn check_date(request: RequestView<'_>, policy: &Policy) -> Result<(), Error> {
-    let mut dates = request.lowercase_values("date");
-    let value = dates.next().ok_or_else(|| Error::MissingHeader { header: "date".into() })?;
-    if dates.next().is_some() {
+pub(crate) fn check_date(headers: &mut HeaderMemo<'_, '_>, policy: &Policy) -> Result<(), Error> {
+    let [first, second] = headers.first_two("date");
+    let value = first.ok_or_else(|| Error::MissingHeader { header: "date".into() })?;
+    if second.is_some() {
         return Err(Error::malformed(Scheme::Link, "several Date headers"));
     }
     let date = parse_http_date(header_str("Date", value)?)
@@ -88,8 +72,9 @@ pub(crate) async fn verify(
     keys: &dyn KeyStore,
     policy: &Policy,
 ) -> Result<LinkNotification, Error> {
-    // Checks that need no secret first.
-    let signatures = received_signatures(request)?;
+    // Checks that need no secret first. Every header is looked up once.
+    let mut headers = HeaderMemo::new(request);
+    let signatures = received_signatures(&mut headers)?;
     // The same parameters twice (CentralBill's own example sends both headers) sign the same
     // string and claim the same MAC: checking one checks both. Different ones are both checked.
     let signatures = match signatures {
@@ -99,16 +84,18 @@ pub(crate) async fn verify(
     let mut signing_strings = [String::new(), String::new()];
     for (params, signing_string) in signatures.iter().zip(&mut signing_strings) {
         let Some(params) = params else { continue };
-        if !params.algorithm.eq_ignore_ascii_case(ALGORITHM) {
+        if !same_name(params.algorithm, ALGORITHM) {
             return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
         }
-        if let Some(missing) = policy.link_required.iter().find(|c| !params.covers(c)) {
+        // Split once: the coverage check and the signing string both walk them.
+        let components: Vec<&str> = params.components().collect();
+        if let Some(missing) = first_uncovered(&components, &policy.link_required) {
             return Err(Error::NotCovered { component: missing.clone() });
         }
-        write_signing_string(request, params.components(), signing_string)?;
+        write_signing_string(&mut headers, components.iter().copied(), signing_string)?;
     }
-    check_date(request, policy)?;
-    digest::check(request)?;
+    check_date(&mut headers, policy)?;
+    digest::check(&mut headers)?;
 
     let application_id = signatures.iter().flatten().map(|params| params.key_id).next().unwrap_or_default();
     let credentials = keys
