@@ -320,7 +320,8 @@ impl FormFields {
         }
         // A UTF-8 body splits into UTF-8 pieces (the delimiters are ASCII), which can then be
         // borrowed from it.
-        let text = std::str::from_utf8(body).ok();
+        // simdutf8: the same answer as `std::str::from_utf8`, several times faster on long ASCII.
+        let text = simdutf8::basic::from_utf8(body).ok();
         let (mut spans, to_decode) = scan(body, text.is_none());
         let decoded = if to_decode > 0 { decode_marked(body, &mut spans, to_decode) } else { Vec::new() };
         let mut fields = Self {

@@ -109,7 +109,7 @@ pub(crate) async fn verify(
         }
     }
 
-    let body =
-        std::str::from_utf8(request.body()).map_err(|_| Error::malformed(Scheme::Link, "the body is not UTF-8"))?;
+    let body = simdutf8::basic::from_utf8(request.body())
+        .map_err(|_| Error::malformed(Scheme::Link, "the body is not UTF-8"))?;
     LinkNotification::from_json(application_id.to_owned(), body.to_owned())
 }
