@@ -191,8 +191,22 @@ mod tests {
             text.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
         };
         let pieces: [&[u8]; 16] = [
-            b"", b" ", b"\t", b"\x0b", b"\x0c", b"\r\n", b"\x1c", b"\xc2\xa0", b"\xe2\x80\x83", b";", b"a",
-            b"Application/JSON", b"application/x-www-form-urlencoded", b"charset=UTF-8", b"\xff", b"\xc3\xa9",
+            b"",
+            b" ",
+            b"\t",
+            b"\x0b",
+            b"\x0c",
+            b"\r\n",
+            b"\x1c",
+            b"\xc2\xa0",
+            b"\xe2\x80\x83",
+            b";",
+            b"a",
+            b"Application/JSON",
+            b"application/x-www-form-urlencoded",
+            b"charset=UTF-8",
+            b"\xff",
+            b"\xc3\xa9",
         ];
         for a in pieces {
             for b in pieces {
