@@ -11,16 +11,25 @@
 //! `FRAMEWORK` is `axum` (default) or `actix`; `ROUTE` `bare`, `floor`, `ipn` (default) or
 //! `ipn-store`, or `core` / `core-store` for the core's share of `ipn` / `ipn-store` without a
 //! framework (`ipn_load::inprocess::run_core`); `N` the number of requests (after N / 10 to warm up). `inprocess-counting` counts
-//! allocations instead.
+//! allocations instead. It prints the wall-clock time per request (a rough figure: the machine is
+//! shared).
 #![allow(clippy::unwrap_used)]
 
 fn main() {
     let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     let n = var("N", "10000").parse().unwrap();
+    let started = std::cell::Cell::new(None);
+    let between = || started.set(Some(std::time::Instant::now()));
     match var("ROUTE", "ipn").as_str() {
         // The core's share only, without a framework.
-        "core" => ipn_load::inprocess::run_core(false, n, || {}),
-        "core-store" => ipn_load::inprocess::run_core(true, n, || {}),
-        route => ipn_load::inprocess::run(var("FRAMEWORK", "axum").parse().unwrap(), route.parse().unwrap(), n, || {}),
+        "core" => ipn_load::inprocess::run_core(false, n, between),
+        "core-store" => ipn_load::inprocess::run_core(true, n, between),
+        route => {
+            ipn_load::inprocess::run(var("FRAMEWORK", "axum").parse().unwrap(), route.parse().unwrap(), n, between)
+        }
     }
+    // Wall-clock, for a rough idea only: on a shared machine, compare instruction counts.
+    #[allow(clippy::cast_precision_loss)]
+    let per_request = started.get().unwrap().elapsed().as_nanos() as f64 / n as f64;
+    println!("ns/request {per_request:.0}");
 }
