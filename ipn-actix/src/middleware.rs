@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::{Ready, ready};
+use std::pin::pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -239,10 +240,16 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
         }
         Ok::<_, Rejected>(())
     };
-    // A stalled or endless stream without Content-Length stops at the deadline.
-    actix_web::rt::time::timeout(receiver.read_timeout_limit(), read)
-        .await
-        .map_err(|_| receiver.body_timed_out())??;
+    // A stalled or endless stream without Content-Length stops at the deadline. It starts the first
+    // time the body is not all there, as in ipn-tower: a notification usually arrives whole with
+    // its headers, and then needs no timer (setting one up costs more than reading the body).
+    let mut read = pin!(read);
+    match future::poll_immediate(read.as_mut()).await {
+        Some(read) => read?,
+        None => actix_web::rt::time::timeout(receiver.read_timeout_limit(), read)
+            .await
+            .map_err(|_| receiver.body_timed_out())??,
+    }
     let body = match buffer.finish() {
         Buffered::Chunk(bytes) => bytes,
         Buffered::Joined(bytes) => Bytes::from(bytes),

@@ -256,3 +256,35 @@ async fn huge_declared_length_under_a_huge_limit_is_not_reserved_up_front() {
     assert_eq!(send(&app, request).await, answer(200, ORDER_UPDATED));
     assert_eq!(seen.calls(), 1);
 }
+
+/// A body not all there when the middleware first reads it: the read timeout starts then; a body
+/// completed within it is verified, one that stalls past it is answered 408.
+#[actix_web::test]
+async fn a_late_body_is_verified_within_the_read_timeout_and_answered_408_past_it() {
+    use std::time::Duration;
+
+    let vector = form_vector(PAY_ACCEPTED);
+    let body = Bytes::from(vector.body.clone());
+    let late = |delay: Duration| {
+        let (head, tail) = (body.slice(..100), body.slice(100..));
+        let chunks = stream::iter([Ok(head)]).chain(stream::once(async move {
+            actix_web::rt::time::sleep(delay).await;
+            Ok(tail)
+        }));
+        stream_payload(chunks)
+    };
+    let timeout = Duration::from_millis(200);
+    let seen = Seen::data();
+    let app = test::init_service(App::new().configure(shop(middleware().read_timeout(timeout), seen.clone()))).await;
+
+    let (request, _) = vector.request().uri("/shop/ipn").to_request().replace_payload(late(Duration::from_millis(20)));
+    assert_eq!(send(&app, request).await, answer(200, ORDER_UPDATED));
+    assert_eq!(seen.notifications.lock().unwrap().len(), 1);
+
+    let (request, _) = vector.request().uri("/shop/ipn").to_request().replace_payload(late(Duration::from_secs(5)));
+    let started = std::time::Instant::now();
+    let timed_out = ipn_actix::ipn_core::Reply::for_outcome(Outcome::RequestTimeout);
+    assert_eq!(send(&app, request).await, answer(408, timed_out.body()));
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert_eq!(seen.notifications.lock().unwrap().len(), 1, "the handler is not called");
+}

@@ -164,6 +164,19 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     fn never_waits(&self) -> bool {
         false
     }
+
+    /// [`credentials`](Self::credentials) without a future, for a store that has them at hand
+    /// (the in-memory [`Keys`]): `credentials` returns a boxed future (`async_trait`), an
+    /// allocation per verification that the verifier skips when this answers. `None` (the
+    /// default) when the lookup must be awaited.
+    ///
+    /// # Errors
+    ///
+    /// As [`credentials`](Self::credentials).
+    fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
+        let _ = slot;
+        None
+    }
 }
 
 #[async_trait]
@@ -174,6 +187,10 @@ impl<K: KeyStore + ?Sized> KeyStore for Arc<K> {
 
     fn never_waits(&self) -> bool {
         (**self).never_waits()
+    }
+
+    fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
+        (**self).credentials_now(slot)
     }
 }
 
@@ -247,6 +264,10 @@ impl KeyStore for Keys {
 
     fn never_waits(&self) -> bool {
         true
+    }
+
+    fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
+        Some(Ok(self.lookup(slot).cloned()))
     }
 }
 
@@ -413,6 +434,39 @@ mod tests {
         assert!(keys.lookup(KeySlot::RestHmacKey { shop_id: "1", mode: Mode::Production }).is_none());
         assert!(keys.lookup(KeySlot::Form { shop_id: "2", mode: Mode::Test }).is_none());
         assert!(keys.lookup(KeySlot::Application { application_id: "app" }).is_some());
+    }
+
+    /// `credentials_now` answers what `credentials` does, for `Keys` and through an `Arc`; a store
+    /// that does not implement it is awaited (the default answers `None`).
+    #[test]
+    fn credentials_now_answers_the_same_credentials_without_a_future() {
+        let keys = Keys::builder().shop(ShopKeys::new("1").form_key(Mode::Test, "t")).build().unwrap();
+        let shared: Arc<dyn KeyStore> = Arc::new(keys.clone());
+        let slots = [
+            KeySlot::Form { shop_id: "1", mode: Mode::Test },
+            KeySlot::Form { shop_id: "1", mode: Mode::Production },
+            KeySlot::Form { shop_id: "2", mode: Mode::Test },
+            KeySlot::Application { application_id: "1" },
+        ];
+        for slot in slots {
+            let awaited = pollster::block_on(keys.credentials(slot)).unwrap().map(|c| c.secrets);
+            for store in [&keys as &dyn KeyStore, &shared] {
+                let now = store.credentials_now(slot).expect("in memory").unwrap().map(|c| c.secrets);
+                assert_eq!(now.is_some(), awaited.is_some(), "{slot:?}");
+                assert!(now.zip(awaited.clone()).is_none_or(|(a, b)| Arc::ptr_eq(&a, &b)), "{slot:?}");
+            }
+        }
+
+        #[derive(Debug)]
+        struct Remote;
+        #[async_trait]
+        impl KeyStore for Remote {
+            async fn credentials(&self, _: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
+                Ok(None)
+            }
+        }
+        assert!(Remote.credentials_now(slots[0]).is_none());
+        assert!(Arc::new(Remote).credentials_now(slots[0]).is_none());
     }
 
     #[test]

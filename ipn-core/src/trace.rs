@@ -28,7 +28,9 @@ use crate::reply::Outcome;
 #[derive(Debug, Clone)]
 pub struct Trace {
     span: Span,
-    started: Instant,
+    // `None` when the span is disabled (no subscriber wants it): `duration_ms` is never recorded
+    // then, so the clock is not read.
+    started: Option<Instant>,
 }
 
 impl Trace {
@@ -44,7 +46,8 @@ impl Trace {
             status = Empty,
             duration_ms = Empty,
         );
-        Self { span, started: Instant::now() }
+        let started = (!span.is_disabled()).then(Instant::now);
+        Self { span, started }
     }
 
     /// The span, for adapters to enter or instrument their future with.
@@ -82,12 +85,12 @@ impl Trace {
 
     /// Records the outcome (when known), the status and the duration, then the end event.
     pub fn answered(&self, outcome: Option<Outcome>, status: u16) {
-        if !self.span.is_disabled() {
+        if let Some(started) = self.started {
             if let Some(outcome) = outcome {
                 self.span.record("outcome", debug(outcome));
             }
             self.span.record("status", status);
-            self.span.record("duration_ms", u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX));
+            self.span.record("duration_ms", u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
         }
         tracing::info!(parent: &self.span, status, outcome = outcome.map(debug), "notification answered");
     }

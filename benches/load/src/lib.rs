@@ -6,11 +6,13 @@
 //! - [`client`]: a minimal HTTP/1.1 keep-alive client (pre-serialized requests, one write and
 //!   usually one read per request), used by the load generator and the smoke test.
 //! - [`notifications`]: distinct signed form notifications (the realistic ~55-field template).
+//! - [`inprocess`]: the server's apps called in process, for instruction and allocation counts.
 //! - [`probe`]: the allocation counters and the in-flight barrier of the memory measurement.
 //!
 //! `scripts/bench-load.sh` runs every combination and writes the tables of `BENCHMARKS.md`.
 
 pub mod client;
+pub mod inprocess;
 pub mod notifications;
 pub mod probe;
 pub mod server;

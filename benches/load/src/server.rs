@@ -139,7 +139,7 @@ pub fn main(stats: Option<StatsFn>) -> io::Result<()> {
 }
 
 /// The receiver of the `ipn` and `ipn-store` routes.
-fn receiver(route: Route, store_capacity: usize) -> Receiver {
+pub fn receiver(route: Route, store_capacity: usize) -> Receiver {
     let receiver = Receiver::new(verifier());
     match route {
         Route::IpnStore => receiver.store(MemoryStore::new().capacity(store_capacity)),
@@ -169,7 +169,8 @@ pub fn run(options: &Options, listener: TcpListener, probe: Arc<Probe>) -> io::R
     }
 }
 
-mod axum_server {
+/// The axum server.
+pub mod axum_server {
     use axum::Router;
     use axum::extract::{Path, State};
     use axum::routing::{get, post};
@@ -205,7 +206,8 @@ mod axum_server {
         "armed"
     }
 
-    pub(super) fn run(options: &Options, listener: std::net::TcpListener, probe: Arc<Probe>) -> io::Result<()> {
+    /// The served app: `POST /ipn` as `options.route` says, and the probe's routes.
+    pub fn app(options: &Options, probe: Arc<Probe>) -> Router {
         let route = match options.route {
             Route::Bare => post(bare),
             Route::Floor => post(floor),
@@ -213,11 +215,15 @@ mod axum_server {
                 post(ipn).layer(IpnLayer::from_receiver(receiver(options.route, options.store_capacity)))
             }
         };
-        let app = Router::new()
+        Router::new()
             .route("/ipn", route)
             .route("/__stats", get(stats))
             .route("/__hold/{n}", post(hold))
-            .with_state(probe);
+            .with_state(probe)
+    }
+
+    pub(super) fn run(options: &Options, listener: std::net::TcpListener, probe: Arc<Probe>) -> io::Result<()> {
+        let app = app(options, probe);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
@@ -229,7 +235,8 @@ mod axum_server {
     }
 }
 
-mod actix_server {
+/// The actix-web server.
+pub mod actix_server {
     use actix_web::{App, HttpResponse, HttpServer, web};
     use ipn_actix::{Ipn, IpnMiddleware, IpnReply};
 
@@ -262,30 +269,42 @@ mod actix_server {
         "armed"
     }
 
+    /// The served app's routes, for `App::configure` (one app per worker): `POST /ipn` as
+    /// `route` says (`middleware` wraps it for the `ipn` routes), and the probe's routes.
+    pub fn configure(
+        route: Route,
+        middleware: IpnMiddleware,
+        probe: web::Data<Probe>,
+    ) -> impl FnOnce(&mut web::ServiceConfig) {
+        move |config| {
+            config.app_data(probe).route("/__stats", web::get().to(stats)).route("/__hold/{n}", web::post().to(hold));
+            match route {
+                Route::Bare => config.route("/ipn", web::post().to(bare)),
+                Route::Floor => config.route("/ipn", web::post().to(floor)),
+                Route::Ipn | Route::IpnStore => {
+                    config.service(web::resource("/ipn").wrap(middleware).route(web::post().to(ipn)))
+                }
+            };
+        }
+    }
+
+    /// The middleware of the `ipn` routes (built once: the workers share its store).
+    pub fn middleware(options: &Options) -> IpnMiddleware {
+        IpnMiddleware::from_receiver(receiver(options.route, options.store_capacity))
+    }
+
     pub(super) fn run(options: &Options, listener: std::net::TcpListener, probe: Arc<Probe>) -> io::Result<()> {
         let route = options.route;
-        let middleware = IpnMiddleware::from_receiver(receiver(route, options.store_capacity));
+        let middleware = middleware(options);
         let probe = web::Data::from(probe);
         actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                let app = App::new()
-                    .app_data(probe.clone())
-                    .route("/__stats", web::get().to(stats))
-                    .route("/__hold/{n}", web::post().to(hold));
-                match route {
-                    Route::Bare => app.route("/ipn", web::post().to(bare)),
-                    Route::Floor => app.route("/ipn", web::post().to(floor)),
-                    Route::Ipn | Route::IpnStore => {
-                        app.service(web::resource("/ipn").wrap(middleware.clone()).route(web::post().to(ipn)))
-                    }
-                }
-            })
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(0)
-            .listen(listener)?
-            .run()
-            .await
+            HttpServer::new(move || App::new().configure(configure(route, middleware.clone(), probe.clone())))
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(0)
+                .listen(listener)?
+                .run()
+                .await
         })
     }
 }
