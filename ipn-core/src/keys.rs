@@ -179,6 +179,15 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     }
 }
 
+/// The credentials of a slot: [`KeyStore::credentials_now`] when the store answers at once, the
+/// awaited (boxed) [`KeyStore::credentials`] otherwise. Every scheme looks its keys up this way.
+pub(crate) async fn lookup(keys: &dyn KeyStore, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
+    match keys.credentials_now(slot) {
+        Some(found) => found,
+        None => keys.credentials(slot).await,
+    }
+}
+
 #[async_trait]
 impl<K: KeyStore + ?Sized> KeyStore for Arc<K> {
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {

@@ -35,12 +35,10 @@ pub(crate) async fn verify(
     let slot = slot(&fields)?;
     let KeySlot::Form { shop_id, mode } = slot else { unreachable!("form::slot returns a form slot") };
     let signature = fields.get("signature").ok_or(Error::MissingField { scheme: Scheme::Form, field: "signature" })?;
-    let found = match keys.credentials_now(slot) {
-        Some(found) => found,
-        None => keys.credentials(slot).await,
-    };
-    let credentials =
-        found.map_err(Error::KeyStore)?.ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
+    let credentials = crate::keys::lookup(keys, slot)
+        .await
+        .map_err(Error::KeyStore)?
+        .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
     signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
 
     let is_ipn = fields.contains("vads_hash");

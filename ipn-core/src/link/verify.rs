@@ -98,8 +98,7 @@ pub(crate) async fn verify(
     digest::check(&mut headers)?;
 
     let application_id = signatures.iter().flatten().map(|params| params.key_id).next().unwrap_or_default();
-    let credentials = keys
-        .credentials(KeySlot::Application { application_id })
+    let credentials = crate::keys::lookup(keys, KeySlot::Application { application_id })
         .await
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownApplication { application_id: application_id.to_owned() })?;

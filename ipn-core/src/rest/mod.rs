@@ -133,8 +133,7 @@ pub(crate) async fn verify(
         Endpoint::Ipn => KeySlot::RestPassword { shop_id, mode },
         Endpoint::Return => KeySlot::RestHmacKey { shop_id, mode },
     };
-    let credentials = keys
-        .credentials(slot)
+    let credentials = crate::keys::lookup(keys, slot)
         .await
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
