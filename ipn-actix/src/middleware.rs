@@ -19,7 +19,7 @@ use futures_util::future::{self, LocalBoxFuture};
 use futures_util::{StreamExt, stream};
 use ipn_core::store::NotificationStore;
 use ipn_core::trace::Trace;
-use ipn_core::{Buffered, Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
+use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
 use tracing::Instrument;
 
 use crate::headers::HeaderMapView;
@@ -250,11 +250,7 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
             .await
             .map_err(|_| receiver.body_timed_out())??,
     }
-    let body = match buffer.finish() {
-        Buffered::Chunk(bytes) => bytes,
-        Buffered::Joined(bytes) => Bytes::from(bytes),
-        Buffered::Empty => Bytes::new(),
-    };
+    let body = buffer.finish().into_chunk();
 
     let notification = {
         let headers = HeaderMapView(req.headers());

@@ -136,6 +136,11 @@ impl BodyBuffer {
 /// two.push(&b"a=1"[..]).unwrap();
 /// two.push(&b"&b=2"[..]).unwrap();
 /// assert!(two.push(&b"&c=3"[..]).is_err());
+///
+/// let mut joined = receiver.chunk_buffer::<Vec<u8>>(None);
+/// joined.push(b"a=1".to_vec()).unwrap();
+/// joined.push(b"&b=2".to_vec()).unwrap();
+/// assert_eq!(joined.finish().into_chunk(), b"a=1&b=2");
 /// ```
 #[derive(Debug)]
 pub struct ChunkBuffer<C> {
@@ -152,6 +157,18 @@ pub enum Buffered<C> {
     Chunk(C),
     /// The chunks, joined.
     Joined(Vec<u8>),
+}
+
+impl<C: From<Vec<u8>> + Default> Buffered<C> {
+    /// The whole body as one chunk of the framework's type: the chunk itself, the joined bytes
+    /// turned into one (without copying, for `Bytes`), or an empty one.
+    pub fn into_chunk(self) -> C {
+        match self {
+            Buffered::Chunk(chunk) => chunk,
+            Buffered::Joined(bytes) => C::from(bytes),
+            Buffered::Empty => C::default(),
+        }
+    }
 }
 
 impl<C: AsRef<[u8]>> ChunkBuffer<C> {

@@ -12,7 +12,7 @@ use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
 use ipn_core::trace::Trace;
-use ipn_core::{Buffered, ChunkBuffer, Delivery, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
+use ipn_core::{ChunkBuffer, Delivery, Notification, Outcome, Receiver, Rejected, Reply, RequestView};
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 use tower_service::Service;
@@ -166,15 +166,6 @@ fn push_data(buffer: &mut ChunkBuffer<Bytes>, mut data: impl Buf) -> Result<(), 
     Ok(())
 }
 
-/// The whole body as one `Bytes`.
-fn into_bytes(buffered: Buffered<Bytes>) -> Bytes {
-    match buffered {
-        Buffered::Chunk(bytes) => bytes,
-        Buffered::Joined(bytes) => Bytes::from(bytes),
-        Buffered::Empty => Bytes::new(),
-    }
-}
-
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
@@ -204,7 +195,7 @@ where
                         Poll::Ready(None) => {
                             let (parts, buffer) =
                                 read.take().expect("the buffering state holds the request until it ends");
-                            let body = into_bytes(buffer.finish());
+                            let body = buffer.finish().into_chunk();
                             let next = verify_in_place(this.receiver, parts, body, this.inner, this.trace);
                             this.state.set(next);
                             continue;
