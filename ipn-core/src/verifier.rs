@@ -246,9 +246,9 @@ impl Verifier {
             link::verify(request, &*self.keys, &self.policy).await.map(Notification::Link)
         } else {
             let fields = FormFields::parse(body).map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
-            if fields.with_prefix("kr-").next().is_some() {
+            if fields.has_prefix("kr-") {
                 rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
-            } else if fields.with_prefix(form::SIGNED_PREFIX).next().is_some() {
+            } else if fields.has_prefix(form::SIGNED_PREFIX) {
                 form::verify(fields, &*self.keys, &self.policy).await.map(Notification::Form)
             } else {
                 Err(Error::UnknownScheme)

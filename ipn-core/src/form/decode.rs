@@ -83,6 +83,16 @@ fn name_key_at(bytes: &[u8], start: usize, end: usize) -> u128 {
     }
 }
 
+/// The mask that keeps a prefix's bytes of a key, when keys alone order names against the
+/// prefix: the prefix fits in a key and has no NUL byte. Then a name is below the prefix exactly
+/// when its masked key is (a name shorter than the prefix reads as zeros there, and the
+/// prefix's bytes are not zero), and starts with it exactly when its masked key equals the
+/// prefix's.
+fn prefix_mask(prefix: &str) -> Option<u128> {
+    (prefix.len() <= 16 && !prefix.as_bytes().contains(&0))
+        .then(|| !(u128::MAX.checked_shr(prefix.len() as u32 * 8).unwrap_or(0)))
+}
+
 /// Decoded form fields, sorted by name in byte order, names unique.
 ///
 /// Decoding follows the URL standard: pairs split on `&` (empty pairs skipped), name and value
@@ -395,16 +405,30 @@ impl FormFields {
     /// The spans of the names that start with `prefix`: a run, since they are sorted.
     fn prefixed(&self, prefix: &str) -> &[Span] {
         let key = name_key(prefix.as_bytes());
-        let start = self.spans.partition_point(|s| self.compare(s, key, prefix).is_lt());
-        let rest = &self.spans[start..];
-        let len = if prefix.len() <= 16 {
-            // A name starts with a short prefix when its key does, in the prefix's bytes.
-            let mask = !(u128::MAX.checked_shr(prefix.len() as u32 * 8).unwrap_or(0));
-            rest.partition_point(|s| s.key & mask == key)
-        } else {
-            rest.partition_point(|s| self.name(s).starts_with(prefix))
-        };
-        &rest[..len]
+        match prefix_mask(prefix) {
+            // Both ends from keys alone, with no name compared: two branch-free searches.
+            Some(mask) => {
+                let start = self.spans.partition_point(|s| s.key & mask < key);
+                let rest = &self.spans[start..];
+                &rest[..rest.partition_point(|s| s.key & mask == key)]
+            }
+            None => {
+                let start = self.spans.partition_point(|s| self.compare(s, key, prefix).is_lt());
+                let rest = &self.spans[start..];
+                &rest[..rest.partition_point(|s| self.name(s).starts_with(prefix))]
+            }
+        }
+    }
+
+    /// Whether some name starts with `prefix`.
+    pub(crate) fn has_prefix(&self, prefix: &str) -> bool {
+        let key = name_key(prefix.as_bytes());
+        match prefix_mask(prefix) {
+            Some(mask) => {
+                self.spans.get(self.spans.partition_point(|s| s.key & mask < key)).is_some_and(|s| s.key & mask == key)
+            }
+            None => !self.prefixed(prefix).is_empty(),
+        }
     }
 
     /// The number of fields.
@@ -625,7 +649,7 @@ mod tests {
         /// `form_urlencoded` does, or refused for a repeated name or invalid UTF-8.
         #[test]
         fn agrees_with_form_urlencoded_on_any_body(body in proptest::collection::vec(proptest::sample::select(
-            b"ab_=&%+2F5C3A9xyz\xC3\xA9\xFF".to_vec()), 0..200)) {
+            b"ab_=&%+2F5C3A9xyz\xC3\xA9\xFF\0".to_vec()), 0..200)) {
             let reference: Vec<(String, String)> =
                 form_urlencoded::parse(&body).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
             let lossless = reference.iter().all(|(n, v)| !n.contains('\u{fffd}') && !v.contains('\u{fffd}'));
@@ -641,6 +665,15 @@ mod tests {
                     proptest::prop_assert_eq!(&ours, &expected);
                     for (name, value) in &expected {
                         proptest::prop_assert_eq!(fields.get(name), Some(value.as_str()));
+                    }
+                    // Prefixes ordered by keys alone, and those that are not (a NUL byte, over
+                    // 16 bytes).
+                    for prefix in ["", "a", "ab", "b_", "a\0", "\0", "é", "aaaaaaaaaaaaaaaab", "ab_ab_ab_ab_ab_a"] {
+                        let with: Vec<(&str, &str)> = fields.with_prefix(prefix).collect();
+                        let filtered: Vec<(&str, &str)> = expected.iter()
+                            .filter(|(n, _)| n.starts_with(prefix)).map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                        proptest::prop_assert_eq!(&with, &filtered, "{:?}", prefix);
+                        proptest::prop_assert_eq!(fields.has_prefix(prefix), !filtered.is_empty(), "{:?}", prefix);
                     }
                 }
                 Err(FormError::DuplicateField { .. }) => proptest::prop_assert!(!unique),
