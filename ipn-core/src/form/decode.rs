@@ -183,6 +183,8 @@ struct Scanner<'a> {
     fresh: u32,
     /// The length of the pairs with encoded pieces (what decoding them can take, at most).
     to_decode: usize,
+    /// The indices of the spans with an encoded piece.
+    encoded_spans: Vec<u32>,
 }
 
 impl Scanner<'_> {
@@ -246,6 +248,7 @@ impl Scanner<'_> {
             };
             if self.encoded != 0 {
                 self.to_decode += end - self.start;
+                self.encoded_spans.push(self.spans.len() as u32);
             }
             self.spans.push(Span {
                 key: name_key_at(self.body, self.start, name_end),
@@ -259,12 +262,28 @@ impl Scanner<'_> {
     }
 }
 
-/// Cuts the body into spans in one pass, 64 bytes at a time, stopping only at `&` and `=`; also
-/// returns the length of the pairs to decode. With `encode_all`, every piece is marked.
-fn scan(body: &[u8], encode_all: bool) -> (Vec<Span>, usize) {
+/// What [`scan`] found: the spans, the indices of those with a piece to decode, and the length
+/// of their pairs (what decoding them can take, at most).
+struct Scanned {
+    spans: Vec<Span>,
+    encoded: Vec<u32>,
+    to_decode: usize,
+}
+
+/// Cuts the body into spans in one pass, 64 bytes at a time, stopping only at `&` and `=`. With
+/// `encode_all`, every piece is marked.
+fn scan(body: &[u8], encode_all: bool) -> Scanned {
     let fresh = if encode_all { 3 } else { 0 };
-    let mut scanner =
-        Scanner { body, spans: Vec::with_capacity(64), start: 0, equals: NONE, encoded: fresh, fresh, to_decode: 0 };
+    let mut scanner = Scanner {
+        body,
+        spans: Vec::with_capacity(64),
+        start: 0,
+        equals: NONE,
+        encoded: fresh,
+        fresh,
+        to_decode: 0,
+        encoded_spans: Vec::new(),
+    };
     let (blocks, tail) = body.as_chunks::<64>();
     for (i, block) in blocks.iter().enumerate() {
         // Inside a long piece already marked (encoded JSON), a block without stops changes
@@ -281,14 +300,14 @@ fn scan(body: &[u8], encode_all: bool) -> (Vec<Span>, usize) {
         scanner.block(64 * blocks.len(), Marks::of(&last));
     }
     scanner.end_pair(body.len());
-    (scanner.spans, scanner.to_decode)
+    Scanned { spans: scanner.spans, encoded: scanner.encoded_spans, to_decode: scanner.to_decode }
 }
 
 /// Decodes the pieces [`scan`] marked into `decoded`, pointing them there, and re-keys the
-/// names that changed. `to_decode` bounds the decoded length.
-fn decode_marked(body: &[u8], spans: &mut [Span], to_decode: usize) -> Vec<u8> {
+/// names that changed.
+fn decode_marked(body: &[u8], scanned: &mut Scanned) -> Vec<u8> {
     // Decoding never lengthens a piece; `decode_into` needs 32 bytes of slack.
-    let mut decoded = vec![0; to_decode + 32];
+    let mut decoded = vec![0; scanned.to_decode + 32];
     let mut end = 0;
     let decode = |piece: &mut Piece, decoded: &mut [u8], end: &mut usize| {
         let from = *end;
@@ -296,7 +315,8 @@ fn decode_marked(body: &[u8], spans: &mut [Span], to_decode: usize) -> Vec<u8> {
         *piece = Piece { start: from as u32 | DECODED, end: *end as u32 };
         from
     };
-    for span in spans {
+    for &i in &scanned.encoded {
+        let span = &mut scanned.spans[i as usize];
         if span.name.start & ENCODED != 0 {
             let from = decode(&mut span.name, &mut decoded, &mut end);
             span.key = name_key(&decoded[from..end]);
@@ -310,12 +330,12 @@ fn decode_marked(body: &[u8], spans: &mut [Span], to_decode: usize) -> Vec<u8> {
 }
 
 /// Whether every decoded piece is UTF-8 on its own, `decoded` being UTF-8 as a whole.
-fn decoded_pieces_are_utf8(spans: &[Span], decoded: &str) -> bool {
+fn decoded_pieces_are_utf8(scanned: &Scanned, decoded: &str) -> bool {
     let ok = |p: Piece| {
         p.start & DECODED == 0
             || (decoded.is_char_boundary((p.start & !DECODED) as usize) && decoded.is_char_boundary(p.end as usize))
     };
-    spans.iter().all(|s| ok(s.name) && ok(s.value))
+    scanned.encoded.iter().map(|&i| &scanned.spans[i as usize]).all(|s| ok(s.name) && ok(s.value))
 }
 
 impl FormFields {
@@ -332,16 +352,18 @@ impl FormFields {
         // borrowed from it.
         // simdutf8: the same answer as `std::str::from_utf8`, several times faster on long ASCII.
         let text = simdutf8::basic::from_utf8(body).ok();
-        let (mut spans, to_decode) = scan(body, text.is_none());
-        let decoded = if to_decode > 0 { decode_marked(body, &mut spans, to_decode) } else { Vec::new() };
+        let mut scanned = scan(body, text.is_none());
+        let to_decode = !scanned.encoded.is_empty();
+        let decoded = if to_decode { decode_marked(body, &mut scanned) } else { Vec::new() };
         let mut fields = Self {
             body: text.unwrap_or_default().into(),
             decoded: String::from_utf8(decoded).map_err(|_| FormError::InvalidUtf8)?,
             spans: Vec::new(),
         };
-        if to_decode > 0 && !decoded_pieces_are_utf8(&spans, &fields.decoded) {
+        if to_decode && !decoded_pieces_are_utf8(&scanned, &fields.decoded) {
             return Err(FormError::InvalidUtf8);
         }
+        let mut spans = scanned.spans;
         let descending = |a: &Span, b: &Span| a.key > b.key || (a.key == b.key && fields.name(a) > fields.name(b));
         if spans.windows(2).all(|w| descending(&w[0], &w[1])) {
             // Gateways send fields in strictly descending order: names are distinct.
