@@ -13,6 +13,12 @@ impl Headers for HeaderMapView<'_> {
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
         self.0.get_all(name).nth(nth).map(HeaderValue::as_bytes)
     }
+
+    /// Both values from one lookup of the name.
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        let mut values = self.0.get_all(name).map(HeaderValue::as_bytes);
+        [values.next(), values.next()]
+    }
 }
 
 #[cfg(test)]
@@ -34,5 +40,9 @@ mod tests {
         assert_eq!(view.header_values("DIGEST").collect::<Vec<_>>(), vec![&b"a"[..], &b"b"[..]]);
         assert_eq!(view.header("content-type"), None);
         assert_eq!(Headers::get(&headers, "digest", 2), None);
+        assert_eq!(headers.first_two("Digest"), [Some(&b"a"[..]), Some(&b"b"[..])]);
+        assert_eq!(headers.first_two("x-other"), [Some(&b"1"[..]), None]);
+        assert_eq!(headers.first_two("date"), [None, None]);
+        assert_eq!(headers.first_two("not a header name"), [None, None]);
     }
 }

@@ -22,6 +22,12 @@ impl ipn_core::Headers for HttpHeaders<'_> {
         // `HeaderMap` compares names case-insensitively; an invalid name simply matches nothing.
         self.0.get_all(name).iter().nth(nth).map(|value| value.as_bytes())
     }
+
+    /// Both values from one lookup of the name.
+    fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
+        let mut values = self.0.get_all(name).iter().map(|value| value.as_bytes());
+        [values.next(), values.next()]
+    }
 }
 
 #[cfg(test)]
@@ -40,5 +46,10 @@ mod tests {
         assert_eq!(headers.get("signature", 2), None);
         assert_eq!(headers.get("not a header name", 0), None);
         assert_eq!(headers.get("", 0), None);
+        assert_eq!(headers.first_two("Signature"), [Some(&b"one"[..]), Some(&b"two"[..])]);
+        assert_eq!(headers.first_two("not a header name"), [None, None]);
+        map.append("date", "d".parse().unwrap());
+        assert_eq!(HttpHeaders(&map).first_two("date"), [Some(&b"d"[..]), None]);
+        assert_eq!(HttpHeaders(&map).first_two("digest"), [None, None]);
     }
 }
