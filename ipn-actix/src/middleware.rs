@@ -255,7 +255,7 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
     let notification = {
         let headers = HeaderMapView(req.headers());
         let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
-        receiver.receive(RequestView::new(req.method().as_str(), target, &headers, &body)).await?
+        receiver.receive(RequestView::shared(req.method().as_str(), target, &headers, &body)).await?
     };
     // The same bytes for the route, as a one-item stream (one allocation, where `Payload::from`
     // builds an h1 payload: two).

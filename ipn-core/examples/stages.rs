@@ -70,6 +70,10 @@ fn form(n: u32) {
     time("verify total", n, || {
         black_box(f.verify());
     });
+    let shared = bytes::Bytes::copy_from_slice(f.body.as_bytes());
+    time("verify shared", n, || {
+        black_box(f.verify_view(ipn_core::RequestView::shared("POST", "/ipn", &f.headers, black_box(&shared))));
+    });
 }
 
 /// The REST vector (3.5 KiB answer): floor, JSON validation alone, form decoding, the whole

@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bytes::Bytes;
+
 /// Header lookup, implemented by each adapter over its framework's header map.
 ///
 /// Names are passed lowercase; implementations must match case-insensitively (HTTP header names
@@ -96,12 +98,37 @@ pub struct RequestView<'a> {
     target: &'a str,
     headers: &'a (dyn Headers + Sync),
     body: &'a [u8],
+    /// The body's shared buffer, when the caller has one.
+    shared: Option<&'a Bytes>,
 }
 
 impl<'a> RequestView<'a> {
-    /// A view over borrowed parts.
+    /// A view over borrowed parts. The notification verified from it copies the body text it
+    /// keeps; [`shared`](Self::shared) avoids that copy.
     pub fn new(method: &'a str, target: &'a str, headers: &'a (dyn Headers + Sync), body: &'a [u8]) -> Self {
-        Self { method, target, headers, body }
+        Self { method, target, headers, body, shared: None }
+    }
+
+    /// A view whose body is a shared buffer (as the frameworks buffer it): the notification
+    /// verified from it keeps a reference-counted slice of that buffer instead of a copy of the
+    /// body, so a request's body is held once while both live. The slice keeps the whole buffer
+    /// alive, which a framework may have made larger than the body: a notification kept long
+    /// after its request holds on to it (copy out what you keep).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use ipn_core::RequestView;
+    /// let body = Bytes::from_static(b"vads_site_id=12345678");
+    /// let view = RequestView::shared("POST", "/ipn", &[("content-type", "application/x-www-form-urlencoded")], &body);
+    /// assert_eq!(view.body(), &body[..]);
+    /// ```
+    pub fn shared(method: &'a str, target: &'a str, headers: &'a (dyn Headers + Sync), body: &'a Bytes) -> Self {
+        Self { method, target, headers, body, shared: Some(body) }
+    }
+
+    /// The body's shared buffer, if the view was made with [`shared`](Self::shared).
+    pub(crate) fn shared_body(&self) -> Option<&'a Bytes> {
+        self.shared
     }
 
     /// The request method, as received (`POST`).

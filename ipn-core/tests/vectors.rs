@@ -88,13 +88,15 @@ fn verify(vector: &Value) -> Result<Notification, ipn_core::Error> {
         .iter()
         .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
         .collect();
-    let view = RequestView::new(
-        str_of(request, "method").unwrap(),
-        str_of(request, "target").unwrap(),
-        &headers,
-        str_of(request, "body").unwrap().as_bytes(),
-    );
-    pollster::block_on(verifier(vector).verify(view))
+    let (method, target) = (str_of(request, "method").unwrap(), str_of(request, "target").unwrap());
+    let body = str_of(request, "body").unwrap();
+    let verifier = verifier(vector);
+    let result = pollster::block_on(verifier.verify(RequestView::new(method, target, &headers, body.as_bytes())));
+    // The same request over a shared buffer, which the notification borrows: the same outcome.
+    let shared = bytes::Bytes::copy_from_slice(body.as_bytes());
+    let from_shared = pollster::block_on(verifier.verify(RequestView::shared(method, target, &headers, &shared)));
+    assert_eq!(format!("{result:?}"), format!("{from_shared:?}"), "{}", str_of(vector, "id").unwrap());
+    result
 }
 
 /// The value the typed notification exposes for a wire field name of `expect.fields`.

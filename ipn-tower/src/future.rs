@@ -114,7 +114,7 @@ where
 {
     let received = {
         let headers = HttpHeaders(&parts.headers);
-        let view = RequestView::new(parts.method.as_str(), request_target(&parts), &headers, &body);
+        let view = RequestView::shared(parts.method.as_str(), request_target(&parts), &headers, &body);
         receiver.receive_now(view)
     };
     match received {
@@ -139,7 +139,7 @@ fn verify(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
     Box::pin(async move {
         let received = {
             let headers = HttpHeaders(&parts.headers);
-            let view = RequestView::new(parts.method.as_str(), request_target(&parts), &headers, &body);
+            let view = RequestView::shared(parts.method.as_str(), request_target(&parts), &headers, &body);
             receiver.receive(view).await
         };
         let result = match received {
