@@ -1,11 +1,14 @@
-//! A validating one-pass index of a JSON document: every value's span and kind in one flat list
-//! (one allocation), so that members are found without re-parsing and values are typed only
-//! when read. Of repeated keys the last wins; strings are unescaped only when they hold escapes.
+//! The JSON lexer the one-pass readers share (`json`, `json_pick`): whitespace, strings (eight
+//! bytes at a time) and numbers, checked as RFC 8259 has them.
 //!
-//! Accepts what `serde_json` accepts when it skips a value (RFC 8259, any `\uXXXX` escape until
-//! the string is read as text), at any depth, with no recursion. Reading a value as an object
-//! checks its keys as `serde_json` reads keys: escapes must be Unicode scalars.
+//! `JsonIndex`, test-only, is the reference `json_pick` is compared with: a validating one-pass
+//! index of a document, every value's span and kind in one flat list, so that members are found
+//! without re-parsing. Of repeated keys the last wins; strings are unescaped only when they hold
+//! escapes. It accepts what `serde_json` accepts when it skips a value (RFC 8259, any `\uXXXX`
+//! escape until the string is read as text), at any depth, with no recursion; reading a value as
+//! an object checks its keys as `serde_json` reads keys: escapes must be Unicode scalars.
 
+#[cfg(test)]
 use std::borrow::Cow;
 
 /// The JSON type of a value.
@@ -19,6 +22,7 @@ pub(crate) enum Kind {
     Null,
 }
 
+#[cfg(test)]
 /// One value: its kind, its raw span, the key it is the member of (in an object) and the index
 /// of the node after it and its descendants.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +51,7 @@ pub(crate) struct SyntaxError {
     pub(crate) at: usize,
 }
 
+#[cfg(test)]
 /// An indexed JSON document.
 #[derive(Debug, Clone)]
 pub(crate) struct JsonIndex<'a> {
@@ -54,6 +59,7 @@ pub(crate) struct JsonIndex<'a> {
     nodes: Vec<Node>,
 }
 
+#[cfg(test)]
 /// A value of an indexed document.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonValue<'i, 'a> {
@@ -61,6 +67,7 @@ pub(crate) struct JsonValue<'i, 'a> {
     id: usize,
 }
 
+#[cfg(test)]
 /// An object of an indexed document.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonObject<'i, 'a> {
@@ -201,6 +208,7 @@ pub(crate) fn scan_number(b: &[u8], mut i: usize) -> Result<usize, SyntaxError> 
     Ok(i)
 }
 
+#[cfg(test)]
 /// A JSON string token (quotes included) unescaped: borrowed when it holds no escapes. `None`
 /// for an escape that is not a Unicode scalar (a lone surrogate).
 fn unescape(raw: &str, escaped: bool) -> Option<Cow<'_, str>> {
@@ -211,6 +219,7 @@ fn unescape(raw: &str, escaped: bool) -> Option<Cow<'_, str>> {
     }
 }
 
+#[cfg(test)]
 impl<'a> JsonIndex<'a> {
     /// Indexes a document: one JSON value, optionally surrounded by whitespace.
     pub(crate) fn parse(text: &'a str) -> Result<Self, SyntaxError> {
@@ -342,6 +351,7 @@ impl<'a> JsonIndex<'a> {
     }
 }
 
+#[cfg(test)]
 impl<'i, 'a> JsonValue<'i, 'a> {
     fn node(&self) -> Node {
         self.index.node(self.id).copied().unwrap_or(Node {
@@ -391,6 +401,7 @@ impl<'i, 'a> JsonValue<'i, 'a> {
     }
 }
 
+#[cfg(test)]
 impl<'i, 'a> JsonObject<'i, 'a> {
     /// The members in order: key (raw, without its quotes; escapes kept) and value.
     fn members(&self) -> impl Iterator<Item = (Node, JsonValue<'i, 'a>)> + '_ {
@@ -415,7 +426,6 @@ impl<'i, 'a> JsonObject<'i, 'a> {
     }
 
     /// The value of a member (the last one when the key is repeated).
-    #[allow(dead_code, reason = "the one-key form of `get_many`, for readers to come")]
     pub(crate) fn get(&self, key: &str) -> Option<JsonValue<'i, 'a>> {
         let [value] = self.get_many([key]);
         value
