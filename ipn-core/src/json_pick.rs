@@ -108,35 +108,34 @@ pub(crate) fn pick<'a>(text: &'a str, shape: &Shape) -> Option<Picked<'a>> {
     debug_assert!(shape.len() <= MAX_OBJECTS);
     debug_assert!(shape.iter().enumerate().all(|(object, o)| o.members.len() <= MAX_MEMBERS
         && o.members.iter().all(|(_, child)| child.is_none_or(|child| child > object && child < shape.len()))));
+    let start = skip_ws(text.as_bytes(), 0);
     let mut pass = Pass {
         text,
-        at: skip_ws(text.as_bytes(), 0),
         shape,
         picked: Picked { text, slots: [[Slot::default(); MAX_MEMBERS]; MAX_OBJECTS], readable: [true; MAX_OBJECTS] },
         open: Open::default(),
     };
-    if text.as_bytes().get(pass.at) != Some(&b'{') {
+    if text.as_bytes().get(start) != Some(&b'{') {
         return None;
     }
-    pass.object(0).ok()?;
-    let done = skip_ws(text.as_bytes(), pass.at) == text.len() && pass.picked.readable(0);
+    let end = pass.object(0, start).ok()?;
+    let done = skip_ws(text.as_bytes(), end) == text.len() && pass.picked.readable(0);
     done.then_some(pass.picked)
 }
 
 /// A pass in progress.
 struct Pass<'a, 's> {
     text: &'a str,
-    /// The position: the start of the next thing to read.
-    at: usize,
     shape: &'s Shape,
     picked: Picked<'a>,
     open: Open,
 }
 
 impl Pass<'_, '_> {
-    /// Reads the object of the shape whose `{` is at the position, through its `}`. Children come
-    /// after their parent in the shape, so the recursion is as deep as the shape, no deeper.
-    fn object(&mut self, object: usize) -> Result<(), SyntaxError> {
+    /// Reads the object of the shape whose `{` is at `i`; returns the index after its `}`.
+    /// Children come after their parent in the shape, so the recursion is as deep as the shape,
+    /// no deeper.
+    fn object(&mut self, object: usize, i: usize) -> Result<usize, SyntaxError> {
         // A repeated key: the last object is read afresh.
         if let Some(slots) = self.picked.slots.get_mut(object) {
             *slots = [Slot::default(); MAX_MEMBERS];
@@ -145,10 +144,9 @@ impl Pass<'_, '_> {
             *readable = true;
         }
         let b = self.text.as_bytes();
-        let mut i = skip_ws(b, self.at + 1);
+        let mut i = skip_ws(b, i + 1);
         if b.get(i) == Some(&b'}') {
-            self.at = i + 1;
-            return Ok(());
+            return Ok(i + 1);
         }
         loop {
             if b.get(i) != Some(&b'"') {
@@ -161,25 +159,18 @@ impl Pass<'_, '_> {
                 return Err(SyntaxError { at: colon });
             }
             let start = skip_ws(b, colon + 1);
-            self.at = start;
             let child = member.and_then(|m| self.shape.get(object)?.members.get(m)?.1);
-            let (kind, escaped) = match child {
-                Some(child) if b.get(start) == Some(&b'{') => {
-                    self.object(child)?;
-                    (Kind::Object, false)
-                }
-                _ => self.skip()?,
+            let (end, kind, escaped) = match child {
+                Some(child) if b.get(start) == Some(&b'{') => (self.object(child, start)?, Kind::Object, false),
+                _ => self.skip(start)?,
             };
             if let Some(slot) = member.and_then(|m| self.picked.slots.get_mut(object)?.get_mut(m)) {
-                *slot = Slot { kind: Some(kind), escaped, start, end: self.at };
+                *slot = Slot { kind: Some(kind), escaped, start, end };
             }
-            i = skip_ws(b, self.at);
+            i = skip_ws(b, end);
             match b.get(i) {
                 Some(b',') => i = skip_ws(b, i + 1),
-                Some(b'}') => {
-                    self.at = i + 1;
-                    return Ok(());
-                }
+                Some(b'}') => return Ok(i + 1),
                 _ => return Err(SyntaxError { at: i }),
             }
         }
@@ -200,22 +191,20 @@ impl Pass<'_, '_> {
             members.iter().position(|(wanted, _)| *wanted == key)
         } else {
             let key = self.text.as_bytes().get(start + 1..end - 1)?;
-            members.iter().position(|(wanted, _)| wanted.as_bytes() == key)
+            members.iter().position(|(wanted, _)| same_key(wanted.as_bytes(), key))
         }
     }
 
-    /// Skips the value at the position, validated, however deep; returns its kind and, for a
-    /// string, whether it holds an escape.
-    fn skip(&mut self) -> Result<(Kind, bool), SyntaxError> {
+    /// Skips the value at `i`, validated, however deep; returns the index after it, its kind
+    /// and, for a string, whether it holds an escape.
+    fn skip(&mut self, mut i: usize) -> Result<(usize, Kind, bool), SyntaxError> {
         let b = self.text.as_bytes();
-        let mut i = self.at;
         let first = match b.get(i) {
             Some(b'{') => Kind::Object,
             Some(b'[') => Kind::Array,
             Some(b'"') => {
                 let (end, escaped) = scan_string(b, i)?;
-                self.at = end;
-                return Ok((Kind::String, escaped));
+                return Ok((end, Kind::String, escaped));
             }
             Some(b'-' | b'0'..=b'9') => Kind::Number,
             Some(b't' | b'f') => Kind::Bool,
@@ -249,8 +238,7 @@ impl Pass<'_, '_> {
             // After a value: the ends of containers, then a separator or the end of the skip.
             loop {
                 let Some(object) = self.open.last() else {
-                    self.at = i;
-                    return Ok((first, false));
+                    return Ok((i, first, false));
                 };
                 i = skip_ws(b, i);
                 match b.get(i) {
@@ -269,6 +257,24 @@ impl Pass<'_, '_> {
                 self.open.pop();
             }
         }
+    }
+}
+
+/// `a == b`, compared in line with two overlapping words for the short keys of JSON objects (a
+/// call to `bcmp`, and the registers it needs saved, costs several times as much).
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match (a.first_chunk::<8>(), b.first_chunk::<8>(), a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(a_head), Some(b_head), Some(a_tail), Some(b_tail)) => {
+            a_head == b_head && a_tail == b_tail && (a.len() <= 16 || a == b)
+        }
+        _ => match (a.first_chunk::<4>(), b.first_chunk::<4>(), a.last_chunk::<4>(), b.last_chunk::<4>()) {
+            (Some(a_head), Some(b_head), Some(a_tail), Some(b_tail)) => a_head == b_head && a_tail == b_tail,
+            _ => a.iter().zip(b).all(|(x, y)| x == y),
+        },
     }
 }
 
@@ -378,6 +384,21 @@ mod tests {
                 assert_eq!(raw(picked.get(1, 0)), a.get("b").map(|b| b.raw().to_owned()), "{text:?}");
             } else if a.is_some_and(|a| a.kind() == Kind::Object) {
                 assert!(!picked.readable(1), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn same_key_is_equality() {
+        for len in 0..40_usize {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_key(&a, &a.clone()));
+            assert!(!same_key(&a, &[&a[..], b"a"].concat()));
+            assert!(len == 0 || !same_key(&a, &a[1..]));
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_key(&a, &b), "{len} {at}");
             }
         }
     }
