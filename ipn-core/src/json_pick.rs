@@ -136,16 +136,15 @@ impl Pass<'_, '_> {
     /// Children come after their parent in the shape, so the recursion is as deep as the shape,
     /// no deeper.
     fn object(&mut self, object: usize, i: usize) -> Result<usize, SyntaxError> {
-        // A repeated key: the last object is read afresh.
-        if let Some(slots) = self.picked.slots.get_mut(object) {
-            *slots = [Slot::default(); MAX_MEMBERS];
-        }
-        if let Some(readable) = self.picked.readable.get_mut(object) {
-            *readable = true;
-        }
+        let members = self.shape.get(object).map_or(&[][..], |object| object.members);
+        // Filled here and stored when the object closes: of a repeated key, the last object is
+        // the one read, afresh.
+        let mut slots = [Slot::default(); MAX_MEMBERS];
+        let mut readable = true;
         let b = self.text.as_bytes();
         let mut i = skip_ws(b, i + 1);
         if b.get(i) == Some(&b'}') {
+            self.close(object, slots, readable);
             return Ok(i + 1);
         }
         loop {
@@ -153,45 +152,43 @@ impl Pass<'_, '_> {
                 return Err(SyntaxError { at: i });
             }
             let (end, escaped) = scan_string(b, i)?;
-            let member = self.member(object, i, end, escaped);
+            let member = match member(self.text, members, i, end, escaped) {
+                Ok(member) => member,
+                Err(NotText) => {
+                    readable = false;
+                    None
+                }
+            };
             let colon = skip_ws(b, end);
             if b.get(colon) != Some(&b':') {
                 return Err(SyntaxError { at: colon });
             }
             let start = skip_ws(b, colon + 1);
-            let child = member.and_then(|m| self.shape.get(object)?.members.get(m)?.1);
+            let child = member.and_then(|m| members.get(m)?.1);
             let (end, kind, escaped) = match child {
                 Some(child) if b.get(start) == Some(&b'{') => (self.object(child, start)?, Kind::Object, false),
                 _ => self.skip(start)?,
             };
-            if let Some(slot) = member.and_then(|m| self.picked.slots.get_mut(object)?.get_mut(m)) {
+            if let Some(slot) = member.and_then(|m| slots.get_mut(m)) {
                 *slot = Slot { kind: Some(kind), escaped, start, end };
             }
             i = skip_ws(b, end);
             match b.get(i) {
                 Some(b',') => i = skip_ws(b, i + 1),
-                Some(b'}') => return Ok(i + 1),
+                Some(b'}') => {
+                    self.close(object, slots, readable);
+                    return Ok(i + 1);
+                }
                 _ => return Err(SyntaxError { at: i }),
             }
         }
     }
 
-    /// The index of the shape's member for the key at `start..end` (quotes included) of the
-    /// shape's object `object`, if it names one; a key that is not text spoils the object.
-    fn member(&mut self, object: usize, start: usize, end: usize, escaped: bool) -> Option<usize> {
-        let members = self.shape.get(object)?.members;
-        if escaped {
-            let quoted = self.text.get(start..end)?;
-            let Ok(key) = serde_json::from_str::<String>(quoted) else {
-                if let Some(readable) = self.picked.readable.get_mut(object) {
-                    *readable = false;
-                }
-                return None;
-            };
-            members.iter().position(|(wanted, _)| *wanted == key)
-        } else {
-            let key = self.text.as_bytes().get(start + 1..end - 1)?;
-            members.iter().position(|(wanted, _)| same_key(wanted.as_bytes(), key))
+    /// Stores what was read of the shape's object `object`.
+    fn close(&mut self, object: usize, slots: [Slot; MAX_MEMBERS], readable: bool) {
+        if let (Some(kept), Some(flag)) = (self.picked.slots.get_mut(object), self.picked.readable.get_mut(object)) {
+            *kept = slots;
+            *flag = readable;
         }
     }
 
@@ -257,6 +254,29 @@ impl Pass<'_, '_> {
                 self.open.pop();
             }
         }
+    }
+}
+
+/// A key that is not text (an escape that is not a Unicode scalar): its object cannot be read.
+struct NotText;
+
+/// The index in `members` of the key at `start..end` of `text` (quotes included), if it names
+/// one of them.
+#[inline(always)]
+fn member(
+    text: &str,
+    members: &[(&'static str, Option<usize>)],
+    start: usize,
+    end: usize,
+    escaped: bool,
+) -> Result<Option<usize>, NotText> {
+    if escaped {
+        let quoted = text.get(start..end).ok_or(NotText)?;
+        let key = serde_json::from_str::<String>(quoted).map_err(|_| NotText)?;
+        Ok(members.iter().position(|(wanted, _)| *wanted == key))
+    } else {
+        let key = text.as_bytes().get(start + 1..end - 1).unwrap_or_default();
+        Ok(members.iter().position(|(wanted, _)| same_key(wanted.as_bytes(), key)))
     }
 }
 
