@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use sfv::{BareItem, Dictionary, ListEntry, Parser};
 use sha2::{Digest, Sha256, Sha512};
 
+use super::text;
 use crate::error::Error;
 use crate::request::HeaderMemo;
 use crate::secret::ct_eq;
@@ -108,17 +109,17 @@ pub(crate) fn check(headers: &mut HeaderMemo<'_, '_>) -> Result<(), Error> {
 
     if let Some(digest) = &digest {
         for entry in digest.split(',') {
-            let entry = entry.trim();
+            let entry = text::trim(entry);
             let (algorithm, value) = entry
                 .split_once('=')
                 .ok_or_else(|| Error::malformed(Scheme::Link, "a Digest entry is not algorithm=value"))?;
-            let algorithm = algorithm.trim();
+            let algorithm = text::trim(algorithm);
             let Some(expected) = hashes.get(algorithm) else {
                 unsupported = Some(algorithm.to_ascii_lowercase());
                 continue;
             };
             checked += 1;
-            if !digest_value_matches(value.trim(), expected) {
+            if !digest_value_matches(text::trim(value), expected) {
                 return Err(Error::DigestMismatch);
             }
         }
