@@ -3,11 +3,12 @@
 //! skipped, at any depth, without recursion and without allocating (until 64 skipped containers
 //! are open inside one another).
 //!
-//! Accepts exactly what [`JsonIndex`](crate::json_index) accepts, and reads the kept members as
-//! its objects do (`json_pick`'s tests compare the two): RFC 8259, any `\uXXXX` escape until a
-//! string is read as text, keys of the shape's objects unescaped as `serde_json` reads keys. The
-//! index records every value of the document (a node of some fifty bytes each) and then searches
-//! each object for its members; a reader that knows what it wants needs neither.
+//! Accepts exactly what `json_index`'s `JsonIndex` (now the tests' reference) accepts, and reads
+//! the kept members as its objects do (the tests here and in `link::notification` compare the
+//! two): RFC 8259, any `\uXXXX` escape until a string is read as text, keys of the shape's
+//! objects unescaped as `serde_json` reads keys. The index records every value of the document
+//! (a node of some fifty bytes each) and then searches each object for its members; a reader
+//! that knows what it wants needs neither.
 
 use std::borrow::Cow;
 
@@ -43,8 +44,8 @@ struct Slot {
 pub(crate) struct Picked<'a> {
     text: &'a str,
     slots: [[Slot; MAX_MEMBERS]; MAX_OBJECTS],
-    /// Every key of the object (its last occurrence) unescapes as `serde_json` reads a key:
-    /// otherwise it cannot be read as an object.
+    /// Whether every key of the object (of its last occurrence in the document) unescapes as
+    /// `serde_json` reads a key: otherwise it cannot be read as an object.
     readable: [bool; MAX_OBJECTS],
 }
 
@@ -99,11 +100,9 @@ impl<'a> Picked<'a> {
 /// Reads a document that must be an object; `None` when it is not JSON, not an object, or an
 /// object whose keys are not all text.
 ///
-/// # Panics
-///
-/// The shape has more than [`MAX_OBJECTS`] objects or [`MAX_MEMBERS`] members in one, or an
-/// object is the child of one that does not come before it (`debug_assert`: a fixed shape is
-/// checked by its tests).
+/// A shape must have at most [`MAX_OBJECTS`] objects, each naming at most [`MAX_MEMBERS`]
+/// members, and list each object after its parent: debug builds assert it (a fixed shape is
+/// checked by its tests); release builds would not keep the members beyond the limits.
 pub(crate) fn pick<'a>(text: &'a str, shape: &Shape) -> Option<Picked<'a>> {
     debug_assert!(shape.len() <= MAX_OBJECTS);
     debug_assert!(shape.iter().enumerate().all(|(object, o)| o.members.len() <= MAX_MEMBERS

@@ -1,4 +1,4 @@
-//! The typing as it was over [`JsonIndex`] (every value indexed, members searched per object):
+//! The typing as it was over `JsonIndex` (every value indexed, members searched per object):
 //! the reference the one-pass typing over `json_pick` is compared with. No production path uses it.
 
 use std::borrow::Cow;
