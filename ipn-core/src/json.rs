@@ -7,7 +7,7 @@
 //! scanner (`json_index`'s lexer), not a `serde_json` deserializer: it keeps the document's text
 //! and has no visitor or key to build per member. `RawObject`, which keeps
 //! every member of one object, is the reference the tests compare the one-pass readers with
-//! (REST's here, link's in `json_index`); no production path uses it.
+//! (REST's here; link's is `json_index`'s `JsonIndex`); no production path uses it.
 
 use std::borrow::Cow;
 use std::fmt;

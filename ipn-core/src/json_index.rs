@@ -1,12 +1,17 @@
-//! A validating one-pass index of a JSON document: every value's span and kind in one flat list
-//! (one allocation), so that members are found without re-parsing and values are typed only
-//! when read. Of repeated keys the last wins; strings are unescaped only when they hold escapes.
+//! The JSON lexer the one-pass readers share (`json`, `json_pick`): whitespace, strings (eight
+//! bytes at a time) and numbers, checked as RFC 8259 has them.
 //!
-//! Accepts what `serde_json` accepts when it skips a value (RFC 8259, any `\uXXXX` escape until
-//! the string is read as text), at any depth, with no recursion. Reading a value as an object
-//! checks its keys as `serde_json` reads keys: escapes must be Unicode scalars.
+//! `JsonIndex`, test-only, is the reference `json_pick` is compared with: a validating one-pass
+//! index of a document, every value's span and kind in one flat list, so that members are found
+//! without re-parsing. Of repeated keys the last wins; strings are unescaped only when they hold
+//! escapes. It accepts what `serde_json` accepts when it skips a value (RFC 8259, any `\uXXXX`
+//! escape until the string is read as text), at any depth, with no recursion; reading a value as
+//! an object checks its keys as `serde_json` reads keys: escapes must be Unicode scalars.
 
+#[cfg(test)]
 use std::borrow::Cow;
+
+use wide::u8x16;
 
 /// The JSON type of a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +24,7 @@ pub(crate) enum Kind {
     Null,
 }
 
+#[cfg(test)]
 /// One value: its kind, its raw span, the key it is the member of (in an object) and the index
 /// of the node after it and its descendants.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +53,7 @@ pub(crate) struct SyntaxError {
     pub(crate) at: usize,
 }
 
+#[cfg(test)]
 /// An indexed JSON document.
 #[derive(Debug, Clone)]
 pub(crate) struct JsonIndex<'a> {
@@ -54,6 +61,7 @@ pub(crate) struct JsonIndex<'a> {
     nodes: Vec<Node>,
 }
 
+#[cfg(test)]
 /// A value of an indexed document.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonValue<'i, 'a> {
@@ -61,6 +69,7 @@ pub(crate) struct JsonValue<'i, 'a> {
     id: usize,
 }
 
+#[cfg(test)]
 /// An object of an indexed document.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonObject<'i, 'a> {
@@ -134,13 +143,25 @@ fn scan_escaped(b: &[u8], mut i: usize) -> Result<(usize, bool), SyntaxError> {
     }
 }
 
-/// Skips the bytes of a string that need no attention: eight at a time while eight remain (a
-/// word holding none of `"`, `\` or a control character costs a few operations, where the byte
-/// loop costs a few per byte), then byte by byte.
+/// Skips the bytes of a string that need no attention: sixteen at a time while sixteen remain
+/// (three vector compares and a mask), then eight at a time (a word holding none of `"`, `\` or
+/// a control character costs a few operations, where the byte loop costs a few per byte), then
+/// byte by byte.
 #[inline(always)]
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+        let bytes = u8x16::new(*chunk);
+        // Below 0x20 exactly when the unsigned minimum with 0x1f leaves the byte unchanged.
+        let control = bytes.min(u8x16::splat(0x1f)).simd_eq(bytes);
+        let stops = control | bytes.simd_eq(u8x16::splat(b'"')) | bytes.simd_eq(u8x16::splat(b'\\'));
+        let mask = stops.to_bitmask();
+        if mask != 0 {
+            return i + mask.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
     while let Some(chunk) = b.get(i..i + 8) {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         // The high bit of each byte below 0x20 or equal to `"` (flipping bit 1 sends `"`, 0x22,
@@ -201,6 +222,7 @@ pub(crate) fn scan_number(b: &[u8], mut i: usize) -> Result<usize, SyntaxError> 
     Ok(i)
 }
 
+#[cfg(test)]
 /// A JSON string token (quotes included) unescaped: borrowed when it holds no escapes. `None`
 /// for an escape that is not a Unicode scalar (a lone surrogate).
 fn unescape(raw: &str, escaped: bool) -> Option<Cow<'_, str>> {
@@ -211,6 +233,7 @@ fn unescape(raw: &str, escaped: bool) -> Option<Cow<'_, str>> {
     }
 }
 
+#[cfg(test)]
 impl<'a> JsonIndex<'a> {
     /// Indexes a document: one JSON value, optionally surrounded by whitespace.
     pub(crate) fn parse(text: &'a str) -> Result<Self, SyntaxError> {
@@ -342,6 +365,7 @@ impl<'a> JsonIndex<'a> {
     }
 }
 
+#[cfg(test)]
 impl<'i, 'a> JsonValue<'i, 'a> {
     fn node(&self) -> Node {
         self.index.node(self.id).copied().unwrap_or(Node {
@@ -391,6 +415,7 @@ impl<'i, 'a> JsonValue<'i, 'a> {
     }
 }
 
+#[cfg(test)]
 impl<'i, 'a> JsonObject<'i, 'a> {
     /// The members in order: key (raw, without its quotes; escapes kept) and value.
     fn members(&self) -> impl Iterator<Item = (Node, JsonValue<'i, 'a>)> + '_ {
@@ -415,7 +440,6 @@ impl<'i, 'a> JsonObject<'i, 'a> {
     }
 
     /// The value of a member (the last one when the key is repeated).
-    #[allow(dead_code, reason = "the one-key form of `get_many`, for readers to come")]
     pub(crate) fn get(&self, key: &str) -> Option<JsonValue<'i, 'a>> {
         let [value] = self.get_many([key]);
         value
@@ -609,7 +633,7 @@ mod tests {
         let stops = [b'"', b'\\', 0x00, 0x01, 0x1f, b'\n'];
         for plain in [b'a', b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']', 0x5d, 0x20] {
             for (stop, later) in stops.iter().flat_map(|&s| stops.map(|l| (s, l))) {
-                for len in 0..24 {
+                for len in 0..40 {
                     for at in 0..=len {
                         let mut text = vec![plain; len];
                         if at < len {
@@ -630,15 +654,15 @@ mod tests {
     fn the_word_scan_classifies_every_byte_alone_and_next_to_a_stop() {
         let byte_scan = |b: &[u8]| b.iter().position(|&c| STRING_STOP[usize::from(c)]).unwrap_or(b.len());
         for byte in 0..=u8::MAX {
-            for at in 0..16 {
-                let mut text = vec![b'a'; 17];
+            for at in 0..40 {
+                let mut text = vec![b'a'; 41];
                 text[at] = byte;
                 assert_eq!(skip_plain(&text, 0), byte_scan(&text), "{byte:#x} at {at}");
                 for stop in [b'"', b'\\', 0x00, 0x1f] {
                     let mut before = text.clone();
                     before[at + 1] = stop;
                     assert_eq!(skip_plain(&before, 0), byte_scan(&before), "{byte:#x} then {stop:#x}");
-                    let mut after = vec![b'a'; 17];
+                    let mut after = vec![b'a'; 41];
                     after[at] = stop;
                     after[at + 1] = byte;
                     assert_eq!(skip_plain(&after, 0), byte_scan(&after), "{stop:#x} then {byte:#x}");

@@ -8,6 +8,7 @@ mod fingerprint;
 pub mod form;
 mod json;
 mod json_index;
+mod json_pick;
 mod keys;
 pub mod link;
 mod money;

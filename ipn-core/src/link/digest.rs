@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use sfv::{BareItem, Dictionary, ListEntry, Parser};
 use sha2::{Digest, Sha256, Sha512};
 
+use super::text;
 use crate::error::Error;
 use crate::request::HeaderMemo;
 use crate::secret::ct_eq;
@@ -108,17 +109,17 @@ pub(crate) fn check(headers: &mut HeaderMemo<'_, '_>) -> Result<(), Error> {
 
     if let Some(digest) = &digest {
         for entry in digest.split(',') {
-            let entry = entry.trim();
+            let entry = text::trim(entry);
             let (algorithm, value) = entry
                 .split_once('=')
                 .ok_or_else(|| Error::malformed(Scheme::Link, "a Digest entry is not algorithm=value"))?;
-            let algorithm = algorithm.trim();
+            let algorithm = text::trim(algorithm);
             let Some(expected) = hashes.get(algorithm) else {
                 unsupported = Some(algorithm.to_ascii_lowercase());
                 continue;
             };
             checked += 1;
-            if !digest_value_matches(value.trim(), expected) {
+            if !digest_value_matches(text::trim(value), expected) {
                 return Err(Error::DigestMismatch);
             }
         }
@@ -158,11 +159,45 @@ fn is_lowercase(text: &str) -> bool {
     !text.bytes().any(|b| b.is_ascii_uppercase())
 }
 
-/// The longest `Digest` value we can match: base64 of the hex of a SHA-512 (128 bytes).
+/// The longest hash form we can match: the hex of a SHA-512 (128 bytes).
 const MAX_DECODED: usize = 128;
 
 /// A `Digest` value: base64 of the raw hash (RFC 3230) or of its lowercase hex (CentralBill).
+///
+/// The decoder (padding required, no stray bits) reads exactly one text as each byte string, and
+/// its length tells the form: a value matches exactly when it is our hash encoded in the form of
+/// its length. Encoding ours costs about half of decoding theirs.
 fn digest_value_matches(value: &str, expected: &[u8]) -> bool {
+    let mut hex = [0_u8; MAX_DECODED];
+    let form = if value.len() == encoded_len(expected.len()) {
+        expected
+    } else if value.len() == encoded_len(expected.len() * 2) {
+        let Some(hex) = hex.get_mut(..expected.len() * 2) else {
+            return false;
+        };
+        lowercase_hex(expected, hex);
+        hex
+    } else {
+        return false;
+    };
+    let mut encoded = [0_u8; MAX_ENCODED];
+    match BASE64.encode_slice(form, &mut encoded) {
+        Ok(len) => encoded.get(..len).is_some_and(|encoded| ct_eq(value.as_bytes(), encoded)),
+        Err(_) => false,
+    }
+}
+
+/// The length of the padded base64 of `len` bytes.
+fn encoded_len(len: usize) -> usize {
+    len.div_ceil(3) * 4
+}
+
+/// The longest base64 we encode: the hex of a SHA-512.
+const MAX_ENCODED: usize = MAX_DECODED.div_ceil(3) * 4;
+
+/// [`digest_value_matches`] as it was, decoding the value: the tests' reference.
+#[cfg(test)]
+fn digest_value_matches_decoding(value: &str, expected: &[u8]) -> bool {
     // Room for the decoder's estimate of any value we could match; longer ones cannot match.
     let mut decoded = [0_u8; MAX_DECODED + 3];
     let Ok(len) = BASE64.decode_slice(value, &mut decoded) else {
@@ -206,6 +241,46 @@ mod tests {
 
     fn hex_form(body: &[u8]) -> String {
         format!("SHA-256={}", BASE64.encode(hex::encode(Sha256::digest(body))))
+    }
+
+    #[test]
+    fn encoding_ours_matches_what_decoding_theirs_did() {
+        let sha256 = Sha256::digest(BODY);
+        let sha512 = Sha512::digest(BODY);
+        let other = Sha256::digest(b"other");
+        let mut values = vec![String::new(), "=".into(), "====".into(), "AAAA".into()];
+        for hash in [&sha256[..], &sha512[..], &other[..], &sha256[..31], b"", b"a"] {
+            for form in [hash.to_vec(), hex::encode(hash).into_bytes(), hex::encode_upper(hash).into_bytes()] {
+                let good = BASE64.encode(&form);
+                values.push(good.clone());
+                values.push(good.trim_end_matches('=').to_owned());
+                values.push(format!("{good}="));
+                values.push(format!(" {good}"));
+                values.push(base64::engine::general_purpose::URL_SAFE.encode(&form));
+                for at in 0..good.len() {
+                    // Every character changed, to another base64 character (stray bits included)
+                    // and to one that is not; every prefix.
+                    for replacement in ['A', 'B', 'Q', 'g', 'w', '/', '+', '=', '-', '*'] {
+                        let mut changed = good.clone().into_bytes();
+                        changed[at] = replacement as u8;
+                        values.push(String::from_utf8(changed).unwrap());
+                    }
+                    values.push(good[..at].to_owned());
+                }
+            }
+        }
+        for value in &values {
+            for expected in [&sha256[..], &sha512[..]] {
+                assert_eq!(
+                    digest_value_matches(value, expected),
+                    digest_value_matches_decoding(value, expected),
+                    "{value:?} {}",
+                    expected.len()
+                );
+            }
+        }
+        assert!(digest_value_matches(&BASE64.encode(sha256), &sha256));
+        assert!(digest_value_matches(&BASE64.encode(hex::encode(sha512)), &sha512));
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod digest;
 mod notification;
 mod rfc9421;
 mod signature;
+mod text;
 mod verify;
 
 pub use dates::parse_http_date;

@@ -10,9 +10,13 @@ use super::dates::parse_rfc3339;
 use crate::error::Error;
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
 use crate::json::parse_decimal;
-use crate::json_index::{JsonIndex, JsonObject, JsonValue, Kind};
+use crate::json_index::Kind;
+use crate::json_pick::{self, Picked, PickedValue, ShapeObject};
 use crate::money::{Amount, Currency};
 use crate::types::{Scheme, StatusClass, wire_enum};
+
+#[cfg(test)]
+mod reference;
 
 wire_enum! {
     /// A CentralBill payment result (`result.status`).
@@ -152,20 +156,80 @@ pub struct LinkNotification {
     result: LinkResult,
 }
 
-/// Reads a nested object's fields, naming errors with their JSON path.
-struct Reader<'i, 'a> {
-    object: JsonObject<'i, 'a>,
+// The objects of the body that are typed, by their index in `SHAPE`.
+const ROOT: usize = 0;
+const RESULT: usize = 1;
+const PAYMENT: usize = 2;
+const APPLICATION: usize = 3;
+const ALREADY_PAID: usize = 4;
+const INVOICE: usize = 5;
+const INVOICE_TOTAL: usize = 6;
+const PAYMENT_FEE: usize = 7;
+
+/// `{"amount": .., "currency": ..}`.
+const MONEY: ShapeObject = ShapeObject { members: &[("amount", None), ("currency", None)] };
+
+/// What [`LinkNotification::from_json`] reads of the body: one pass keeps these members (with
+/// the object each is read as, when it is one) and skips everything else. Each object's members
+/// are listed in the order its [`Reader::fields`] call names them.
+static SHAPE: [ShapeObject; 8] = [
+    ShapeObject {
+        members: &[
+            ("id", None),
+            ("payment", Some(PAYMENT)),
+            ("invoice", Some(INVOICE)),
+            ("paymentFee", Some(PAYMENT_FEE)),
+            ("externalTransactionId", None),
+            ("result", Some(RESULT)),
+        ],
+    },
+    ShapeObject { members: &[("origin", None), ("status", None), ("statusReason", None)] },
+    ShapeObject {
+        members: &[
+            ("id", None),
+            ("type", None),
+            ("application", Some(APPLICATION)),
+            ("invoice", None),
+            ("extras", None),
+            ("totalAmountAlreadyPaid", Some(ALREADY_PAID)),
+        ],
+    },
+    ShapeObject { members: &[("id", None), ("name", None)] },
+    MONEY,
+    ShapeObject {
+        members: &[
+            ("id", None),
+            ("customerId", None),
+            ("totalAmount", Some(INVOICE_TOTAL)),
+            ("issuedAt", None),
+            ("dueDate", None),
+            ("expiresAt", None),
+        ],
+    },
+    MONEY,
+    MONEY,
+];
+
+/// Reads an object's fields, naming errors with their JSON path.
+struct Reader<'p, 'a> {
+    picked: &'p Picked<'a>,
+    /// The object's index in `SHAPE`.
+    object: usize,
     path: &'static str,
 }
 
-impl<'i, 'a> Reader<'i, 'a> {
-    /// Several members, found in one pass over the object; `null` counts as absent.
-    fn fields<const N: usize>(&self, keys: [&'static str; N]) -> [Field<'i, 'a>; N] {
-        let values = self.object.get_many(keys);
+impl<'p, 'a> Reader<'p, 'a> {
+    /// The object's members, as `SHAPE` lists them (`keys` says which they are, for the reader
+    /// of the call); `null` counts as absent.
+    fn fields<const N: usize>(&self, keys: [&'static str; N]) -> [Field<'p, 'a>; N] {
+        let members = SHAPE.get(self.object).map_or(&[][..], |object| object.members);
+        debug_assert!(members.iter().map(|(key, _)| key).eq(keys.iter()), "SHAPE lists {keys:?} in this order");
         std::array::from_fn(|j| Field {
             key: keys[j],
             path: self.path,
-            value: values[j].filter(|value| value.kind() != Kind::Null),
+            value: self.picked.get(self.object, j).filter(|value| value.kind() != Kind::Null),
+            picked: self.picked,
+            child: members.get(j).and_then(|(_, child)| *child),
         })
     }
 
@@ -179,13 +243,16 @@ impl<'i, 'a> Reader<'i, 'a> {
 }
 
 /// One member of an object, typed on demand.
-struct Field<'i, 'a> {
+struct Field<'p, 'a> {
     key: &'static str,
     path: &'static str,
-    value: Option<JsonValue<'i, 'a>>,
+    value: Option<PickedValue<'a>>,
+    picked: &'p Picked<'a>,
+    /// The object of `SHAPE` the value was read as, when it is an object.
+    child: Option<usize>,
 }
 
-impl<'i, 'a> Field<'i, 'a> {
+impl<'p, 'a> Field<'p, 'a> {
     fn err(&self, expected: &'static str) -> Error {
         Error::malformed(Scheme::Link, format!("{}{} is not {expected}", self.path, self.key))
     }
@@ -230,9 +297,14 @@ impl<'i, 'a> Field<'i, 'a> {
             .transpose()
     }
 
-    fn object(&self, path: &'static str) -> Result<Option<Reader<'i, 'a>>, Error> {
+    fn object(&self, path: &'static str) -> Result<Option<Reader<'p, 'a>>, Error> {
         self.value
-            .map(|value| value.object().map(|object| Reader { object, path }).ok_or_else(|| self.err("an object")))
+            .map(|value| {
+                self.child
+                    .filter(|&child| value.kind() == Kind::Object && self.picked.readable(child))
+                    .map(|object| Reader { picked: self.picked, object, path })
+                    .ok_or_else(|| self.err("an object"))
+            })
             .transpose()
     }
 
@@ -258,9 +330,8 @@ impl LinkNotification {
     /// Types an authenticated body.
     pub(crate) fn from_json(application_id: String, body: String) -> Result<Self, Error> {
         let not_an_object = || Error::malformed(Scheme::Link, "the body is not a JSON object");
-        let index = JsonIndex::parse(&body).map_err(|_| not_an_object())?;
-        let object = index.root().object().ok_or_else(not_an_object)?;
-        let root = Reader { object, path: "" };
+        let picked = json_pick::pick(&body, &SHAPE).ok_or_else(not_an_object)?;
+        let root = Reader { picked: &picked, object: ROOT, path: "" };
         let [id, payment, invoice, payment_fee, external_transaction_id, result] =
             root.fields(["id", "payment", "invoice", "paymentFee", "externalTransactionId", "result"]);
         let id = id.text()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
@@ -512,6 +583,295 @@ mod tests {
             "null",
         ] {
             assert!(matches!(parse(body), Err(Error::Malformed { .. })), "{body}");
+        }
+    }
+
+    /// Both typings of a body, as text: the notification (every field, through `Debug`) or the
+    /// error (its variant and message).
+    fn both(body: &str) -> (String, String) {
+        let show = |typed: Result<LinkNotification, Error>| match typed {
+            Ok(n) => format!("{n:?}"),
+            Err(e) => format!("error {e:?}"),
+        };
+        (show(parse(body)), show(reference::from_json("app".into(), body.into())))
+    }
+
+    /// Bodies that reach every member, type and error of the typing.
+    const CORPUS: &[&str] = &[
+        FULL,
+        r#"{"id":1,"result":{"status":"SOMETHING_NEW"}}"#,
+        r#"{"i\u0064":"a\"b\u00e9","result":{"status":"PENDING","status":"COMPLETED"},
+            "invoice":{"id":"I","totalAmount":{"amount":"1.50","currency":"X\u004fF"},"totalAmount":{"amount":2}},
+            "payment":{"extras":{"id":"nested","result":{"status":"FAILED"}},"id":"\ud83d\ude00"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":15000.10}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":"15000.10"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":{"amount":"x","currency":"EUR"}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":[1]}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":1,"name":2}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":[]}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"\ud800":1}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"\ud800":1},"application":{"id":"a"}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"},"application":{"\ud800":1}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"}},"payment":{"id":"p"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"}},"payment":{"application":"x"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"invoice":{"\ud800":[1,{"a":"\ud800"}]},"extras":"\ud800"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"type":"full","type":"other","id":null}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"type":1}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":"p"}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":1e400}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":null,"invoice":null,"paymentFee":null}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED","origin":1}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED","statusReason":"\ud800"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"result":{"origin":"o"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED","\ud800":1}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"\ud800":1}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":"2026-12-20T10:00:00.5+01:00","dueDate":"x"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":1}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1e3,"currency":"EUR"}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":-0.0,"currency":"ZZZ"}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1,"currency":1}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1e99,"currency":"EUR"}}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"customerId":true}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":{"amount":1.25}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":12}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"externalTransactionId":-1.5e-3}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"externalTransactionId":{}}"#,
+        r#"{"id":true,"result":{"status":"COMPLETED"}}"#,
+        r#"{"id":"1","result":"COMPLETED"}"#,
+        r#"{"id":"1","result":{"status":1}}"#,
+        r#"{"id":"1","result":{}}"#,
+        r#"{"id":"1"}"#,
+        r#"{"result":{"status":"COMPLETED"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":[[[{"y":[{},[],"\u0000",-0,1.5E+2,true,false,null]}]]]}"#,
+        r#" {"id" : "1" ,"result" : { "status" : "COMPLETED" } , "invoice" : { "id" : "I" } } "#,
+        "\t{\n\"id\"\r:\"1\",\"result\":{\"status\":\"COMPLETED\"}}\n",
+        r#"{}"#,
+        r#"[]"#,
+        r#""{}""#,
+        r#"{"id":"1","result":{"status":"COMPLETED"}} x"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":[1,]}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":01}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":"\q"}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":{"a" 1}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":{"a":1 "b":2}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":{1:1}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":[}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"},"x":tru}"#,
+        r#"{"id":"1","result":{"status" "COMPLETED"}}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"}"#,
+        r#"{"id":"1","result":{"status":"COMPLETED"}}}"#,
+        "",
+        "null",
+        "{",
+    ];
+
+    #[test]
+    fn types_every_corpus_body_as_the_indexed_typing_did() {
+        for body in CORPUS {
+            let (ours, reference) = both(body);
+            assert_eq!(ours, reference, "{body}");
+        }
+    }
+
+    #[test]
+    fn types_every_truncation_and_one_byte_change_as_the_indexed_typing_did() {
+        // Every prefix, and every body with one byte replaced by a delimiter, breaks the syntax
+        // or the shape somewhere: each error (or, rarely, success) must be the same.
+        let replacements = ["", "\"", "{", "}", "[", "]", ",", ":", "\\", "1", " ", "n"];
+        for body in CORPUS {
+            for (at, _) in body.char_indices() {
+                let (ours, reference) = both(&body[..at]);
+                assert_eq!(ours, reference, "{:?}", &body[..at]);
+                let rest = &body[at..];
+                let after = rest.chars().next().map_or(rest, |c| &rest[c.len_utf8()..]);
+                for replacement in replacements {
+                    let changed = format!("{}{replacement}{after}", &body[..at]);
+                    let (ours, reference) = both(&changed);
+                    assert_eq!(ours, reference, "{changed:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deep_values_are_skipped_without_recursion() {
+        // Past 64 levels the open containers spill to the heap, objects and arrays mixed.
+        for depth in [63, 64, 65, 127, 128, 129, 5_000, 50_000] {
+            let open: String = (0..depth).map(|i| if i % 3 == 0 { "{\"k\":" } else { "[" }).collect();
+            let close: String = (0..depth).rev().map(|i| if i % 3 == 0 { "}" } else { "]" }).collect();
+            let body = |close: &str| {
+                format!(
+                    r#"{{"id":"1","payment":{{"extras":{open}1{close},"id":"p"}},"result":{{"status":"COMPLETED"}}}}"#
+                )
+            };
+            let n = parse(&body(&close)).unwrap();
+            assert_eq!(n.payment().unwrap().id.as_deref(), Some("p"));
+            let (ours, reference) = both(&body(&close));
+            assert_eq!(ours, reference);
+            // One closer short, one too many, the innermost of the wrong kind.
+            let wrong = if close.starts_with(']') { "}" } else { "]" };
+            for broken in [close[1..].to_owned(), format!("]{close}"), format!("{wrong}{}", &close[1..])] {
+                assert!(matches!(parse(&body(&broken)), Err(Error::Malformed { .. })), "{depth}");
+                let (ours, reference) = both(&body(&broken));
+                assert_eq!(ours, reference);
+            }
+        }
+    }
+
+    /// A JSON-like text from pieces: keys the typing reads (plain and escaped), other keys,
+    /// values of every type (valid or not), duplicates and nesting, so that most bodies parse
+    /// and the rest fail in varied places.
+    fn json_pieces() -> impl proptest::strategy::Strategy<Value = String> {
+        let pieces = proptest::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "\"id\":",
+            "\"i\\u0064\":",
+            "\"\\ud800\":",
+            "\"result\":",
+            "\"status\":",
+            "\"origin\":",
+            "\"statusReason\":",
+            "\"payment\":",
+            "\"type\":",
+            "\"application\":",
+            "\"name\":",
+            "\"extras\":",
+            "\"invoice\":",
+            "\"totalAmountAlreadyPaid\":",
+            "\"customerId\":",
+            "\"totalAmount\":",
+            "\"amount\":",
+            "\"currency\":",
+            "\"issuedAt\":",
+            "\"dueDate\":",
+            "\"expiresAt\":",
+            "\"paymentFee\":",
+            "\"externalTransactionId\":",
+            "\"x\":",
+            "\"COMPLETED\"",
+            "\"full\"",
+            "\"XOF\"",
+            "\"X\\u004fF\"",
+            "\"EUR\"",
+            "\"2026-11-20T10:00:00Z\"",
+            "\"1.50\"",
+            "\"a\\\"b\"",
+            "\"\\ud800\"",
+            "\"\\ud83d\\ude00\"",
+            "\"\\q\"",
+            "\"é\"",
+            "15000",
+            "150.75",
+            "-0",
+            "1e400",
+            "01",
+            "1.",
+            "true",
+            "false",
+            "null",
+            "nul",
+        ]);
+        proptest::collection::vec(pieces, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    /// A well-formed body: the required members, then members built from the pieces.
+    fn near_valid_body() -> impl proptest::strategy::Strategy<Value = String> {
+        json_pieces().prop_map(|middle| format!(r#"{{"id":"1","result":{{"status":"COMPLETED"}},{middle}}}"#))
+    }
+
+    /// A well-formed JSON value: objects keyed by the names the typing reads (plain, escaped or
+    /// not text) and others, with scalars of every type, nested a few levels.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = String> {
+        let scalar = proptest::sample::select(vec![
+            "\"COMPLETED\"",
+            "\"partial\"",
+            "\"XOF\"",
+            "\"X\\u004fF\"",
+            "\"2026-11-20T10:00:00Z\"",
+            "\"2026-11-20T10:00:00+01:00\"",
+            "\"1.50\"",
+            "\"a\\\"b\"",
+            "\"\\ud800\"",
+            "\"é\"",
+            "15000",
+            "150.75",
+            "-0",
+            "1e3",
+            "1e400",
+            "true",
+            "false",
+            "null",
+        ])
+        .prop_map(str::to_owned);
+        let key = proptest::sample::select(vec![
+            "id",
+            "i\\u0064",
+            "\\ud800",
+            "result",
+            "status",
+            "origin",
+            "statusReason",
+            "payment",
+            "type",
+            "application",
+            "name",
+            "extras",
+            "invoice",
+            "totalAmountAlreadyPaid",
+            "customerId",
+            "totalAmount",
+            "amount",
+            "currency",
+            "issuedAt",
+            "dueDate",
+            "expiresAt",
+            "paymentFee",
+            "externalTransactionId",
+            "x",
+        ]);
+        scalar.prop_recursive(4, 48, 6, move |inner| {
+            proptest::prop_oneof![
+                proptest::collection::vec((key.clone(), inner.clone()), 0..6).prop_map(|members| {
+                    let members: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+                proptest::collection::vec(inner, 0..3).prop_map(|items| format!("[{}]", items.join(","))),
+            ]
+        })
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// Any text from the pieces, alone or inside a body that would otherwise be valid:
+        /// accepted, typed and refused as the indexed typing did.
+        #[test]
+        fn types_any_body_as_the_indexed_typing_did(body in proptest::prop_oneof![json_pieces(), near_valid_body()]) {
+            let (ours, reference) = both(&body);
+            proptest::prop_assert_eq!(ours, reference, "{}", body);
+        }
+
+        /// Well-formed bodies, most of them typed (or refused for a type) somewhere deep: the
+        /// same notification or the same error as the indexed typing.
+        #[test]
+        fn types_any_well_formed_body_as_the_indexed_typing_did(
+            members in proptest::collection::vec(json_value(), 0..4),
+            value in json_value(),
+        ) {
+            let body = format!(r#"{{"id":"1","result":{{"status":"COMPLETED"}},"x":[{}],"payment":{value},"invoice":{value}}}"#, members.join(","));
+            let (ours, reference) = both(&body);
+            proptest::prop_assert_eq!(ours, reference, "{}", body);
+            let (ours, reference) = both(&value);
+            proptest::prop_assert_eq!(ours, reference, "{}", value);
         }
     }
 

@@ -7,8 +7,10 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
+use memchr::memchr;
 use sha2::Sha256;
 
+use super::text;
 use crate::error::Error;
 use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::Secret;
@@ -153,7 +155,7 @@ impl<'v> RawParams<'v> {
         // Names of unknown parameters seen so far (the known ones are tracked by their slots).
         let mut seen: Vec<&str> = Vec::new();
         let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
-        let mut rest = value.trim_start();
+        let mut rest = text::trim_start(value);
         while !rest.is_empty() {
             // Usually `name=` directly: one pass over the name finds the `=`; anything else
             // (spaces before `=`, a bad name, no `=`) is read the long way, with its errors.
@@ -161,22 +163,24 @@ impl<'v> RawParams<'v> {
             let (name, after) = match rest.as_bytes().get(plain) {
                 Some(b'=') if plain > 0 => (&rest[..plain], plain + 1),
                 _ => {
-                    let eq = rest.find('=').ok_or_else(|| malformed("a signature parameter is not name=value"))?;
-                    let name = rest[..eq].trim_end();
+                    let eq = memchr(b'=', rest.as_bytes())
+                        .ok_or_else(|| malformed("a signature parameter is not name=value"))?;
+                    let name = text::trim_end(&rest[..eq]);
                     if name.is_empty() || !name.bytes().all(is_name_byte) {
                         return Err(malformed("a signature parameter has an invalid name"));
                     }
                     (name, eq + 1)
                 }
             };
-            rest = rest[after..].trim_start();
+            rest = text::trim_start(&rest[after..]);
             let param_value = if let Some(quoted) = rest.strip_prefix('"') {
-                let end = quoted.find('"').ok_or_else(|| malformed("unterminated signature parameter"))?;
+                let end =
+                    memchr(b'"', quoted.as_bytes()).ok_or_else(|| malformed("unterminated signature parameter"))?;
                 rest = &quoted[end + 1..];
                 &quoted[..end]
             } else {
-                let end = rest.find(',').unwrap_or(rest.len());
-                let token = rest[..end].trim_end();
+                let end = memchr(b',', rest.as_bytes()).unwrap_or(rest.len());
+                let token = text::trim_end(&rest[..end]);
                 rest = &rest[end..];
                 token
             };
@@ -198,9 +202,9 @@ impl<'v> RawParams<'v> {
             if repeated {
                 return Err(malformed(format!("the signature parameter {name} is repeated")));
             }
-            rest = rest.trim_start();
+            rest = text::trim_start(rest);
             if let Some(after) = rest.strip_prefix(',') {
-                rest = after.trim_start();
+                rest = text::trim_start(after);
                 if rest.is_empty() {
                     return Err(malformed("a trailing comma in the signature parameters"));
                 }
@@ -226,7 +230,7 @@ impl<'v> RawParams<'v> {
     /// The parameters of an `Authorization` value of the `Signature` scheme, unparsed; `None`
     /// for another scheme.
     pub(crate) fn authorization_params(value: &'v str) -> Option<&'v str> {
-        let value = value.trim_start();
+        let value = text::trim_start(value);
         let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
         scheme.eq_ignore_ascii_case("Signature").then_some(params)
     }
@@ -418,11 +422,11 @@ fn push_header_line<'v>(out: &mut String, name: &str, mut values: impl Iterator<
     let Some(first) = values.next() else {
         return Err(Error::MissingHeader { header: name.to_owned() });
     };
-    let text = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
-    out.push_str(text(first)?.trim());
+    let utf8 = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
+    out.push_str(text::trim(utf8(first)?));
     for value in values {
         out.push_str(", ");
-        out.push_str(text(value)?.trim());
+        out.push_str(text::trim(utf8(value)?));
     }
     Ok(())
 }

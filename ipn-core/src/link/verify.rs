@@ -6,6 +6,7 @@ use super::dates::parse_http_date;
 use super::digest;
 use super::notification::LinkNotification;
 use super::signature::{ALGORITHM, RawParams, first_uncovered, write_signing_string};
+use super::text;
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
 use crate::request::{HeaderMemo, RequestView, same_name};
@@ -36,7 +37,7 @@ fn received_signatures<'a>(headers: &mut HeaderMemo<'a, '_>) -> Result<[Option<R
         if let Some(params) = RawParams::authorization_params(header_str("Authorization", value)?) {
             // The same text as `Signature` (CentralBill's example sends both) parses the same.
             out[1] = match signature {
-                Some(signature) if signature.trim_start() == params.trim_start() => out[0],
+                Some(signature) if text::trim_start(signature) == text::trim_start(params) => out[0],
                 _ => Some(RawParams::parse(params)?),
             };
         }
