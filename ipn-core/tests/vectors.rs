@@ -95,7 +95,17 @@ fn verify(vector: &Value) -> Result<Notification, ipn_core::Error> {
     // The same request over a shared buffer, which the notification borrows: the same outcome.
     let shared = bytes::Bytes::copy_from_slice(body.as_bytes());
     let from_shared = pollster::block_on(verifier.verify(RequestView::shared(method, target, &headers, &shared)));
-    assert_eq!(format!("{result:?}"), format!("{from_shared:?}"), "{}", str_of(vector, "id").unwrap());
+    let id = str_of(vector, "id").unwrap();
+    assert_eq!(format!("{result:?}"), format!("{from_shared:?}"), "{id}");
+    // And the text it keeps is the buffer's own.
+    let kept = match &from_shared {
+        Ok(Notification::Form(form)) => Some(form.shop_id()),
+        Ok(Notification::Link(link)) => Some(link.body()),
+        _ => None,
+    };
+    if let Some(text) = kept.filter(|text| !text.is_empty()) {
+        assert!(shared.as_ptr_range().contains(&text.as_ptr()), "{id}: copied");
+    }
     result
 }
 

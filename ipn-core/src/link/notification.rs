@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use bytestring::ByteString;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -147,7 +148,7 @@ pub struct LinkResult {
 #[derive(Debug, Clone)]
 pub struct LinkNotification {
     application_id: String,
-    body: String,
+    body: ByteString,
     id: String,
     payment: Option<Box<Payment>>,
     invoice: Option<Box<Invoice>>,
@@ -328,7 +329,7 @@ impl<'p, 'a> Field<'p, 'a> {
 
 impl LinkNotification {
     /// Types an authenticated body.
-    pub(crate) fn from_json(application_id: String, body: String) -> Result<Self, Error> {
+    pub(crate) fn from_json(application_id: String, body: ByteString) -> Result<Self, Error> {
         let not_an_object = || Error::malformed(Scheme::Link, "the body is not a JSON object");
         let picked = json_pick::pick(&body, &SHAPE).ok_or_else(not_an_object)?;
         let root = Reader { picked: &picked, object: ROOT, path: "" };

@@ -177,5 +177,14 @@ pub(super) fn from_json(application_id: String, body: String) -> Result<LinkNoti
     };
     let payment_fee = payment_fee.money("paymentFee.")?;
     let external_transaction_id = external_transaction_id.text()?;
-    Ok(LinkNotification { application_id, body, id, payment, invoice, payment_fee, external_transaction_id, result })
+    Ok(LinkNotification {
+        application_id,
+        body: body.into(),
+        id,
+        payment,
+        invoice,
+        payment_fee,
+        external_transaction_id,
+        result,
+    })
 }
