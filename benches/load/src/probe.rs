@@ -92,7 +92,41 @@ impl Probe {
     }
 }
 
-/// Bytes allocated and not yet freed.
+/// Bytes allocated and not yet freed. `stats_alloc` adds what a reallocation grows or shrinks
+/// a block by to `bytes_allocated` or `bytes_deallocated` already (`bytes_reallocated` is the
+/// same change, signed): adding it again would count every reallocation twice.
 pub fn live(stats: &Stats) -> i128 {
-    stats.bytes_allocated as i128 - stats.bytes_deallocated as i128 + stats.bytes_reallocated as i128
+    stats.bytes_allocated as i128 - stats.bytes_deallocated as i128
+}
+
+#[cfg(test)]
+mod tests {
+    use stats_alloc::Stats;
+
+    use super::live;
+
+    /// What `stats_alloc` records for a 16-byte block grown to 64 bytes by `realloc`, shrunk
+    /// to 32, then freed (its `realloc` adds the growth to `bytes_allocated`, the shrinking to
+    /// `bytes_deallocated`, and both, signed, to `bytes_reallocated`): nothing is live. Kept
+    /// after the growth, 64 bytes are.
+    #[test]
+    fn live_bytes_count_each_reallocation_once() {
+        let freed = Stats {
+            allocations: 1,
+            deallocations: 1,
+            reallocations: 2,
+            bytes_allocated: 16 + 48,
+            bytes_deallocated: 32 + 32,
+            bytes_reallocated: 48 - 32,
+        };
+        assert_eq!(live(&freed), 0);
+        let kept = Stats {
+            allocations: 1,
+            reallocations: 1,
+            bytes_allocated: 16 + 48,
+            bytes_reallocated: 48,
+            ..Stats::default()
+        };
+        assert_eq!(live(&kept), 64);
+    }
 }

@@ -285,7 +285,8 @@ fn scan(body: &[u8], encode_all: bool) -> Scanned {
         encoded: fresh,
         fresh,
         to_decode: 0,
-        encoded_spans: Vec::new(),
+        // Room for the usual few (a signature in base64 is encoded), without a reallocation.
+        encoded_spans: Vec::with_capacity(16),
     };
     let (blocks, tail) = body.as_chunks::<64>();
     for (i, block) in blocks.iter().enumerate() {
