@@ -43,14 +43,14 @@ pub fn run(framework: Framework, route: Route, n: usize, between: impl FnOnce())
 
 /// The core's share of the `ipn` routes (`store`: `ipn-store`), without a framework: what
 /// [`run`] does per request, less the framework and the adapter. [`Receiver::receive_now`](ipn_core::Receiver::receive_now) over
-/// the same headers and bodies, then [`begin_now`](ipn_core::Receiver::begin_now) and [`finish_now`](ipn_core::Receiver::finish_now) as the
+/// the same headers and bodies (shared, as the adapters pass them), then [`begin_now`](ipn_core::Receiver::begin_now) and [`finish_now`](ipn_core::Receiver::finish_now) as the
 /// adapters call them.
 ///
 /// # Panics
 ///
 /// A notification is refused.
 pub fn run_core(store: bool, n: usize, between: impl FnOnce()) {
-    let bodies = form_bodies(DISTINCT);
+    let bodies: Vec<Bytes> = form_bodies(DISTINCT).into_iter().map(Bytes::from).collect();
     let route = if store { Route::IpnStore } else { Route::Ipn };
     let receiver = crate::server::receiver(route, STORE_CAPACITY);
     let mut between = Some(between);
@@ -63,7 +63,7 @@ pub fn run_core(store: bool, n: usize, between: impl FnOnce()) {
         let body = &bodies[i % bodies.len()];
         let length = body.len().to_string();
         let headers = [("content-type", FORM_CONTENT_TYPE), ("content-length", length.as_str())];
-        let view = RequestView::new("POST", "/ipn", &headers, body);
+        let view = RequestView::shared("POST", "/ipn", &headers, body);
         let notification = receiver.receive_now(view).expect("in place").expect("valid");
         let delivery = receiver.begin_now(&notification).expect("in place").expect("a fresh notification");
         std::hint::black_box(&notification);
