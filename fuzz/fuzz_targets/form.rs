@@ -13,7 +13,11 @@ const HEADERS: [(&str, &str); 1] = [("Content-Type", "application/x-www-form-url
 fuzz_target!(|data: &[u8]| {
     let algorithm = if data.len() % 7 == 3 { FormAlgorithm::Sha1 } else { FormAlgorithm::HmacSha256 };
     let verifier = verifier(algorithm, false);
-    let _ = verify(&verifier, RequestView::new("POST", "/ipn", &HEADERS, data));
+    let borrowed = verify(&verifier, RequestView::new("POST", "/ipn", &HEADERS, data));
+    // The same bytes in a shared buffer, which the notification borrows: the same outcome.
+    let shared = bytes::Bytes::copy_from_slice(data);
+    let from_shared = verify(&verifier, RequestView::shared("POST", "/ipn", &HEADERS, &shared));
+    assert_eq!(format!("{borrowed:?}"), format!("{from_shared:?}"));
 
     let Ok(fields) = FormFields::parse(data) else { return };
     let _ = (form::signing_payload(&fields), fields.len(), fields.iter().count(), format!("{fields:?}"));
