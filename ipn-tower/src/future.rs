@@ -83,8 +83,7 @@ where
 
     pub(crate) fn rejected(rejected: Rejected, inner: S, receiver: Arc<Receiver>) -> Self {
         let trace = Trace::start();
-        trace.rejected(&rejected);
-        let state = State::Rejected { reply: Some((rejected.error.outcome(), rejected.reply)) };
+        let state = State::rejected(rejected, &trace);
         Self { state, inner, receiver, trace }
     }
 }
@@ -284,10 +283,15 @@ where
             let delivery = delivery.is_claimed().then_some(delivery);
             State::Calling { future, delivery }
         }
-        Err(rejected) => {
-            trace.rejected(&rejected);
-            State::Rejected { reply: Some((rejected.error.outcome(), rejected.reply)) }
-        }
+        Err(rejected) => State::rejected(rejected, trace),
+    }
+}
+
+impl<B, F, R> State<B, F, R> {
+    /// Answered by the layer, the rejection traced.
+    fn rejected(rejected: Rejected, trace: &Trace) -> Self {
+        trace.rejected(&rejected);
+        State::Rejected { reply: Some((rejected.error.outcome(), rejected.reply)) }
     }
 }
 
