@@ -245,11 +245,8 @@ impl Verifier {
         let result = if looks_like_json {
             link::verify(request, &*self.keys, &self.policy).await.map(Notification::Link)
         } else {
-            let fields = match request.shared_body() {
-                Some(shared) => FormFields::parse_shared(shared),
-                None => FormFields::parse(body),
-            };
-            let fields = fields.map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
+            let fields = FormFields::decode(body, request.shared_body())
+                .map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
             if fields.has_prefix("kr-") {
                 rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
             } else if fields.has_prefix(form::SIGNED_PREFIX) {

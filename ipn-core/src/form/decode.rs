@@ -5,6 +5,8 @@ use bytes::Bytes;
 use bytestring::ByteString;
 use wide::u8x16;
 
+use crate::request::body_text;
+
 /// Why a form body could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -349,12 +351,7 @@ impl FormFields {
     ///
     /// A name or value that is not UTF-8 once decoded, a repeated field name, a body over 1 GiB.
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
-        if body.len() > MAX_BODY {
-            return Err(FormError::TooLarge { limit: MAX_BODY });
-        }
-        // simdutf8: the same answer as `std::str::from_utf8`, several times faster on long ASCII.
-        let text = simdutf8::basic::from_utf8(body).ok().map(ByteString::from);
-        Self::decode(body, text)
+        Self::decode(body, None)
     }
 
     /// Decodes a shared body, which the fields then borrow from (the pieces that need no
@@ -365,14 +362,15 @@ impl FormFields {
     ///
     /// As [`parse`](Self::parse).
     pub fn parse_shared(body: &Bytes) -> Result<Self, FormError> {
+        Self::decode(body, Some(body))
+    }
+
+    /// Decodes `body`, borrowing from `shared` (the same bytes) when there is one.
+    pub(crate) fn decode(body: &[u8], shared: Option<&Bytes>) -> Result<Self, FormError> {
         if body.len() > MAX_BODY {
             return Err(FormError::TooLarge { limit: MAX_BODY });
         }
-        Self::decode(body, ByteString::try_from(body.clone()).ok())
-    }
-
-    /// Decodes `body`, given as text when it is UTF-8.
-    fn decode(body: &[u8], text: Option<ByteString>) -> Result<Self, FormError> {
+        let text = body_text(body, shared);
         // A UTF-8 body splits into UTF-8 pieces (the delimiters are ASCII), which can then be
         // borrowed from it.
         let mut scanned = scan(body, text.is_none());

@@ -2,8 +2,6 @@
 //! inside the window, body digest, then the HMAC with the application secret; only then is the
 //! body typed.
 
-use bytestring::ByteString;
-
 use super::dates::parse_http_date;
 use super::digest;
 use super::notification::LinkNotification;
@@ -113,10 +111,6 @@ pub(crate) async fn verify(
 
     // The notification keeps the body: a slice of the request's buffer when it is shared, a
     // copy otherwise.
-    let body = match request.shared_body() {
-        Some(shared) => ByteString::try_from(shared.clone()).ok(),
-        None => simdutf8::basic::from_utf8(request.body()).ok().map(ByteString::from),
-    };
-    let body = body.ok_or_else(|| Error::malformed(Scheme::Link, "the body is not UTF-8"))?;
+    let body = request.body_text().ok_or_else(|| Error::malformed(Scheme::Link, "the body is not UTF-8"))?;
     LinkNotification::from_json(application_id.to_owned(), body)
 }
