@@ -132,8 +132,8 @@ pub struct FormFields {
 struct Marks {
     /// `&`: a pair ends there.
     amp: u64,
-    /// `&` and `=`: where the scan stops.
-    stops: u64,
+    /// `=`: the first of a pair splits it.
+    equals: u64,
     /// `%` and `+`: the piece they are in needs decoding.
     encoded: u64,
 }
@@ -142,13 +142,13 @@ impl Marks {
     /// Classifies a block 16 bytes at a time (SSE2 on x86-64, through `wide`).
     #[inline(always)]
     fn of(block: &[u8; 64]) -> Self {
-        let mut marks = Self { amp: 0, stops: 0, encoded: 0 };
+        let mut marks = Self { amp: 0, equals: 0, encoded: 0 };
         for (i, chunk) in block.as_chunks::<16>().0.iter().enumerate() {
             let bytes = u8x16::new(*chunk);
             let amp = bytes.simd_eq(u8x16::splat(b'&'));
             let shift = 16 * i;
             marks.amp |= u64::from(amp.to_bitmask()) << shift;
-            marks.stops |= u64::from((amp | bytes.simd_eq(u8x16::splat(b'='))).to_bitmask()) << shift;
+            marks.equals |= u64::from(bytes.simd_eq(u8x16::splat(b'=')).to_bitmask()) << shift;
             marks.encoded |= u64::from(encoded_bytes(bytes)) << shift;
         }
         marks
@@ -193,29 +193,56 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    /// Reads the stops of the block at `base`, in order.
+    /// Reads the block at `base` pair by pair: each `&` ends a pair, and the bits between two
+    /// of them are read together (the pair's first `=`, its encoded bytes) by [`Scanner::read`].
     #[inline(always)]
     fn block(&mut self, base: usize, marks: Marks) {
-        let Marks { amp, mut stops, mut encoded } = marks;
-        while stops != 0 {
-            let bit = stops.trailing_zeros();
+        let Marks { mut amp, equals, encoded } = marks;
+        // The bits of the block from the pair being read on: all of them for the first pair,
+        // which may have started in an earlier block.
+        let mut rest = u64::MAX;
+        while amp != 0 {
+            let bit = amp.trailing_zeros();
             let before = (1_u64 << bit) - 1;
-            // A `%` or `+` before the stop is in the piece the stop ends.
-            if encoded & before != 0 {
-                self.mark_encoded();
-            }
-            encoded &= !before;
-            let at = base + bit as usize;
-            if amp >> bit & 1 != 0 {
-                self.end_pair(at);
-            } else {
-                // The first `=` splits the pair; any other is data.
-                self.equals = self.equals.min(at);
-            }
-            stops &= stops - 1;
+            self.read(base, rest & before, equals, encoded);
+            self.end_pair(base + bit as usize);
+            // The bits after this `&`.
+            rest = !before << 1;
+            amp &= amp - 1;
         }
+        self.read(base, rest, equals, encoded);
+    }
+
+    /// Reads the bits `region` of the block at `base`, all in the pair being read: its first
+    /// `=` if it has none yet, and whether its name or value holds a `%` or a `+`.
+    #[inline(always)]
+    fn read(&mut self, base: usize, region: u64, equals: u64, encoded: u64) {
+        let first = equals & region;
+        if self.equals == NONE && first != 0 {
+            // The first `=` splits the pair; any other is data.
+            self.equals = base + first.trailing_zeros() as usize;
+        }
+        let encoded = encoded & region;
         if encoded != 0 {
-            self.mark_encoded();
+            self.mark_bits(base, encoded);
+        }
+    }
+
+    /// Marks the piece of each of the `encoded` bits of the block at `base`: the name before the
+    /// pair's `=`, the value after it. Out of line: a few pieces in a notification are encoded.
+    #[inline(never)]
+    fn mark_bits(&mut self, base: usize, encoded: u64) {
+        let in_name = match self.equals.checked_sub(base) {
+            // The `=` is in an earlier block: all value.
+            None => 0,
+            Some(at) if at >= 64 => encoded,
+            Some(at) => encoded & ((1 << at) - 1),
+        };
+        if in_name != 0 {
+            self.encoded |= 1;
+        }
+        if encoded & !in_name != 0 {
+            self.encoded |= 2;
         }
     }
 
@@ -223,12 +250,6 @@ impl Scanner<'_> {
     #[inline(always)]
     fn piece(&self) -> u32 {
         if self.equals == NONE { 1 } else { 2 }
-    }
-
-    /// A `%` or `+` in the piece being read.
-    #[inline(always)]
-    fn mark_encoded(&mut self) {
-        self.encoded |= self.piece();
     }
 
     /// Whether the piece being read is marked already.
@@ -275,7 +296,7 @@ struct Scanned {
     to_decode: usize,
 }
 
-/// Cuts the body into spans in one pass, 64 bytes at a time, stopping only at `&` and `=`. With
+/// Cuts the body into spans in one pass, 64 bytes at a time, stopping only at each `&`. With
 /// `encode_all`, every piece is marked.
 fn scan(body: &[u8], encode_all: bool) -> Scanned {
     let fresh = if encode_all { 3 } else { 0 };
@@ -487,28 +508,47 @@ impl FormFields {
     /// The values of the fields named with `prefix`, in name order, each followed by `+`: the
     /// form signing string without its key.
     pub(crate) fn joined_values(&self, prefix: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.join_values(prefix, |chunk| out.extend_from_slice(chunk));
+        out
+    }
+
+    /// Writes what [`joined_values`](Self::joined_values) returns to `sink`, in chunks of at
+    /// most [`JOIN_CHUNK`] bytes (a value longer than that is a chunk of its own), gathered in a
+    /// buffer on the stack: a digest fed this way hashes whole blocks, and nothing is allocated.
+    pub(crate) fn join_values(&self, prefix: &str, mut sink: impl FnMut(&[u8])) {
         let (body, decoded) = (self.body.as_bytes(), self.decoded.as_bytes());
-        let spans = self.prefixed(prefix);
-        // The values, a `+` each, and slack for a last 16-byte copy.
-        let mut out = vec![0; body.len() + decoded.len() + spans.len() + 16];
+        // Slack for a last 16-byte copy.
+        let mut buffer = [0_u8; JOIN_CHUNK + 16];
         let mut j = 0;
-        for span in spans {
+        for span in self.prefixed(prefix) {
             let (start, end) = ((span.value.start & !DECODED) as usize, span.value.end as usize);
             let source = if span.value.start & DECODED == 0 { body } else { decoded };
+            let len = end - start;
+            if j + len >= JOIN_CHUNK {
+                sink(&buffer[..j]);
+                j = 0;
+                if len >= JOIN_CHUNK {
+                    sink(&source[start..end]);
+                    sink(b"+");
+                    continue;
+                }
+            }
             match source.get(start..).and_then(|rest| rest.first_chunk::<16>()) {
                 // Most values are short: a fixed 16-byte copy, the excess overwritten next,
                 // beats a call to `memcpy`.
-                Some(chunk) if end - start <= 16 => out[j..j + 16].copy_from_slice(chunk),
-                _ => out[j..j + end - start].copy_from_slice(&source[start..end]),
+                Some(chunk) if len <= 16 => buffer[j..j + 16].copy_from_slice(chunk),
+                _ => buffer[j..j + len].copy_from_slice(&source[start..end]),
             }
-            j += end - start;
-            out[j] = b'+';
-            j += 1;
+            buffer[j + len] = b'+';
+            j += len + 1;
         }
-        out.truncate(j);
-        out
+        sink(&buffer[..j]);
     }
 }
+
+/// The size of the chunks [`FormFields::join_values`] writes (a multiple of the SHA block).
+const JOIN_CHUNK: usize = 512;
 
 impl std::fmt::Debug for FormFields {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -687,12 +727,36 @@ mod tests {
         assert_eq!(f.joined_values("vads_"), b"1++++");
     }
 
-    proptest::proptest! {
-        /// Any body over a small alphabet rich in delimiters and escapes: decoded as
-        /// `form_urlencoded` does, or refused for a repeated name or invalid UTF-8.
-        #[test]
-        fn agrees_with_form_urlencoded_on_any_body(body in proptest::collection::vec(proptest::sample::select(
-            b"ab_=&%+2F5C3A9xyz\xC3\xA9\xFF\0".to_vec()), 0..200)) {
+    /// Values that end a chunk, fill one, or are longer than one: the chunks join to the string,
+    /// and only a value longer than a chunk makes a longer one.
+    #[test]
+    fn joined_values_in_chunks() {
+        let edges = [0, 1, 15, 16, 17, JOIN_CHUNK - 2, JOIN_CHUNK - 1, JOIN_CHUNK, JOIN_CHUNK + 1, 3 * JOIN_CHUNK];
+        for (i, first) in edges.iter().enumerate() {
+            for second in edges {
+                // Plain and encoded values (from the body and from the decoded buffer).
+                let values = [
+                    "a".repeat(*first),
+                    "b".repeat(second),
+                    "%41".repeat(second),
+                    "c".repeat(edges[edges.len() - 1 - i]),
+                ];
+                let body: Vec<String> = values.iter().enumerate().map(|(k, v)| format!("vads_{k}={v}")).collect();
+                let fields = FormFields::parse(body.join("&").as_bytes()).unwrap();
+                let mut chunks = Vec::new();
+                fields.join_values("vads_", |chunk| chunks.push(chunk.to_vec()));
+                let expected: String = fields.with_prefix("vads_").map(|(_, v)| format!("{v}+")).collect();
+                assert_eq!(chunks.concat(), expected.as_bytes(), "{first} {second}");
+                assert!(chunks.iter().all(|c| c.len() <= JOIN_CHUNK || values.iter().any(|v| v.len() == c.len())));
+            }
+        }
+    }
+
+    /// Decodes `body` as `form_urlencoded` does, or refuses it for a repeated name or invalid
+    /// UTF-8; the same from a shared buffer; lookups and prefix runs agree with the reference.
+    fn agrees_with_form_urlencoded(body: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+        let body = body.to_vec();
+        {
             let reference: Vec<(String, String)> =
                 form_urlencoded::parse(&body).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
             let lossless = reference.iter().all(|(n, v)| !n.contains('\u{fffd}') && !v.contains('\u{fffd}'));
@@ -720,8 +784,11 @@ mod tests {
                     // 16 bytes).
                     for prefix in ["", "a", "ab", "b_", "a\0", "\0", "é", "aaaaaaaaaaaaaaaab", "ab_ab_ab_ab_ab_a"] {
                         let with: Vec<(&str, &str)> = fields.with_prefix(prefix).collect();
-                        let filtered: Vec<(&str, &str)> = expected.iter()
-                            .filter(|(n, _)| n.starts_with(prefix)).map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                        let filtered: Vec<(&str, &str)> = expected
+                            .iter()
+                            .filter(|(n, _)| n.starts_with(prefix))
+                            .map(|(n, v)| (n.as_str(), v.as_str()))
+                            .collect();
                         proptest::prop_assert_eq!(&with, &filtered, "{:?}", prefix);
                         proptest::prop_assert_eq!(fields.has_prefix(prefix), !filtered.is_empty(), "{:?}", prefix);
                     }
@@ -729,6 +796,29 @@ mod tests {
                 Err(FormError::DuplicateField { .. }) => proptest::prop_assert!(!unique),
                 Err(_) => proptest::prop_assert!(!lossless),
             }
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Any body over a small alphabet rich in delimiters and escapes.
+        #[test]
+        fn agrees_with_form_urlencoded_on_any_body(body in proptest::collection::vec(proptest::sample::select(
+            b"ab_=&%+2F5C3A9xyz\xC3\xA9\xFF\0".to_vec()), 0..200)) {
+            agrees_with_form_urlencoded(&body)?;
+        }
+
+        /// Bodies whose names and values run across the 64-byte blocks of the scan: runs of
+        /// plain bytes, each after a delimiter or an escape.
+        #[test]
+        fn agrees_with_form_urlencoded_across_blocks(runs in proptest::collection::vec((proptest::sample::select(
+            vec![&b"&"[..], b"=", b"+", b"%41", b"%C3%A9", b"%", b"\xFF", b"&&", b"=="]), 0_usize..150), 0..12)) {
+            let body: Vec<u8> = runs.iter().flat_map(|&(delimiter, run)| {
+                // Distinct runs make distinct names, so that most bodies decode.
+                let plain = (0..run).map(move |i| b"abcdefghij"[(i * 7 + run) % 10]);
+                delimiter.iter().copied().chain(plain)
+            }).collect();
+            agrees_with_form_urlencoded(&body)?;
         }
     }
 
