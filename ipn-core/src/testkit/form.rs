@@ -229,12 +229,17 @@ fn template_fields(template: FormTemplate, shop_id: &str, at: OffsetDateTime) ->
 
 /// Builds a signed form notification from a [`FormTemplate`] or from fields.
 ///
-/// Fields keep their order; [`set`](Self::set) replaces a value in place or appends a field. The
-/// body is signed over exactly the fields it carries.
+/// The body is signed over exactly the fields it carries, and written in the gateway's order:
+/// the names in descending byte order, then `signature` (as in `../shared/vectors`).
+/// [`in_given_order`](Self::in_given_order) writes them as given instead, which
+/// [`from_request`](Self::from_request) does too. [`set`](Self::set) replaces a value in place
+/// or appends a field.
 #[derive(Debug, Clone)]
 pub struct FormBuilder {
     fields: Vec<(String, String)>,
     target: String,
+    /// Whether the body keeps the order of `fields` rather than the gateway's.
+    given_order: bool,
 }
 
 impl FormBuilder {
@@ -245,16 +250,17 @@ impl FormBuilder {
 
     /// A template dated `at` (`vads_trans_date` and the related dates).
     pub fn at(template: FormTemplate, shop_id: &str, at: OffsetDateTime) -> Self {
-        Self { fields: template_fields(template, shop_id, at), target: "/ipn".to_owned() }
+        Self { fields: template_fields(template, shop_id, at), target: "/ipn".to_owned(), given_order: false }
     }
 
     /// Arbitrary fields (a `signature` field is dropped: signing adds it).
     pub fn from_fields<N: Into<String>, V: Into<String>>(fields: impl IntoIterator<Item = (N, V)>) -> Self {
         let fields = fields.into_iter().map(|(n, v)| (n.into(), v.into())).filter(|(n, _)| n != "signature").collect();
-        Self { fields, target: "/ipn".to_owned() }
+        Self { fields, target: "/ipn".to_owned(), given_order: false }
     }
 
-    /// The fields of a received form request, to change and sign again (a retry, a replay).
+    /// The fields of a received form request, to change and sign again (a retry, a replay), in
+    /// their order.
     ///
     /// # Errors
     ///
@@ -263,7 +269,7 @@ impl FormBuilder {
         // Decoding checks UTF-8 and duplicates; the pairs are then read again in their order.
         FormFields::parse(request.body())?;
         let fields = form_urlencoded::parse(request.body()).map(|(n, v)| (n.into_owned(), v.into_owned()));
-        Ok(Self { target: request.target().to_owned(), ..Self::from_fields(fields) })
+        Ok(Self { target: request.target().to_owned(), given_order: true, ..Self::from_fields(fields) })
     }
 
     /// Sets `vads_ctx_mode`.
@@ -292,6 +298,13 @@ impl FormBuilder {
         self.remove("vads_hash").remove("vads_url_check_src")
     }
 
+    /// Writes the body in the order of [`fields`](Self::fields) (then `signature`) instead of
+    /// the gateway's.
+    pub fn in_given_order(mut self) -> Self {
+        self.given_order = true;
+        self
+    }
+
     /// The request target (default `/ipn`).
     pub fn target(mut self, target: impl Into<String>) -> Self {
         self.target = target.into();
@@ -313,11 +326,16 @@ impl FormBuilder {
         form::sign(self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())), key, algorithm)
     }
 
-    /// The signed request: a form POST of the fields and their `signature`.
+    /// The signed request: a form POST of the fields and their `signature`, in the gateway's
+    /// order unless [`in_given_order`](Self::in_given_order).
     pub fn sign(&self, key: &[u8], algorithm: FormAlgorithm) -> RawRequest {
         let signature = self.signature(key, algorithm);
+        let mut fields: Vec<&(String, String)> = self.fields.iter().collect();
+        if !self.given_order {
+            fields.sort_by(|a, b| b.0.as_bytes().cmp(a.0.as_bytes()));
+        }
         let mut body = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.fields {
+        for (name, value) in fields {
             body.append_pair(name, value);
         }
         body.append_pair("signature", &signature);
@@ -357,5 +375,34 @@ mod tests {
         let retry = FormBuilder::from_request(&first).unwrap().set("vads_url_check_src", "RETRY");
         assert_eq!(retry.get("vads_url_check_src"), Some("RETRY"));
         assert_ne!(retry.sign(b"k", FormAlgorithm::HmacSha256).body(), first.body());
+    }
+
+    /// The names of a body, in order.
+    fn names(request: &RawRequest) -> Vec<String> {
+        form_urlencoded::parse(request.body()).map(|(n, _)| n.into_owned()).collect()
+    }
+
+    #[test]
+    fn bodies_are_in_the_gateway_order_unless_asked() {
+        for t in FormTemplate::ALL {
+            let builder = FormBuilder::new(t, "1").set("vads_a_late_field", "x");
+            // As the vectors have them: names in descending byte order, `signature` last.
+            let sent = names(&builder.sign(b"k", FormAlgorithm::HmacSha256));
+            assert_eq!(sent.last().map(String::as_str), Some("signature"));
+            assert!(sent.windows(2).all(|w| w[0].as_bytes() > w[1].as_bytes()), "{t:?}: {sent:?}");
+            // As given: the template's order, the appended field, `signature`.
+            let given = names(&builder.clone().in_given_order().sign(b"k", FormAlgorithm::HmacSha256));
+            let expected: Vec<&str> = builder.fields().iter().map(|(n, _)| n.as_str()).chain(["signature"]).collect();
+            assert_eq!(given, expected);
+        }
+    }
+
+    #[test]
+    fn from_request_keeps_the_order_received() {
+        let fields = [("vads_b", "1"), ("vads_c", "2"), ("vads_a", "3")];
+        let first = FormBuilder::from_fields(fields).in_given_order().sign(b"k", FormAlgorithm::HmacSha256);
+        let replay = FormBuilder::from_request(&first).unwrap().sign(b"k", FormAlgorithm::HmacSha256);
+        assert_eq!(names(&replay), ["vads_b", "vads_c", "vads_a", "signature"]);
+        assert_eq!(replay.body(), first.body());
     }
 }
