@@ -266,9 +266,13 @@ pub(crate) fn body_text(body: &[u8], shared: Option<&Bytes>) -> Option<ByteStrin
 /// is cut and trimmed byte by byte: `str::split` and `str::trim` decode it char by char, and cost
 /// several times more.
 pub(crate) fn media_type_of(content_type: &[u8]) -> Cow<'_, str> {
-    // The two values gateways send are their own media type: one comparison, no pass.
+    // The two media types gateways send, alone or right before their parameters (`; charset=UTF-8`):
+    // one comparison, and an ASCII check of the parameters (a value that is not UTF-8 has none).
     for usual in [crate::FORM_MEDIA_TYPE, crate::JSON_MEDIA_TYPE] {
-        if content_type == usual.as_bytes() {
+        if let Some(parameters) = content_type.strip_prefix(usual.as_bytes())
+            && matches!(parameters.first(), None | Some(b';'))
+            && parameters.is_ascii()
+        {
             return Cow::Borrowed(usual);
         }
     }
