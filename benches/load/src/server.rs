@@ -277,7 +277,8 @@ pub mod actix_server {
         probe: web::Data<Probe>,
     ) -> impl FnOnce(&mut web::ServiceConfig) {
         move |config| {
-            config.app_data(probe).route("/__stats", web::get().to(stats)).route("/__hold/{n}", web::post().to(hold));
+            // `/ipn` first: actix tries routes in order, and matching `/__hold/{n}` first cost
+            // every measured request a regex search (about 1.2k instructions).
             match route {
                 Route::Bare => config.route("/ipn", web::post().to(bare)),
                 Route::Floor => config.route("/ipn", web::post().to(floor)),
@@ -285,6 +286,7 @@ pub mod actix_server {
                     config.service(web::resource("/ipn").wrap(middleware).route(web::post().to(ipn)))
                 }
             };
+            config.app_data(probe).route("/__stats", web::get().to(stats)).route("/__hold/{n}", web::post().to(hold));
         }
     }
 
