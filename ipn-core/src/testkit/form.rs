@@ -230,7 +230,8 @@ fn template_fields(template: FormTemplate, shop_id: &str, at: OffsetDateTime) ->
 /// Builds a signed form notification from a [`FormTemplate`] or from fields.
 ///
 /// The body is signed over exactly the fields it carries, and written in the gateway's order:
-/// the names in descending byte order, then `signature` (as in `../shared/vectors`).
+/// the names in descending byte order, then `signature` (as in the conformance vectors,
+/// `ipn-core/tests/vectors`).
 /// [`in_given_order`](Self::in_given_order) writes them as given instead, which
 /// [`from_request`](Self::from_request) does too. [`set`](Self::set) replaces a value in place
 /// or appends a field.
