@@ -755,47 +755,44 @@ mod tests {
     /// Decodes `body` as `form_urlencoded` does, or refuses it for a repeated name or invalid
     /// UTF-8; the same from a shared buffer; lookups and prefix runs agree with the reference.
     fn agrees_with_form_urlencoded(body: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
-        let body = body.to_vec();
-        {
-            let reference: Vec<(String, String)> =
-                form_urlencoded::parse(&body).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
-            let lossless = reference.iter().all(|(n, v)| !n.contains('\u{fffd}') && !v.contains('\u{fffd}'));
-            let mut names: Vec<&str> = reference.iter().map(|(n, _)| n.as_str()).collect();
-            names.sort_unstable();
-            let unique = names.windows(2).all(|w| w[0] != w[1]);
-            let parsed = FormFields::parse(&body);
-            // The same from a shared buffer.
-            let shared = FormFields::parse_shared(&Bytes::copy_from_slice(&body));
-            match (&parsed, &shared) {
-                (Ok(a), Ok(b)) => proptest::prop_assert!(a.iter().eq(b.iter())),
-                (a, b) => proptest::prop_assert_eq!(a.as_ref().err(), b.as_ref().err()),
-            }
-            match parsed {
-                Ok(fields) => {
-                    proptest::prop_assert!(lossless && unique);
-                    let mut expected = reference.clone();
-                    expected.sort();
-                    let ours: Vec<(String, String)> = fields.iter().map(|(a, b)| (a.into(), b.into())).collect();
-                    proptest::prop_assert_eq!(&ours, &expected);
-                    for (name, value) in &expected {
-                        proptest::prop_assert_eq!(fields.get(name), Some(value.as_str()));
-                    }
-                    // Prefixes ordered by keys alone, and those that are not (a NUL byte, over
-                    // 16 bytes).
-                    for prefix in ["", "a", "ab", "b_", "a\0", "\0", "é", "aaaaaaaaaaaaaaaab", "ab_ab_ab_ab_ab_a"] {
-                        let with: Vec<(&str, &str)> = fields.with_prefix(prefix).collect();
-                        let filtered: Vec<(&str, &str)> = expected
-                            .iter()
-                            .filter(|(n, _)| n.starts_with(prefix))
-                            .map(|(n, v)| (n.as_str(), v.as_str()))
-                            .collect();
-                        proptest::prop_assert_eq!(&with, &filtered, "{:?}", prefix);
-                        proptest::prop_assert_eq!(fields.has_prefix(prefix), !filtered.is_empty(), "{:?}", prefix);
-                    }
+        let reference: Vec<(String, String)> =
+            form_urlencoded::parse(body).map(|(a, b)| (a.into_owned(), b.into_owned())).collect();
+        let lossless = reference.iter().all(|(n, v)| !n.contains('\u{fffd}') && !v.contains('\u{fffd}'));
+        let mut names: Vec<&str> = reference.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        let unique = names.windows(2).all(|w| w[0] != w[1]);
+        let parsed = FormFields::parse(body);
+        // The same from a shared buffer.
+        let shared = FormFields::parse_shared(&Bytes::copy_from_slice(body));
+        match (&parsed, &shared) {
+            (Ok(a), Ok(b)) => proptest::prop_assert!(a.iter().eq(b.iter())),
+            (a, b) => proptest::prop_assert_eq!(a.as_ref().err(), b.as_ref().err()),
+        }
+        match parsed {
+            Ok(fields) => {
+                proptest::prop_assert!(lossless && unique);
+                let mut expected = reference.clone();
+                expected.sort();
+                let ours: Vec<(String, String)> = fields.iter().map(|(a, b)| (a.into(), b.into())).collect();
+                proptest::prop_assert_eq!(&ours, &expected);
+                for (name, value) in &expected {
+                    proptest::prop_assert_eq!(fields.get(name), Some(value.as_str()));
                 }
-                Err(FormError::DuplicateField { .. }) => proptest::prop_assert!(!unique),
-                Err(_) => proptest::prop_assert!(!lossless),
+                // Prefixes ordered by keys alone, and those that are not (a NUL byte, over
+                // 16 bytes).
+                for prefix in ["", "a", "ab", "b_", "a\0", "\0", "é", "aaaaaaaaaaaaaaaab", "ab_ab_ab_ab_ab_a"] {
+                    let with: Vec<(&str, &str)> = fields.with_prefix(prefix).collect();
+                    let filtered: Vec<(&str, &str)> = expected
+                        .iter()
+                        .filter(|(n, _)| n.starts_with(prefix))
+                        .map(|(n, v)| (n.as_str(), v.as_str()))
+                        .collect();
+                    proptest::prop_assert_eq!(&with, &filtered, "{:?}", prefix);
+                    proptest::prop_assert_eq!(fields.has_prefix(prefix), !filtered.is_empty(), "{:?}", prefix);
+                }
             }
+            Err(FormError::DuplicateField { .. }) => proptest::prop_assert!(!unique),
+            Err(_) => proptest::prop_assert!(!lossless),
         }
         Ok(())
     }
