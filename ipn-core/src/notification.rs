@@ -194,3 +194,19 @@ impl FromNotification for LinkNotification {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notification moves from the verifier through the middleware into the handler's future:
+    /// each scheme keeps its fields behind one box, so that what moves is a pointer and a tag.
+    #[test]
+    fn a_notification_moves_as_a_pointer() {
+        let word = std::mem::size_of::<usize>();
+        assert_eq!(std::mem::size_of::<FormNotification>(), word);
+        assert_eq!(std::mem::size_of::<RestNotification>(), word);
+        assert_eq!(std::mem::size_of::<LinkNotification>(), word);
+        assert!(std::mem::size_of::<Notification>() <= 2 * word);
+    }
+}

@@ -132,7 +132,13 @@ impl std::fmt::Display for Nature {
 /// The common fields are typed; every received field stays reachable with [`get`](Self::get)
 /// and [`fields`](Self::fields).
 #[derive(Debug, Clone)]
-pub struct FormNotification {
+pub struct FormNotification(Box<FormData>);
+
+/// What a [`FormNotification`] holds, behind one box: a notification moves from the verifier
+/// through the middleware into the handler's future, and a pointer moves for free where these
+/// 200-odd bytes were copied at every step.
+#[derive(Debug, Clone)]
+struct FormData {
     fields: FormFields,
     mode: Mode,
     amount: Option<i64>,
@@ -176,7 +182,7 @@ impl FormNotification {
             ),
         };
         let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
-        Ok(Self {
+        Ok(Self(Box::new(FormData {
             mode,
             amount: parse_int(&fields, "vads_amount")?,
             effective_amount: parse_int(&fields, "vads_effective_amount")?,
@@ -187,37 +193,37 @@ impl FormNotification {
             sequence_number: parse_int(&fields, "vads_sequence_number")?,
             recurrence_number: parse_int(&fields, "vads_recurrence_number")?,
             fields,
-        })
+        })))
     }
 
     /// A received field by name (`vads_*` or not), as decoded.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields.get(name)
+        self.0.fields.get(name)
     }
 
     /// Every received field, sorted by name.
     pub fn fields(&self) -> &FormFields {
-        &self.fields
+        &self.0.fields
     }
 
     fn non_empty(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).filter(|v| !v.is_empty())
+        self.0.fields.get(name).filter(|v| !v.is_empty())
     }
 
     /// The shop id (`vads_site_id`).
     pub fn shop_id(&self) -> &str {
-        self.fields.get("vads_site_id").unwrap_or_default()
+        self.0.fields.get("vads_site_id").unwrap_or_default()
     }
 
     /// TEST or PRODUCTION (`vads_ctx_mode`).
     pub fn mode(&self) -> Mode {
-        self.mode
+        self.0.mode
     }
 
     /// Whether this is a server-to-server notification (`vads_hash` present) rather than the
     /// buyer's browser return.
     pub fn is_ipn(&self) -> bool {
-        self.fields.contains("vads_hash")
+        self.0.fields.contains("vads_hash")
     }
 
     /// The merchant's order reference (`vads_order_id`).
@@ -237,7 +243,7 @@ impl FormNotification {
 
     /// The transaction date, UTC (`vads_trans_date`).
     pub fn trans_date(&self) -> Option<OffsetDateTime> {
-        self.trans_date
+        self.0.trans_date
     }
 
     /// The currency (`vads_currency`, ISO 4217 numeric, mapped to the alpha code).
@@ -247,7 +253,7 @@ impl FormNotification {
 
     /// The amount asked, in minor units (`vads_amount`, `vads_currency`).
     pub fn amount(&self) -> Option<Amount> {
-        Some(Amount::Minor { minor: self.amount?, currency: self.currency()? })
+        Some(Amount::Minor { minor: self.0.amount?, currency: self.currency()? })
     }
 
     /// The amount in the currency actually used (`vads_effective_amount`,
@@ -255,33 +261,33 @@ impl FormNotification {
     pub fn effective_amount(&self) -> Option<Amount> {
         let currency =
             self.non_empty("vads_effective_currency").map(Currency::from_numeric).or_else(|| self.currency())?;
-        Some(Amount::Minor { minor: self.effective_amount?, currency })
+        Some(Amount::Minor { minor: self.0.effective_amount?, currency })
     }
 
     /// DEBIT or CREDIT (`vads_operation_type`).
     pub fn operation_type(&self) -> Option<&OperationType> {
-        self.operation_type.as_ref()
+        self.0.operation_type.as_ref()
     }
 
     /// The transaction status (`vads_trans_status`); its [`class`](TransactionStatus::class) is
     /// what most handlers branch on.
     pub fn status(&self) -> Option<&TransactionStatus> {
-        self.status.as_ref()
+        self.0.status.as_ref()
     }
 
     /// What triggered the notification (`vads_url_check_src`).
     pub fn source(&self) -> Option<&Source> {
-        self.source.as_ref()
+        self.0.source.as_ref()
     }
 
     /// The installment number of a multiple payment (`vads_sequence_number`).
     pub fn sequence_number(&self) -> Option<u32> {
-        self.sequence_number
+        self.0.sequence_number
     }
 
     /// The installment number of a subscription (`vads_recurrence_number`).
     pub fn recurrence_number(&self) -> Option<u32> {
-        self.recurrence_number
+        self.0.recurrence_number
     }
 
     /// The subscription id (`vads_subscription`).
@@ -327,7 +333,7 @@ impl FormNotification {
     /// Why the notification was sent. For Back Office operations this is a heuristic
     /// (see [`BackOfficeOperation`]).
     pub fn nature(&self) -> Nature {
-        self.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
+        self.0.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
     }
 
     /// The idempotency fingerprint: every `vads_*` field but the delivery ones
@@ -336,7 +342,7 @@ impl FormNotification {
     pub fn fingerprint(&self) -> Fingerprint {
         const DELIVERY_FIELDS: [&str; 2] = ["vads_hash", "vads_url_check_src"];
         let mut builder = FingerprintBuilder::new(Scheme::Form);
-        for (name, value) in self.fields.with_prefix("vads_") {
+        for (name, value) in self.0.fields.with_prefix("vads_") {
             if !DELIVERY_FIELDS.contains(&name) {
                 builder.field(name, Some(value));
             }
@@ -346,10 +352,10 @@ impl FormNotification {
 
     fn back_office_operation(&self) -> BackOfficeOperation {
         use TransactionStatus as S;
-        if self.operation_type == Some(OperationType::Credit) {
+        if self.0.operation_type == Some(OperationType::Credit) {
             return BackOfficeOperation::Refund;
         }
-        if self.status == Some(S::Cancelled) {
+        if self.0.status == Some(S::Cancelled) {
             return BackOfficeOperation::Cancellation;
         }
         match self.token_status() {
@@ -357,7 +363,7 @@ impl FormNotification {
             Some("UPDATED") => return BackOfficeOperation::TokenUpdate,
             _ => {}
         }
-        let validated = matches!(self.status, Some(S::Authorised | S::WaitingAuthorisation));
+        let validated = matches!(self.0.status, Some(S::Authorised | S::WaitingAuthorisation));
         if validated && self.get("vads_validation_mode") == Some("1") {
             return BackOfficeOperation::Validation;
         }

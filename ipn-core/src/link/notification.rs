@@ -146,7 +146,12 @@ pub struct LinkResult {
 /// decimals; of repeated JSON keys the last wins; [`body`](Self::body) is the JSON as received.
 /// See the [module documentation](crate::link) for an example.
 #[derive(Debug, Clone)]
-pub struct LinkNotification {
+pub struct LinkNotification(Box<LinkData>);
+
+/// What a [`LinkNotification`] holds, behind one box (see
+/// [`FormNotification`](crate::form::FormNotification)).
+#[derive(Debug, Clone)]
+struct LinkData {
     application_id: String,
     body: ByteString,
     id: String,
@@ -388,67 +393,76 @@ impl LinkNotification {
         };
         let payment_fee = payment_fee.money("paymentFee.")?;
         let external_transaction_id = external_transaction_id.text()?;
-        Ok(Self { application_id, body, id, payment, invoice, payment_fee, external_transaction_id, result })
+        Ok(Self(Box::new(LinkData {
+            application_id,
+            body,
+            id,
+            payment,
+            invoice,
+            payment_fee,
+            external_transaction_id,
+            result,
+        })))
     }
 
     /// The application id: the signature's `keyId`, which selected the secret.
     pub fn application_id(&self) -> &str {
-        &self.application_id
+        &self.0.application_id
     }
 
     /// The signature's `keyId` (the same as [`application_id`](Self::application_id)).
     pub fn key_id(&self) -> &str {
-        &self.application_id
+        &self.0.application_id
     }
 
     /// The JSON body exactly as received (and authenticated).
     pub fn body(&self) -> &str {
-        &self.body
+        &self.0.body
     }
 
     /// The notification id (`id`; the last one when the key is repeated).
     pub fn id(&self) -> &str {
-        &self.id
+        &self.0.id
     }
 
     /// The payment (`payment`).
     pub fn payment(&self) -> Option<&Payment> {
-        self.payment.as_deref()
+        self.0.payment.as_deref()
     }
 
     /// The invoice (`invoice`).
     pub fn invoice(&self) -> Option<&Invoice> {
-        self.invoice.as_deref()
+        self.0.invoice.as_deref()
     }
 
     /// The fee (`paymentFee`).
     pub fn payment_fee(&self) -> Option<&Amount> {
-        self.payment_fee.as_ref()
+        self.0.payment_fee.as_ref()
     }
 
     /// The processor's transaction id (`externalTransactionId`).
     pub fn external_transaction_id(&self) -> Option<&str> {
-        self.external_transaction_id.as_deref()
+        self.0.external_transaction_id.as_deref()
     }
 
     /// The result (`result`).
     pub fn result(&self) -> &LinkResult {
-        &self.result
+        &self.0.result
     }
 
     /// The result status (`result.status`).
     pub fn status(&self) -> &LinkStatus {
-        &self.result.status
+        &self.0.result.status
     }
 
     /// The invoice id (`invoice.id`): the merchant's order reference.
     pub fn order_id(&self) -> Option<&str> {
-        self.invoice.as_ref()?.id.as_deref()
+        self.0.invoice.as_ref()?.id.as_deref()
     }
 
     /// The invoice total (`invoice.totalAmount`), an exact decimal.
     pub fn amount(&self) -> Option<Amount> {
-        self.invoice.as_ref()?.total_amount.clone()
+        self.0.invoice.as_ref()?.total_amount.clone()
     }
 
     /// The idempotency fingerprint, over the application id, `id`, `result.status`, the invoice
@@ -457,11 +471,11 @@ impl LinkNotification {
     /// the same notification has the same fingerprint, while a new status does not.
     pub fn fingerprint(&self) -> Fingerprint {
         let mut builder = FingerprintBuilder::new(Scheme::Link);
-        let total = self.invoice.as_ref().and_then(|i| i.total_amount.as_ref());
+        let total = self.0.invoice.as_ref().and_then(|i| i.total_amount.as_ref());
         let value = total.and_then(Amount::to_decimal).map(|v| v.normalize().to_string());
         builder
-            .field("application_id", Some(&self.application_id))
-            .field("id", Some(&self.id))
+            .field("application_id", Some(&self.0.application_id))
+            .field("id", Some(&self.0.id))
             .field("result.status", Some(self.status().as_str()))
             .field("invoice.id", self.order_id())
             .field("invoice.totalAmount.amount", value.as_deref())

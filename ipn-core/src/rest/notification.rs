@@ -14,7 +14,12 @@ use crate::types::{Mode, OperationType, Scheme, StatusClass, TransactionStatus};
 /// The payment is typed in [`payment`](Self::payment); the answer stays readable as received in
 /// [`answer`](Self::answer). See the [module documentation](super) for an example.
 #[derive(Debug, Clone)]
-pub struct RestNotification {
+pub struct RestNotification(Box<RestData>);
+
+/// What a [`RestNotification`] holds, behind one box (see
+/// [`FormNotification`](crate::form::FormNotification)): the typed payment is some 300 bytes.
+#[derive(Debug, Clone)]
+struct RestData {
     answer: String,
     answer_type: Option<AnswerType>,
     source: Option<Source>,
@@ -28,46 +33,46 @@ impl RestNotification {
         source: Option<Source>,
         payment: Payment,
     ) -> Self {
-        Self { answer, answer_type, source, payment }
+        Self(Box::new(RestData { answer, answer_type, source, payment }))
     }
 
     /// The `kr-answer` JSON text exactly as received (after form decoding, `\/` kept).
     pub fn answer(&self) -> &str {
-        &self.answer
+        &self.0.answer
     }
 
     /// The type of the answer (`kr-answer-type`).
     pub fn answer_type(&self) -> Option<&AnswerType> {
-        self.answer_type.as_ref()
+        self.0.answer_type.as_ref()
     }
 
     /// What triggered the notification (`kr-src`, the values of `vads_url_check_src`).
     pub fn source(&self) -> Option<&Source> {
-        self.source.as_ref()
+        self.0.source.as_ref()
     }
 
     /// The typed payment.
     pub fn payment(&self) -> &Payment {
-        &self.payment
+        &self.0.payment
     }
 
     fn first_transaction(&self) -> Option<&Transaction> {
-        self.payment.transactions().first()
+        self.0.payment.transactions().first()
     }
 
     /// The shop id (`shopId`).
     pub fn shop_id(&self) -> &str {
-        self.payment.shop_id()
+        self.0.payment.shop_id()
     }
 
     /// TEST or PRODUCTION (`orderDetails.mode`). Always `Some`: the mode chose the key.
     pub fn mode(&self) -> Option<Mode> {
-        Some(self.payment.order_details().mode())
+        Some(self.0.payment.order_details().mode())
     }
 
     /// The merchant's order reference (`orderDetails.orderId`).
     pub fn order_id(&self) -> Option<&str> {
-        self.payment.order_details().order_id()
+        self.0.payment.order_details().order_id()
     }
 
     /// The first transaction's `uuid`.
@@ -79,7 +84,7 @@ impl RestNotification {
     pub fn amount(&self) -> Option<Amount> {
         match self.first_transaction() {
             Some(t) => t.amount(),
-            None => self.payment.order_details().total_amount(),
+            None => self.0.payment.order_details().total_amount(),
         }
     }
 
@@ -87,7 +92,7 @@ impl RestNotification {
     pub fn status(&self) -> Option<&str> {
         match self.first_transaction().and_then(Transaction::detailed_status) {
             Some(status) => Some(status.as_str()),
-            None => self.payment.order_status().map(OrderStatus::as_str),
+            None => self.0.payment.order_status().map(OrderStatus::as_str),
         }
     }
 
@@ -98,7 +103,7 @@ impl RestNotification {
         if let Some(status) = self.first_transaction().and_then(Transaction::detailed_status) {
             return status.class();
         }
-        match self.payment.order_status() {
+        match self.0.payment.order_status() {
             Some(OrderStatus::Paid) => StatusClass::Accepted,
             Some(OrderStatus::Running | OrderStatus::PartiallyPaid) => StatusClass::Pending,
             Some(OrderStatus::Abandoned) => StatusClass::Cancelled,
@@ -111,13 +116,13 @@ impl RestNotification {
     /// Whether the order is settled (`orderCycle` is `CLOSED`). While it is `OPEN` a refused
     /// payment is not final: the buyer may still retry.
     pub fn is_final(&self) -> bool {
-        self.payment.order_cycle() == Some(&OrderCycle::Closed)
+        self.0.payment.order_cycle() == Some(&OrderCycle::Closed)
     }
 
     /// Why the notification was sent, from `kr-src` as for a form notification. For Back Office
     /// operations this is a heuristic on the first transaction (see [`BackOfficeOperation`]).
     pub fn nature(&self) -> Nature {
-        self.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
+        self.0.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
     }
 
     fn back_office_operation(&self) -> BackOfficeOperation {
@@ -144,7 +149,7 @@ impl RestNotification {
     /// `serverDate`, another `kr-hash`) has the same fingerprint; a refund (a new transaction),
     /// a status change or a changed amount has another.
     pub fn fingerprint(&self) -> Fingerprint {
-        let p = &self.payment;
+        let p = &self.0.payment;
         let mut b = FingerprintBuilder::new(Scheme::Rest);
         b.field("shopId", Some(p.shop_id()))
             .field("orderId", p.order_details().order_id())

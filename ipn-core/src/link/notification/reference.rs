@@ -7,7 +7,9 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::super::dates::parse_rfc3339;
-use super::{Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType};
+use super::{
+    Application, Invoice, LinkData, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,
+};
 use crate::error::Error;
 use crate::json::parse_decimal;
 use crate::json_index::{JsonIndex, JsonObject, JsonValue, Kind};
@@ -177,7 +179,7 @@ pub(super) fn from_json(application_id: String, body: String) -> Result<LinkNoti
     };
     let payment_fee = payment_fee.money("paymentFee.")?;
     let external_transaction_id = external_transaction_id.text()?;
-    Ok(LinkNotification {
+    Ok(LinkNotification(Box::new(LinkData {
         application_id,
         body: body.into(),
         id,
@@ -186,5 +188,5 @@ pub(super) fn from_json(application_id: String, body: String) -> Result<LinkNoti
         payment_fee,
         external_transaction_id,
         result,
-    })
+    })))
 }
