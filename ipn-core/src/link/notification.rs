@@ -155,8 +155,8 @@ struct LinkData {
     application_id: String,
     body: ByteString,
     id: String,
-    payment: Option<Box<Payment>>,
-    invoice: Option<Box<Invoice>>,
+    payment: Option<Payment>,
+    invoice: Option<Invoice>,
     payment_fee: Option<Amount>,
     external_transaction_id: Option<String>,
     result: LinkResult,
@@ -356,7 +356,7 @@ impl LinkNotification {
             Some(p) => {
                 let [id, kind, application, invoice, extras, paid] =
                     p.fields(["id", "type", "application", "invoice", "extras", "totalAmountAlreadyPaid"]);
-                Some(Box::new(Payment {
+                Some(Payment {
                     id: id.text()?,
                     kind: kind.str()?.map(|t| PaymentType::parse(&t)),
                     application: match application.object("payment.application.")? {
@@ -373,7 +373,7 @@ impl LinkNotification {
                         Some(Kind::Object) => paid.money("payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount),
                         Some(_) => paid.decimal()?.map(PaidAmount::Number),
                     },
-                }))
+                })
             }
         };
         let invoice = match invoice.object("invoice.")? {
@@ -381,14 +381,14 @@ impl LinkNotification {
             Some(i) => {
                 let [id, customer_id, total_amount, issued_at, due_date, expires_at] =
                     i.fields(["id", "customerId", "totalAmount", "issuedAt", "dueDate", "expiresAt"]);
-                Some(Box::new(Invoice {
+                Some(Invoice {
                     id: id.text()?,
                     customer_id: customer_id.text()?,
                     total_amount: total_amount.money("invoice.totalAmount.")?,
                     issued_at: issued_at.date()?,
                     due_date: due_date.date()?,
                     expires_at: expires_at.date()?,
-                }))
+                })
             }
         };
         let payment_fee = payment_fee.money("paymentFee.")?;
@@ -427,12 +427,12 @@ impl LinkNotification {
 
     /// The payment (`payment`).
     pub fn payment(&self) -> Option<&Payment> {
-        self.0.payment.as_deref()
+        self.0.payment.as_ref()
     }
 
     /// The invoice (`invoice`).
     pub fn invoice(&self) -> Option<&Invoice> {
-        self.0.invoice.as_deref()
+        self.0.invoice.as_ref()
     }
 
     /// The fee (`paymentFee`).

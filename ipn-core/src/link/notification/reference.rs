@@ -142,7 +142,7 @@ pub(super) fn from_json(application_id: String, body: String) -> Result<LinkNoti
         Some(p) => {
             let [id, kind, application, invoice, extras, paid] =
                 p.fields(["id", "type", "application", "invoice", "extras", "totalAmountAlreadyPaid"]);
-            Some(Box::new(Payment {
+            Some(Payment {
                 id: id.text()?,
                 kind: kind.str()?.map(|t| PaymentType::parse(&t)),
                 application: match application.object("payment.application.")? {
@@ -159,7 +159,7 @@ pub(super) fn from_json(application_id: String, body: String) -> Result<LinkNoti
                     Some(Kind::Object) => paid.money("payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount),
                     Some(_) => paid.decimal()?.map(PaidAmount::Number),
                 },
-            }))
+            })
         }
     };
     let invoice = match invoice.object("invoice.")? {
@@ -167,14 +167,14 @@ pub(super) fn from_json(application_id: String, body: String) -> Result<LinkNoti
         Some(i) => {
             let [id, customer_id, total_amount, issued_at, due_date, expires_at] =
                 i.fields(["id", "customerId", "totalAmount", "issuedAt", "dueDate", "expiresAt"]);
-            Some(Box::new(Invoice {
+            Some(Invoice {
                 id: id.text()?,
                 customer_id: customer_id.text()?,
                 total_amount: total_amount.money("invoice.totalAmount.")?,
                 issued_at: issued_at.date()?,
                 due_date: due_date.date()?,
                 expires_at: expires_at.date()?,
-            }))
+            })
         }
     };
     let payment_fee = payment_fee.money("paymentFee.")?;
