@@ -155,17 +155,4 @@ table=$results/table.md
   echo "<!-- bench-load:end -->"
 } >"$table"
 
-cat "$table"
-if [ "$output" != "-" ]; then
-  if [ -f "$output" ] && grep -q '^<!-- bench-load:begin' "$output"; then
-    awk -v table="$table" '
-      /^<!-- bench-load:begin/ { while ((getline line < table) > 0) print line; skipping = 1; next }
-      /^<!-- bench-load:end/ { skipping = 0; next }
-      !skipping { print }
-    ' "$output" >"$results/out.md"
-    cat "$results/out.md" >"$output"
-  else
-    { echo; cat "$table"; } >>"$output"
-  fi
-  echo "bench-load.sh: tables written to $output" >&2
-fi
+scripts/write-between-markers.sh bench-load "$table" "$output"

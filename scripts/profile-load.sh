@@ -143,17 +143,4 @@ EOF
   echo "<!-- profile-load:end -->"
 } >"$table"
 
-cat "$table"
-if [ "$output" != "-" ]; then
-  if [ -f "$output" ] && grep -q '^<!-- profile-load:begin' "$output"; then
-    awk -v table="$table" '
-      /^<!-- profile-load:begin/ { while ((getline line < table) > 0) print line; skipping = 1; next }
-      /^<!-- profile-load:end/ { skipping = 0; next }
-      !skipping { print }
-    ' "$output" >"$out/out.md"
-    cat "$out/out.md" >"$output"
-  else
-    { echo; cat "$table"; } >>"$output"
-  fi
-  echo "profile-load.sh: tables written to $output" >&2
-fi
+scripts/write-between-markers.sh profile-load "$table" "$output"
