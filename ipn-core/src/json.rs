@@ -19,7 +19,7 @@ use serde::{Deserialize, de::MapAccess};
 #[cfg(test)]
 use serde_json::value::RawValue;
 
-use crate::json_index::{SyntaxError, scan_number, scan_string, skip_ws};
+use crate::json_index::{Open, SyntaxError, scan_string, skip_values, skip_ws};
 
 /// A JSON object whose members are still raw (the tests' reference reader).
 #[cfg(test)]
@@ -192,7 +192,7 @@ pub(crate) fn skip(reader: &mut Reader<'_>) -> Result<(), SyntaxError> {
 ///
 /// The text is not JSON, or not an object.
 pub(crate) fn read<'a, T: Members<'a>>(text: &'a str) -> Result<T, SyntaxError> {
-    let mut reader = Reader { text, at: 0, depth: 0, closers: Vec::new() };
+    let mut reader = Reader { text, at: 0, depth: 0, open: Open::default() };
     if reader.peek() != Some(b'{') {
         return Err(reader.error());
     }
@@ -214,9 +214,9 @@ pub(crate) struct Reader<'a> {
     at: usize,
     /// Objects and arrays read as members or items, open around the position.
     depth: usize,
-    /// The bytes closing the containers open in the value being skipped (`}` or `]`): skipping
-    /// keeps its own stack, not the call stack. Kept between skips, so allocated once at most.
-    closers: Vec<u8>,
+    /// The containers open in the value being skipped: skipping keeps its own stack, not the
+    /// call stack.
+    open: Open,
 }
 
 impl<'a> Reader<'a> {
@@ -300,71 +300,17 @@ impl<'a> Reader<'a> {
 
     /// Skips the value at the position: validated, any `\uXXXX` accepted in strings, at any depth.
     fn skip(&mut self) -> Result<(), SyntaxError> {
-        debug_assert!(self.closers.is_empty(), "skips do not nest");
-        self.scan(false)
+        debug_assert!(self.open.is_empty(), "skips do not nest");
+        self.at = skip_values(self.text.as_bytes(), self.at, &mut self.open, false)?;
+        Ok(())
     }
 
     /// Skips the rest of the array the position is in, after one of its items.
     fn skip_rest_of_array(&mut self) -> Result<(), SyntaxError> {
-        debug_assert!(self.closers.is_empty(), "skips do not nest");
-        self.closers.push(b']');
-        self.scan(true)
-    }
-
-    /// Skips values until the containers it opens (and those in `closers`) are closed; starts
-    /// after a value when `after_value`.
-    fn scan(&mut self, mut after_value: bool) -> Result<(), SyntaxError> {
-        let bytes = self.text.as_bytes();
-        let mut i = self.at;
-        loop {
-            if !after_value {
-                i = skip_ws(bytes, i);
-                match bytes.get(i) {
-                    Some(&open @ (b'{' | b'[')) => {
-                        let close = if open == b'{' { b'}' } else { b']' };
-                        i = skip_ws(bytes, i + 1);
-                        if bytes.get(i) == Some(&close) {
-                            i += 1;
-                        } else {
-                            self.closers.push(close);
-                            if close == b'}' {
-                                i = skip_key(bytes, i)?;
-                            }
-                            continue;
-                        }
-                    }
-                    Some(b'"') => i = scan_string(bytes, i)?.0,
-                    Some(b'-' | b'0'..=b'9') => i = scan_number(bytes, i)?,
-                    Some(b't') if bytes[i..].starts_with(b"true") => i += 4,
-                    Some(b'f') if bytes[i..].starts_with(b"false") => i += 5,
-                    Some(b'n') if bytes[i..].starts_with(b"null") => i += 4,
-                    _ => return Err(SyntaxError { at: i }),
-                }
-            }
-            after_value = false;
-            // After a value: the ends of containers, then a separator or the end of the skip.
-            loop {
-                let Some(&close) = self.closers.last() else {
-                    self.at = i;
-                    return Ok(());
-                };
-                i = skip_ws(bytes, i);
-                match bytes.get(i) {
-                    Some(b',') => {
-                        i += 1;
-                        if close == b'}' {
-                            i = skip_key(bytes, i)?;
-                        }
-                        break;
-                    }
-                    Some(&c) if c == close => {
-                        i += 1;
-                        self.closers.pop();
-                    }
-                    _ => return Err(SyntaxError { at: i }),
-                }
-            }
-        }
+        debug_assert!(self.open.is_empty(), "skips do not nest");
+        self.open.push(false);
+        self.at = skip_values(self.text.as_bytes(), self.at, &mut self.open, true)?;
+        Ok(())
     }
 
     /// Reads a value meant to be an object (`ARRAY = false`) or an array of objects (`true`). Any
@@ -433,21 +379,6 @@ impl<'a> Reader<'a> {
 fn unescape_key(text: &str, start: usize, end: usize) -> Result<String, SyntaxError> {
     let quoted = text.get(start..end).ok_or(SyntaxError { at: start })?;
     serde_json::from_str(quoted).map_err(|_| SyntaxError { at: start })
-}
-
-/// Skips `"key" :` at `i` in a skipped object (any `\uXXXX` accepted); returns the index after
-/// the colon.
-#[inline(always)]
-fn skip_key(bytes: &[u8], i: usize) -> Result<usize, SyntaxError> {
-    let i = skip_ws(bytes, i);
-    if bytes.get(i) != Some(&b'"') {
-        return Err(SyntaxError { at: i });
-    }
-    let colon = skip_ws(bytes, scan_string(bytes, i)?.0);
-    if bytes.get(colon) != Some(&b':') {
-        return Err(SyntaxError { at: colon });
-    }
-    Ok(colon + 1)
 }
 
 /// An object read for its keys only: `serde_json` checks the keys of an object it iterates even

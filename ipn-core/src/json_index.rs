@@ -222,6 +222,122 @@ pub(crate) fn scan_number(b: &[u8], mut i: usize) -> Result<usize, SyntaxError> 
     Ok(i)
 }
 
+/// Reads `"key" :` at `i` (after whitespace) in a skipped object, any `\uXXXX` accepted; returns
+/// the index after the colon.
+#[inline(always)]
+pub(crate) fn skip_key(b: &[u8], i: usize) -> Result<usize, SyntaxError> {
+    let i = skip_ws(b, i);
+    if b.get(i) != Some(&b'"') {
+        return Err(SyntaxError { at: i });
+    }
+    let colon = skip_ws(b, scan_string(b, i)?.0);
+    if b.get(colon) != Some(&b':') {
+        return Err(SyntaxError { at: colon });
+    }
+    Ok(colon + 1)
+}
+
+/// The containers open in a skipped value, innermost last: one bit each, set for an object. The
+/// innermost 64 levels or fewer live in one word; deeper ones spill, a word at a time.
+#[derive(Debug, Default)]
+pub(crate) struct Open {
+    depth: usize,
+    word: u64,
+    outer: Vec<u64>,
+}
+
+impl Open {
+    pub(crate) fn push(&mut self, object: bool) {
+        if self.depth > 0 && self.depth.is_multiple_of(64) {
+            self.outer.push(self.word);
+            self.word = 0;
+        }
+        self.word = (self.word << 1) | u64::from(object);
+        self.depth += 1;
+    }
+
+    /// Whether the innermost open container is an object; `None` when none is open.
+    pub(crate) fn last(&self) -> Option<bool> {
+        (self.depth > 0).then_some(self.word & 1 == 1)
+    }
+
+    pub(crate) fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.word >>= 1;
+        if self.depth > 0 && self.depth.is_multiple_of(64) {
+            self.word = self.outer.pop().unwrap_or_default();
+        }
+    }
+
+    /// Whether no container is open.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.depth == 0
+    }
+}
+
+/// Skips values from `i` until the containers open in `open`, and those the values open, are
+/// closed; starts right after a value when `after_value`. Returns the index after the last value
+/// (or container) skipped. Validated as RFC 8259, any `\uXXXX` accepted in strings, at any depth,
+/// without recursion: the one skipper of the one-pass readers ([`json::read`](crate::json) and
+/// [`json_pick`](crate::json_pick)). Inlined into each: it is their hot loop over what they do
+/// not keep.
+#[inline(always)]
+pub(crate) fn skip_values(
+    b: &[u8],
+    mut i: usize,
+    open: &mut Open,
+    mut after_value: bool,
+) -> Result<usize, SyntaxError> {
+    loop {
+        if !after_value {
+            i = skip_ws(b, i);
+            match b.get(i) {
+                Some(&bracket @ (b'{' | b'[')) => {
+                    let object = bracket == b'{';
+                    i = skip_ws(b, i + 1);
+                    if b.get(i) == Some(if object { &b'}' } else { &b']' }) {
+                        i += 1;
+                    } else {
+                        open.push(object);
+                        if object {
+                            i = skip_key(b, i)?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => i = scan_string(b, i)?.0,
+                Some(b'-' | b'0'..=b'9') => i = scan_number(b, i)?,
+                Some(b't') if b[i..].starts_with(b"true") => i += 4,
+                Some(b'f') if b[i..].starts_with(b"false") => i += 5,
+                Some(b'n') if b[i..].starts_with(b"null") => i += 4,
+                _ => return Err(SyntaxError { at: i }),
+            }
+        }
+        after_value = false;
+        // After a value: the ends of containers, then a separator or the end of the skip.
+        loop {
+            let Some(object) = open.last() else {
+                return Ok(i);
+            };
+            i = skip_ws(b, i);
+            match b.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    if object {
+                        i = skip_key(b, i)?;
+                    }
+                    break;
+                }
+                Some(b'}') if object => {}
+                Some(b']') if !object => {}
+                _ => return Err(SyntaxError { at: i }),
+            }
+            i += 1;
+            open.pop();
+        }
+    }
+}
+
 #[cfg(test)]
 /// A JSON string token (quotes included) unescaped: borrowed when it holds no escapes. `None`
 /// for an escape that is not a Unicode scalar (a lone surrogate).
@@ -481,6 +597,21 @@ impl<'i, 'a> JsonObject<'i, 'a> {
 mod tests {
     use super::*;
     use crate::json::RawObject;
+
+    #[test]
+    fn the_open_containers_spill_and_come_back_in_order() {
+        let mut open = Open::default();
+        let kinds: Vec<bool> = (0..300).map(|i| i % 3 == 0 || i % 7 == 0).collect();
+        for &object in &kinds {
+            open.push(object);
+            assert_eq!(open.last(), Some(object));
+        }
+        for &object in kinds.iter().rev() {
+            assert_eq!(open.last(), Some(object));
+            open.pop();
+        }
+        assert_eq!(open.last(), None);
+    }
 
     fn root(text: &str) -> JsonIndex<'_> {
         JsonIndex::parse(text).unwrap()

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use crate::json_index::{Kind, SyntaxError, scan_number, scan_string, skip_ws};
+use crate::json_index::{Kind, Open, SyntaxError, scan_string, skip_values, skip_ws};
 
 /// The most objects a shape may have.
 pub(crate) const MAX_OBJECTS: usize = 8;
@@ -193,7 +193,7 @@ impl Pass<'_, '_> {
 
     /// Skips the value at `i`, validated, however deep; returns the index after it, its kind
     /// and, for a string, whether it holds an escape.
-    fn skip(&mut self, mut i: usize) -> Result<(usize, Kind, bool), SyntaxError> {
+    fn skip(&mut self, i: usize) -> Result<(usize, Kind, bool), SyntaxError> {
         let b = self.text.as_bytes();
         let first = match b.get(i) {
             Some(b'{') => Kind::Object,
@@ -206,53 +206,8 @@ impl Pass<'_, '_> {
             Some(b't' | b'f') => Kind::Bool,
             _ => Kind::Null,
         };
-        debug_assert!(self.open.depth == 0, "skips do not nest");
-        loop {
-            // A value.
-            i = skip_ws(b, i);
-            match b.get(i) {
-                Some(&open @ (b'{' | b'[')) => {
-                    let object = open == b'{';
-                    i = skip_ws(b, i + 1);
-                    if b.get(i) == Some(if object { &b'}' } else { &b']' }) {
-                        i += 1;
-                    } else {
-                        self.open.push(object);
-                        if object {
-                            i = skip_key(b, i)?;
-                        }
-                        continue;
-                    }
-                }
-                Some(b'"') => i = scan_string(b, i)?.0,
-                Some(b'-' | b'0'..=b'9') => i = scan_number(b, i)?,
-                Some(b't') if b[i..].starts_with(b"true") => i += 4,
-                Some(b'f') if b[i..].starts_with(b"false") => i += 5,
-                Some(b'n') if b[i..].starts_with(b"null") => i += 4,
-                _ => return Err(SyntaxError { at: i }),
-            }
-            // After a value: the ends of containers, then a separator or the end of the skip.
-            loop {
-                let Some(object) = self.open.last() else {
-                    return Ok((i, first, false));
-                };
-                i = skip_ws(b, i);
-                match b.get(i) {
-                    Some(b',') => {
-                        i += 1;
-                        if object {
-                            i = skip_key(b, skip_ws(b, i))?;
-                        }
-                        break;
-                    }
-                    Some(b'}') if object => {}
-                    Some(b']') if !object => {}
-                    _ => return Err(SyntaxError { at: i }),
-                }
-                i += 1;
-                self.open.pop();
-            }
-        }
+        debug_assert!(self.open.is_empty(), "skips do not nest");
+        Ok((skip_values(b, i, &mut self.open, false)?, first, false))
     }
 }
 
@@ -294,52 +249,6 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
             (Some(a_head), Some(b_head), Some(a_tail), Some(b_tail)) => a_head == b_head && a_tail == b_tail,
             _ => a.iter().zip(b).all(|(x, y)| x == y),
         },
-    }
-}
-
-/// Reads `"key" :` at `i` in a skipped object (any `\uXXXX` accepted); returns the index after
-/// the colon.
-fn skip_key(b: &[u8], i: usize) -> Result<usize, SyntaxError> {
-    if b.get(i) != Some(&b'"') {
-        return Err(SyntaxError { at: i });
-    }
-    let colon = skip_ws(b, scan_string(b, i)?.0);
-    if b.get(colon) != Some(&b':') {
-        return Err(SyntaxError { at: colon });
-    }
-    Ok(colon + 1)
-}
-
-/// The containers open in a skipped value, innermost last: one bit each, set for an object. The
-/// innermost 64 levels or fewer live in one word; deeper ones spill, a word at a time.
-#[derive(Debug, Default)]
-struct Open {
-    depth: usize,
-    word: u64,
-    outer: Vec<u64>,
-}
-
-impl Open {
-    fn push(&mut self, object: bool) {
-        if self.depth > 0 && self.depth.is_multiple_of(64) {
-            self.outer.push(self.word);
-            self.word = 0;
-        }
-        self.word = (self.word << 1) | u64::from(object);
-        self.depth += 1;
-    }
-
-    /// Whether the innermost open container is an object; `None` when none is open.
-    fn last(&self) -> Option<bool> {
-        (self.depth > 0).then_some(self.word & 1 == 1)
-    }
-
-    fn pop(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
-        self.word >>= 1;
-        if self.depth > 0 && self.depth.is_multiple_of(64) {
-            self.word = self.outer.pop().unwrap_or_default();
-        }
     }
 }
 
@@ -420,20 +329,5 @@ mod tests {
                 assert!(!same_key(&a, &b), "{len} {at}");
             }
         }
-    }
-
-    #[test]
-    fn the_open_containers_spill_and_come_back_in_order() {
-        let mut open = Open::default();
-        let kinds: Vec<bool> = (0..300).map(|i| i % 3 == 0 || i % 7 == 0).collect();
-        for &object in &kinds {
-            open.push(object);
-            assert_eq!(open.last(), Some(object));
-        }
-        for &object in kinds.iter().rev() {
-            assert_eq!(open.last(), Some(object));
-            open.pop();
-        }
-        assert_eq!(open.last(), None);
     }
 }
