@@ -21,6 +21,7 @@ mod secret;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod text;
 pub mod trace;
 mod types;
 mod verifier;

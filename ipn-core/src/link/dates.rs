@@ -20,7 +20,7 @@ use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 /// assert!(ipn_core::link::parse_http_date("2022-12-01T19:08:22Z").is_none());
 /// ```
 pub fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
-    let value = super::text::trim(value);
+    let value = crate::text::trim(value);
     fixed_http_date(value.as_bytes()).or_else(|| OffsetDateTime::parse(value, &Rfc2822).ok())
 }
 

@@ -9,10 +9,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use sfv::{BareItem, Dictionary, ListEntry, Parser};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::text;
 use crate::error::Error;
 use crate::request::HeaderMemo;
 use crate::secret::ct_eq;
+use crate::text;
 use crate::types::Scheme;
 
 /// The `Digest` header value for a body, RFC 3230 form: `SHA-256=` and the base64 of the raw

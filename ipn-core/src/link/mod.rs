@@ -54,7 +54,6 @@ mod digest;
 mod notification;
 mod rfc9421;
 mod signature;
-mod text;
 mod verify;
 
 pub use dates::parse_http_date;

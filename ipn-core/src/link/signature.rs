@@ -10,10 +10,10 @@ use hmac::{Hmac, Mac};
 use memchr::memchr;
 use sha2::Sha256;
 
-use super::text;
 use crate::error::Error;
 use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::Secret;
+use crate::text;
 use crate::types::Scheme;
 
 type HmacSha256 = Hmac<Sha256>;

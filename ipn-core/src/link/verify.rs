@@ -6,10 +6,10 @@ use super::dates::parse_http_date;
 use super::digest;
 use super::notification::LinkNotification;
 use super::signature::{ALGORITHM, RawParams, first_uncovered, write_signing_string};
-use super::text;
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
 use crate::request::{HeaderMemo, RequestView, same_name};
+use crate::text;
 use crate::types::Scheme;
 use crate::verifier::Policy;
 

@@ -1,5 +1,6 @@
 //! Whitespace trimming exactly as `str::trim_start`, `trim_end` and `trim` do it (Unicode
-//! `White_Space`), for the header values a link verification reads several times each.
+//! `White_Space`), for header values: those a link verification reads several times each, and
+//! the media type every request asks for.
 //!
 //! `core` decodes characters from each end until one is not whitespace: some 20 to 40
 //! instructions a call, even when there is nothing to trim, which is the usual case. A byte above
