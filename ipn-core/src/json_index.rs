@@ -1,5 +1,6 @@
-//! The JSON lexer the one-pass readers share (`json`, `json_pick`): whitespace, strings (eight
-//! bytes at a time) and numbers, checked as RFC 8259 has them.
+//! The JSON lexer the one-pass readers share (`json`, `json_pick`): whitespace, strings (sixteen
+//! bytes at a time) and numbers, checked as RFC 8259 has them, and the skipping of the values
+//! they do not keep ([`skip_values`]).
 //!
 //! `JsonIndex`, test-only, is the reference `json_pick` is compared with: a validating one-pass
 //! index of a document, every value's span and kind in one flat list, so that members are found
