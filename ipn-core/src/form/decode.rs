@@ -174,6 +174,21 @@ fn encoded_bytes(bytes: u8x16) -> u32 {
 /// `Scanner::equals` before the pair's first `=`.
 const NONE: usize = usize::MAX;
 
+/// Which pieces of a pair the `encoded` bits of the block at `base` are in, its first `=` being
+/// at `equals` ([`NONE`] before it): 1 for the name, 2 for the value. Out of line (a few pieces
+/// in a notification are encoded), and given values, not the scanner: a scanner passed by
+/// reference would live in memory, every field of it read and written there for every pair.
+#[inline(never)]
+fn encoded_pieces(equals: usize, base: usize, encoded: u64) -> u32 {
+    let in_name = match equals.checked_sub(base) {
+        // The `=` is in an earlier block: all value.
+        None => 0,
+        Some(at) if at >= 64 => encoded,
+        Some(at) => encoded & ((1 << at) - 1),
+    };
+    u32::from(in_name != 0) | (u32::from(encoded & !in_name != 0) << 1)
+}
+
 /// The state of [`scan`]: the spans found, and the pair being read.
 struct Scanner<'a> {
     body: &'a [u8],
@@ -190,6 +205,11 @@ struct Scanner<'a> {
     to_decode: usize,
     /// The indices of the spans with an encoded piece.
     encoded_spans: Vec<u32>,
+    /// Whether every raw name so far is below the one before it, as gateways send them.
+    descending: bool,
+    /// The previous name's key and bytes.
+    last_key: u128,
+    last_name: (usize, usize),
 }
 
 impl Scanner<'_> {
@@ -224,25 +244,7 @@ impl Scanner<'_> {
         }
         let encoded = encoded & region;
         if encoded != 0 {
-            self.mark_bits(base, encoded);
-        }
-    }
-
-    /// Marks the piece of each of the `encoded` bits of the block at `base`: the name before the
-    /// pair's `=`, the value after it. Out of line: a few pieces in a notification are encoded.
-    #[inline(never)]
-    fn mark_bits(&mut self, base: usize, encoded: u64) {
-        let in_name = match self.equals.checked_sub(base) {
-            // The `=` is in an earlier block: all value.
-            None => 0,
-            Some(at) if at >= 64 => encoded,
-            Some(at) => encoded & ((1 << at) - 1),
-        };
-        if in_name != 0 {
-            self.encoded |= 1;
-        }
-        if encoded & !in_name != 0 {
-            self.encoded |= 2;
+            self.encoded |= encoded_pieces(self.equals, base, encoded);
         }
     }
 
@@ -276,8 +278,17 @@ impl Scanner<'_> {
                 self.to_decode += end - self.start;
                 self.encoded_spans.push(self.spans.len() as u32);
             }
+            let key = name_key_at(self.body, self.start, name_end);
+            // Keys order most names; equal keys (names sharing their first 16 bytes) need the
+            // names compared.
+            if key >= self.last_key {
+                let (start, end) = self.last_name;
+                self.descending &= key == self.last_key && self.body[self.start..name_end] < self.body[start..end];
+            }
+            self.last_key = key;
+            self.last_name = (self.start, name_end);
             self.spans.push(Span {
-                key: name_key_at(self.body, self.start, name_end),
+                key,
                 name: Piece { start: self.start as u32 | mark(1), end: name_end as u32 },
                 value,
             });
@@ -288,12 +299,14 @@ impl Scanner<'_> {
     }
 }
 
-/// What [`scan`] found: the spans, the indices of those with a piece to decode, and the length
-/// of their pairs (what decoding them can take, at most).
+/// What [`scan`] found: the spans, the indices of those with a piece to decode, the length of
+/// their pairs (what decoding them can take, at most), and whether the raw names are strictly
+/// descending.
 struct Scanned {
     spans: Vec<Span>,
     encoded: Vec<u32>,
     to_decode: usize,
+    descending: bool,
 }
 
 /// Cuts the body into spans in one pass, 64 bytes at a time, stopping only at each `&`. With
@@ -310,6 +323,11 @@ fn scan(body: &[u8], encode_all: bool) -> Scanned {
         to_decode: 0,
         // Room for the usual few (a signature in base64 is encoded), without a reallocation.
         encoded_spans: Vec::with_capacity(16),
+        descending: true,
+        // Above every key of a name: a name's first 16 bytes are never all 0xFF in UTF-8, and a
+        // body that is not UTF-8 has every name decoded and compared again.
+        last_key: u128::MAX,
+        last_name: (0, 0),
     };
     let (blocks, tail) = body.as_chunks::<64>();
     for (i, block) in blocks.iter().enumerate() {
@@ -327,7 +345,12 @@ fn scan(body: &[u8], encode_all: bool) -> Scanned {
         scanner.block(64 * blocks.len(), Marks::of(&last));
     }
     scanner.end_pair(body.len());
-    Scanned { spans: scanner.spans, encoded: scanner.encoded_spans, to_decode: scanner.to_decode }
+    Scanned {
+        spans: scanner.spans,
+        encoded: scanner.encoded_spans,
+        to_decode: scanner.to_decode,
+        descending: scanner.descending,
+    }
 }
 
 /// Decodes the pieces [`scan`] marked into `decoded`, pointing them there, and re-keys the
@@ -347,6 +370,8 @@ fn decode_marked(body: &[u8], scanned: &mut Scanned) -> Vec<u8> {
         if span.name.start & ENCODED != 0 {
             let from = decode(&mut span.name, &mut decoded, &mut end);
             span.key = name_key(&decoded[from..end]);
+            // The order was of the raw names.
+            scanned.descending = false;
         }
         if span.value.start & ENCODED != 0 {
             decode(&mut span.value, &mut decoded, &mut end);
@@ -407,7 +432,9 @@ impl FormFields {
         }
         let mut spans = scanned.spans;
         let descending = |a: &Span, b: &Span| a.key > b.key || (a.key == b.key && fields.name(a) > fields.name(b));
-        if spans.windows(2).all(|w| descending(&w[0], &w[1])) {
+        // The scan's keys tell most bodies; the names compared whole settle the others (equal
+        // keys, decoded names).
+        if scanned.descending || spans.windows(2).all(|w| descending(&w[0], &w[1])) {
             // Gateways send fields in strictly descending order: names are distinct.
             spans.reverse();
         } else {
@@ -936,6 +963,26 @@ mod tests {
         for repeated in ["vads_b=1&vads_b=2&vads_a=3", "vads_threeds_cavv=1&vads_threeds_cavv=2"] {
             assert!(matches!(FormFields::parse(repeated.as_bytes()), Err(FormError::DuplicateField { .. })));
         }
+    }
+
+    #[test]
+    fn the_order_is_of_the_decoded_names() {
+        // Raw, `vads_b` is above `vads%5Fc` (`_` is above `%`); decoded, it is below `vads_c`.
+        // And the other way round.
+        for (body, expected) in [
+            ("vads_b=1&vads%5Fc=2&vads_a=3", ["vads_a", "vads_b", "vads_c"]),
+            ("vads%5Fc=2&vads_b=1&vads_a=3", ["vads_a", "vads_b", "vads_c"]),
+            ("vads_c=2&vads%5Fb=1&vads_a=3", ["vads_a", "vads_b", "vads_c"]),
+        ] {
+            let fields = FormFields::parse(body.as_bytes()).unwrap();
+            assert_eq!(fields.iter().map(|(n, _)| n).collect::<Vec<_>>(), expected, "{body}");
+            assert_eq!(fields.get("vads_b"), Some("1"), "{body}");
+            assert_eq!(fields.get("vads_c"), Some("2"), "{body}");
+        }
+        assert!(matches!(
+            FormFields::parse(b"vads_b=1&vads%5Fb=2&vads_a=3"),
+            Err(FormError::DuplicateField { name }) if name == "vads_b"
+        ));
     }
 
     #[test]
