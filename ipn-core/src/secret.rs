@@ -2,8 +2,11 @@
 //! constant time.
 
 use std::fmt;
+use std::sync::OnceLock;
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -12,6 +15,11 @@ use zeroize::Zeroizing;
 /// The bytes are wiped when the last copy is dropped, `Debug` never shows them, and equality is
 /// constant time. There is deliberately no `Display` and no `Serialize`.
 ///
+/// The first HMAC-SHA-256 made with a secret keeps its keyed state (the hashes of the key's
+/// inner and outer pads, which hold as much as the key does): every later HMAC starts from a
+/// copy of it instead of hashing the pads again, about 0.1 µs of each verification. It is
+/// overwritten when the secret is dropped, as the bytes are.
+///
 /// ```
 /// use ipn_core::Secret;
 /// let key = Secret::new("1122334455667788");
@@ -19,22 +27,51 @@ use zeroize::Zeroizing;
 /// assert_eq!(key.expose(), b"1122334455667788");
 /// ```
 #[derive(Clone)]
-pub struct Secret(Zeroizing<Box<[u8]>>);
+pub struct Secret {
+    bytes: Zeroizing<Box<[u8]>>,
+    keyed: OnceLock<KeyedHmac>,
+}
+
+/// HMAC-SHA-256 keyed with a secret, before any message.
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// A [`Secret`]'s keyed HMAC state, overwritten on drop (`hmac` offers no zeroizing).
+#[derive(Clone)]
+struct KeyedHmac(HmacSha256);
+
+impl Drop for KeyedHmac {
+    fn drop(&mut self) {
+        self.0 = hmac_sha256_keyed(&[]);
+        // The store must happen although nothing reads the state after it.
+        std::hint::black_box(&self.0);
+    }
+}
+
+/// A fresh HMAC-SHA-256 keyed with `key`.
+pub(crate) fn hmac_sha256_keyed(key: &[u8]) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
 
 impl Secret {
     /// Wraps key material. The bytes are used as given (a form key is its ASCII text, not hex).
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(Zeroizing::new(bytes.into().into_boxed_slice()))
+        Self { bytes: Zeroizing::new(bytes.into().into_boxed_slice()), keyed: OnceLock::new() }
     }
 
     /// The raw key bytes, for computing a MAC. Never log them.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        &self.bytes
+    }
+
+    /// An HMAC-SHA-256 keyed with this secret, ready for the message: a copy of the keyed state,
+    /// computed once.
+    pub(crate) fn hmac_sha256(&self) -> HmacSha256 {
+        self.keyed.get_or_init(|| KeyedHmac(hmac_sha256_keyed(&self.bytes))).0.clone()
     }
 
     /// Whether the secret is empty (a configuration mistake the builder rejects).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.bytes.is_empty()
     }
 }
 
@@ -46,7 +83,7 @@ impl fmt::Debug for Secret {
 
 impl PartialEq for Secret {
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        self.bytes.ct_eq(&other.bytes).into()
     }
 }
 
@@ -124,6 +161,31 @@ mod tests {
         }
         assert!(ct_eq(b"", b""));
         assert!(!ct_eq(b"", b"\0"));
+    }
+
+    #[test]
+    fn the_kept_hmac_state_is_the_keys() {
+        let message = b"vads_amount+vads_currency+";
+        for key in [&b""[..], b"1122334455667788", &[0xA5; 64], &[0x5A; 65], &[7; 200]] {
+            let secret = Secret::new(key);
+            for _ in 0..2 {
+                let mut kept = secret.hmac_sha256();
+                kept.update(message);
+                let mut fresh = <HmacSha256 as Mac>::new_from_slice(key).unwrap();
+                fresh.update(message);
+                assert_eq!(kept.finalize().into_bytes(), fresh.finalize().into_bytes(), "{}", key.len());
+            }
+            // A copy made after the state is kept shares it, and a copy made before computes its own.
+            assert_eq!(
+                secret.clone().hmac_sha256().finalize().into_bytes(),
+                hmac_sha256_keyed(key).finalize().into_bytes()
+            );
+        }
+        let before = Secret::new("k");
+        let copy = before.clone();
+        let _ = before.hmac_sha256();
+        assert_eq!(copy.hmac_sha256().finalize().into_bytes(), hmac_sha256_keyed(b"k").finalize().into_bytes());
+        assert_eq!(format!("{before:?}"), "Secret(<redacted>)");
     }
 
     #[test]

@@ -5,17 +5,14 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha1::Sha1;
-use sha2::Sha256;
 use sha2::digest::Digest;
 
 use super::FormFields;
 use crate::error::Error;
 use crate::keys::FormAlgorithm;
-use crate::secret::{Secret, ct_eq};
-
-type HmacSha256 = Hmac<Sha256>;
+use crate::secret::{HmacSha256, Secret, ct_eq, hmac_sha256_keyed};
 
 /// The prefix of signed fields.
 pub const SIGNED_PREFIX: &str = "vads_";
@@ -27,9 +24,11 @@ fn hmac_sha256(payload: &[u8], key: &[u8]) -> HmacSha256 {
 
 /// The HMAC of what `feed` writes, then `key`.
 fn hmac_sha256_of(key: &[u8], feed: impl FnOnce(&mut HmacSha256)) -> HmacSha256 {
-    // HMAC accepts keys of any length: new_from_slice cannot fail.
-    let mut mac =
-        <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    finish_with_key(hmac_sha256_keyed(key), key, feed)
+}
+
+/// `mac` (keyed with `key`) fed what `feed` writes, then `key`.
+fn finish_with_key(mut mac: HmacSha256, key: &[u8], feed: impl FnOnce(&mut HmacSha256)) -> HmacSha256 {
     feed(&mut mac);
     Mac::update(&mut mac, key);
     mac
@@ -108,7 +107,9 @@ pub(crate) fn verify(
             // The signing string goes to the digest in chunks, from the stack, once per key
             // tried (usually one).
             let mac = |key: &Secret| {
-                hmac_sha256_of(key.expose(), |mac| fields.join_values(SIGNED_PREFIX, |chunk| Mac::update(mac, chunk)))
+                finish_with_key(key.hmac_sha256(), key.expose(), |mac| {
+                    fields.join_values(SIGNED_PREFIX, |chunk| Mac::update(mac, chunk));
+                })
             };
             let ok = keys.iter().any(|key| mac(key).verify_slice(&expected).is_ok());
             if ok { Ok(()) } else { Err(Error::SignatureMismatch) }

@@ -6,17 +6,14 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use memchr::memchr;
-use sha2::Sha256;
 
 use crate::error::Error;
 use crate::request::{HeaderMemo, RequestView, same_name};
-use crate::secret::Secret;
+use crate::secret::{HmacSha256, Secret, hmac_sha256_keyed};
 use crate::text;
 use crate::types::Scheme;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// The one signature algorithm accepted.
 pub const ALGORITHM: &str = "hmac-sha256";
@@ -331,14 +328,13 @@ fn verify_signature(signature: &str, signing_string: &[u8], secrets: &[Secret]) 
         Ok(32) => {}
         _ => return Err(Error::SignatureMismatch),
     }
-    let matches = secrets.iter().any(|secret| mac(signing_string, secret.expose()).verify_slice(&received).is_ok());
+    let matches =
+        secrets.iter().any(|secret| mac(secret.hmac_sha256(), signing_string).verify_slice(&received).is_ok());
     if matches { Ok(()) } else { Err(Error::SignatureMismatch) }
 }
 
-/// The HMAC of a signing string, fed in one update over contiguous bytes.
-fn mac(signing_string: &[u8], secret: &[u8]) -> HmacSha256 {
-    let mut mac =
-        <HmacSha256 as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+/// `mac` (keyed) fed a signing string, in one update over contiguous bytes.
+fn mac(mut mac: HmacSha256, signing_string: &[u8]) -> HmacSha256 {
     mac.update(signing_string);
     mac
 }
@@ -351,7 +347,7 @@ fn mac(signing_string: &[u8], secret: &[u8]) -> HmacSha256 {
 /// assert_eq!(ipn_core::link::signature(s, b"app!secret").len(), 44);
 /// ```
 pub fn signature(signing_string: &str, secret: &[u8]) -> String {
-    BASE64.encode(mac(signing_string.as_bytes(), secret).finalize().into_bytes())
+    BASE64.encode(mac(hmac_sha256_keyed(secret), signing_string.as_bytes()).finalize().into_bytes())
 }
 
 /// The signing string of a request for the given components, as the sender builds it: one line

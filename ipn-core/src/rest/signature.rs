@@ -1,21 +1,16 @@
 //! `kr-hash` (PROTOCOLS 2): lowercase hex HMAC-SHA-256 of `kr-answer` with every `\/` read as
 //! `/`. The pieces between escapes are streamed into the MAC: the unescaped answer is never built.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 use crate::error::Error;
-use crate::secret::Secret;
-
-type HmacSha256 = Hmac<Sha256>;
+use crate::secret::{HmacSha256, Secret, hmac_sha256_keyed};
 
 /// The only `kr-hash-algorithm`.
 pub(crate) const ALGORITHM: &str = "sha256_hmac";
 
-fn mac(answer: &str, key: &[u8]) -> HmacSha256 {
-    // HMAC accepts keys of any length: new_from_slice cannot fail.
-    let mut mac =
-        <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+/// `mac` (keyed) fed the answer with every `\/` read as `/`.
+fn mac(mut mac: HmacSha256, answer: &str) -> HmacSha256 {
     let bytes = answer.as_bytes();
     let mut start = 0;
     // Every backslash followed by `/` is one (`\/` cannot overlap itself): a one-byte search
@@ -40,7 +35,7 @@ fn mac(answer: &str, key: &[u8]) -> HmacSha256 {
 /// );
 /// ```
 pub fn kr_hash(answer: &str, key: &[u8]) -> String {
-    hex::encode(mac(answer, key).finalize().into_bytes())
+    hex::encode(mac(hmac_sha256_keyed(key), answer).finalize().into_bytes())
 }
 
 /// Checks a received `kr-hash` against every key of the slot (rotation), in constant time.
@@ -48,7 +43,7 @@ pub(crate) fn verify(answer: &str, received: &str, keys: &[Secret]) -> Result<()
     let mut expected = [0_u8; 32];
     // Wrong length or not hex: it cannot match; no detail for the sender.
     hex::decode_to_slice(received, &mut expected).map_err(|_| Error::SignatureMismatch)?;
-    if keys.iter().any(|key| mac(answer, key.expose()).verify_slice(&expected).is_ok()) {
+    if keys.iter().any(|key| mac(key.hmac_sha256(), answer).verify_slice(&expected).is_ok()) {
         Ok(())
     } else {
         Err(Error::SignatureMismatch)
