@@ -171,13 +171,14 @@ fn encoded_bytes(bytes: u8x16) -> u32 {
     (bytes.simd_eq(u8x16::splat(b'%')) | bytes.simd_eq(u8x16::splat(b'+'))).to_bitmask()
 }
 
-/// `Scanner::equals` before the pair's first `=`.
+/// `Scanner::equals` when no `=` is known at or after the pair's start.
 const NONE: usize = usize::MAX;
 
 /// Which pieces of a pair the `encoded` bits of the block at `base` are in, its first `=` being
-/// at `equals` ([`NONE`] before it): 1 for the name, 2 for the value. Out of line (a few pieces
-/// in a notification are encoded), and given values, not the scanner: a scanner passed by
-/// reference would live in memory, every field of it read and written there for every pair.
+/// at `equals` (at or after the bits when it is [`NONE`] or past them): 1 for the name, 2 for
+/// the value. Out of line (a few pieces in a notification are encoded), and given values, not
+/// the scanner: a scanner passed by reference would live in memory, every field of it read and
+/// written there for every pair.
 #[inline(never)]
 fn encoded_pieces(equals: usize, base: usize, encoded: u64) -> u32 {
     let in_name = match equals.checked_sub(base) {
@@ -195,107 +196,90 @@ struct Scanner<'a> {
     spans: Vec<Span>,
     /// Where the pair being read starts.
     start: usize,
-    /// Its first `=`, or [`NONE`].
+    /// The first `=` at or after `start` in the blocks read so far, or [`NONE`]: the pair's
+    /// split when it comes before the pair's `&`, a later pair's otherwise.
     equals: usize,
-    /// Which of its name (1) and value (2) hold a `%` or a `+`.
+    /// Which of the pair's name (1) and value (2) hold a `%` or a `+`, in the blocks before the
+    /// one being read.
     encoded: u32,
-    /// `encoded` of a fresh pair.
-    fresh: u32,
-    /// The length of the pairs with encoded pieces (what decoding them can take, at most).
-    to_decode: usize,
     /// The indices of the spans with an encoded piece.
     encoded_spans: Vec<u32>,
     /// Whether every raw name so far is below the one before it, as gateways send them.
     descending: bool,
-    /// The previous name's key and bytes.
-    last_key: u128,
-    last_name: (usize, usize),
 }
 
 impl Scanner<'_> {
-    /// Reads the block at `base` pair by pair: each `&` ends a pair, and the bits between two
-    /// of them are read together (the pair's first `=`, its encoded bytes) by [`Scanner::read`].
+    /// Reads the block at `base`: each `&` ends a pair, whose split is the first `=` known at or
+    /// after its start, and whose encoded bytes are those between its start and its `&`.
     #[inline(always)]
     fn block(&mut self, base: usize, marks: Marks) {
         let Marks { mut amp, equals, encoded } = marks;
+        if self.equals == NONE && equals != 0 {
+            self.equals = base + equals.trailing_zeros() as usize;
+        }
         // The bits of the block from the pair being read on: all of them for the first pair,
         // which may have started in an earlier block.
         let mut rest = u64::MAX;
         while amp != 0 {
             let bit = amp.trailing_zeros();
-            let before = (1_u64 << bit) - 1;
-            self.read(base, rest & before, equals, encoded);
-            self.end_pair(base + bit as usize);
-            // The bits after this `&`.
-            rest = !before << 1;
+            let end = base + bit as usize;
+            let mine = encoded & rest & ((1 << bit) - 1);
+            let marked = if mine != 0 { self.encoded | encoded_pieces(self.equals, base, mine) } else { self.encoded };
+            self.end_pair(end, marked);
+            rest = !1 << bit;
+            if self.equals < end {
+                // The pair used its `=`: the next pair's is the block's next one, or in a later
+                // block.
+                let next = equals & rest;
+                self.equals = if next != 0 { base + next.trailing_zeros() as usize } else { NONE };
+            }
             amp &= amp - 1;
         }
-        self.read(base, rest, equals, encoded);
-    }
-
-    /// Reads the bits `region` of the block at `base`, all in the pair being read: its first
-    /// `=` if it has none yet, and whether its name or value holds a `%` or a `+`.
-    #[inline(always)]
-    fn read(&mut self, base: usize, region: u64, equals: u64, encoded: u64) {
-        let first = equals & region;
-        if self.equals == NONE && first != 0 {
-            // The first `=` splits the pair; any other is data.
-            self.equals = base + first.trailing_zeros() as usize;
+        let mine = encoded & rest;
+        if mine != 0 {
+            self.encoded |= encoded_pieces(self.equals, base, mine);
         }
-        let encoded = encoded & region;
-        if encoded != 0 {
-            self.encoded |= encoded_pieces(self.equals, base, encoded);
-        }
-    }
-
-    /// The bit of the piece being read in `encoded`: 1 for the name, 2 for the value.
-    #[inline(always)]
-    fn piece(&self) -> u32 {
-        if self.equals == NONE { 1 } else { 2 }
     }
 
     /// Whether the piece being read is marked already.
     #[inline(always)]
     fn piece_marked(&self) -> bool {
-        self.encoded & self.piece() != 0
+        // An `=` known while a pair is being read is its own.
+        let piece = if self.equals == NONE { 1 } else { 2 };
+        self.encoded & piece != 0
     }
 
-    /// A pair ends at `end` (a `&` or the end of the body): its span, keyed on its raw name.
-    /// Pieces that hold a `%` or a `+` are marked [`ENCODED`] with their raw offsets, for
-    /// [`decode_marked`]; the others are final. An empty pair is skipped. Offsets fit in `u32`:
-    /// the body is at most [`MAX_BODY`] bytes.
+    /// A pair ends at `end` (a `&` or the end of the body), `marked` saying which of its pieces
+    /// hold a `%` or a `+`: its span, keyed on its raw name. Marked pieces are [`ENCODED`] with
+    /// their raw offsets, for [`decode_marked`]; the others are final. An empty pair is skipped.
+    /// Offsets fit in `u32`: the body is at most [`MAX_BODY`] bytes.
     #[inline(always)]
-    fn end_pair(&mut self, end: usize) {
+    fn end_pair(&mut self, end: usize, marked: u32) {
         if end > self.start {
-            let mark = |piece: u32| if self.encoded & piece != 0 { ENCODED } else { 0 };
+            let mark = |piece: u32| if marked & piece != 0 { ENCODED } else { 0 };
             let name_end = self.equals.min(end);
             let value = if self.equals < end {
                 Piece { start: (self.equals as u32 + 1) | mark(2), end: end as u32 }
             } else {
                 Piece { start: 0, end: 0 }
             };
-            if self.encoded != 0 {
-                self.to_decode += end - self.start;
+            if marked != 0 {
                 self.encoded_spans.push(self.spans.len() as u32);
             }
             let key = name_key_at(self.body, self.start, name_end);
             // Keys order most names; equal keys (names sharing their first 16 bytes) need the
-            // names compared.
-            if key >= self.last_key {
-                let (start, end) = self.last_name;
-                self.descending &= key == self.last_key && self.body[self.start..name_end] < self.body[start..end];
+            // names compared. The previous span is read back, not kept: fewer values live
+            // through the loop, and so fewer kept in memory.
+            if let Some(last) = self.spans.last()
+                && key >= last.key
+            {
+                let last_name = &self.body[(last.name.start & !ENCODED) as usize..last.name.end as usize];
+                self.descending &= key == last.key && &self.body[self.start..name_end] < last_name;
             }
-            self.last_key = key;
-            self.last_name = (self.start, name_end);
-            self.spans.push(Span {
-                key,
-                name: Piece { start: self.start as u32 | mark(1), end: name_end as u32 },
-                value,
-            });
+            self.spans.push(Span { key, name: Piece { start: self.start as u32 | mark(1), end: name_end as u32 }, value });
         }
         self.start = end + 1;
-        self.equals = NONE;
-        self.encoded = self.fresh;
+        self.encoded = 0;
     }
 }
 
@@ -305,29 +289,21 @@ impl Scanner<'_> {
 struct Scanned {
     spans: Vec<Span>,
     encoded: Vec<u32>,
-    to_decode: usize,
     descending: bool,
 }
 
 /// Cuts the body into spans in one pass, 64 bytes at a time, stopping only at each `&`. With
 /// `encode_all`, every piece is marked.
 fn scan(body: &[u8], encode_all: bool) -> Scanned {
-    let fresh = if encode_all { 3 } else { 0 };
     let mut scanner = Scanner {
         body,
         spans: Vec::with_capacity(64),
         start: 0,
         equals: NONE,
-        encoded: fresh,
-        fresh,
-        to_decode: 0,
+        encoded: 0,
         // Room for the usual few (a signature in base64 is encoded), without a reallocation.
         encoded_spans: Vec::with_capacity(16),
         descending: true,
-        // Above every key of a name: a name's first 16 bytes are never all 0xFF in UTF-8, and a
-        // body that is not UTF-8 has every name decoded and compared again.
-        last_key: u128::MAX,
-        last_name: (0, 0),
     };
     let (blocks, tail) = body.as_chunks::<64>();
     for (i, block) in blocks.iter().enumerate() {
@@ -344,20 +320,29 @@ fn scan(body: &[u8], encode_all: bool) -> Scanned {
         last[..tail.len()].copy_from_slice(tail);
         scanner.block(64 * blocks.len(), Marks::of(&last));
     }
-    scanner.end_pair(body.len());
-    Scanned {
-        spans: scanner.spans,
-        encoded: scanner.encoded_spans,
-        to_decode: scanner.to_decode,
-        descending: scanner.descending,
+    let marked = scanner.encoded;
+    scanner.end_pair(body.len(), marked);
+    let Scanner { mut spans, encoded_spans: mut encoded, descending, .. } = scanner;
+    if encode_all {
+        // A body that is not UTF-8: every piece is decoded (and checked), names re-keyed.
+        for span in &mut spans {
+            span.name.start |= ENCODED;
+            if span.value.end != 0 {
+                span.value.start |= ENCODED;
+            }
+        }
+        encoded = (0..spans.len() as u32).collect();
     }
+    Scanned { spans, encoded, descending }
 }
 
 /// Decodes the pieces [`scan`] marked into `decoded`, pointing them there, and re-keys the
 /// names that changed.
 fn decode_marked(body: &[u8], scanned: &mut Scanned) -> Vec<u8> {
     // Decoding never lengthens a piece; `decode_into` needs 32 bytes of slack.
-    let mut decoded = vec![0; scanned.to_decode + 32];
+    let pair_length = |s: &Span| (s.name.end.max(s.value.end) - (s.name.start & !ENCODED)) as usize;
+    let to_decode: usize = scanned.encoded.iter().map(|&i| pair_length(&scanned.spans[i as usize])).sum();
+    let mut decoded = vec![0; to_decode + 32];
     let mut end = 0;
     let decode = |piece: &mut Piece, decoded: &mut [u8], end: &mut usize| {
         let from = *end;
@@ -466,9 +451,32 @@ impl FormFields {
     /// The value of a field.
     pub fn get(&self, name: &str) -> Option<&str> {
         let key = name_key(name.as_bytes());
-        // Equal keys are rare (long names with a common 16-byte start): find the first, then
-        // compare whole names.
-        let first = self.spans.partition_point(|s| s.key < key);
+        self.value_from(self.spans.partition_point(|s| s.key < key), key, name)
+    }
+
+    /// The values of several fields, as [`get`](Self::get) gives each, the names given in
+    /// ascending byte order: one walk over the spans finds them all, where a search per name
+    /// costs about as much as the walk (a verification reads a dozen fields).
+    pub(crate) fn get_sorted<const N: usize>(&self, names: [&str; N]) -> [Option<&str>; N] {
+        debug_assert!(names.is_sorted(), "get_sorted takes names in ascending order");
+        let mut values = [None; N];
+        let mut first = 0;
+        for (value, name) in values.iter_mut().zip(names) {
+            let key = name_key(name.as_bytes());
+            // The spans before `first` are below the previous name, so below this one too.
+            while self.spans.get(first).is_some_and(|s| s.key < key) {
+                first += 1;
+            }
+            *value = self.value_from(first, key, name);
+        }
+        values
+    }
+
+    /// The value of `name`, of key `key`, `first` being the first span whose key is not below
+    /// it.
+    #[inline]
+    fn value_from(&self, first: usize, key: u128, name: &str) -> Option<&str> {
+        // Equal keys are rare (long names with a common 16-byte start): compare whole names.
         // A name shorter than 16 bytes is all in its key: equal keys and lengths are enough.
         let same = |s: &&Span| match name.len() {
             0..16 => (s.name.end - (s.name.start & !DECODED)) as usize == name.len(),

@@ -151,11 +151,15 @@ struct FormData {
     recurrence_number: Option<u32>,
 }
 
-fn parse_int<T: std::str::FromStr>(fields: &FormFields, name: &'static str) -> Result<Option<T>, Error> {
-    match fields.get(name) {
+fn parse_int<T: std::str::FromStr>(value: Option<&str>, name: &'static str) -> Result<Option<T>, Error> {
+    match value {
         None | Some("") => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| Error::malformed(Scheme::Form, format!("{name} is not an integer"))),
     }
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
 }
 
 /// `YYYYMMDDHHMMSS`, UTC.
@@ -174,26 +178,38 @@ pub(crate) fn parse_trans_date(value: &str) -> Option<OffsetDateTime> {
 impl FormNotification {
     /// Types the fields of an authenticated notification.
     pub(crate) fn from_fields(fields: FormFields, mode: Mode) -> Result<Self, Error> {
-        let trans_date = match fields.get("vads_trans_date") {
+        // In ascending order, for one walk over the fields.
+        let [amount, effective_amount, operation_type, recurrence_number, sequence_number, trans_date, status, source] =
+            fields.get_sorted([
+                "vads_amount",
+                "vads_effective_amount",
+                "vads_operation_type",
+                "vads_recurrence_number",
+                "vads_sequence_number",
+                "vads_trans_date",
+                "vads_trans_status",
+                "vads_url_check_src",
+            ]);
+        let trans_date = match trans_date {
             None | Some("") => None,
             Some(v) => Some(
                 parse_trans_date(v)
                     .ok_or_else(|| Error::malformed(Scheme::Form, "vads_trans_date is not YYYYMMDDHHMMSS"))?,
             ),
         };
-        let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
-        Ok(Self(Box::new(FormData {
+        let data = FormData {
             mode,
-            amount: parse_int(&fields, "vads_amount")?,
-            effective_amount: parse_int(&fields, "vads_effective_amount")?,
+            amount: parse_int(amount, "vads_amount")?,
+            effective_amount: parse_int(effective_amount, "vads_effective_amount")?,
             trans_date,
-            status: non_empty("vads_trans_status").map(TransactionStatus::parse),
-            source: non_empty("vads_url_check_src").map(Source::parse),
-            operation_type: non_empty("vads_operation_type").map(OperationType::parse),
-            sequence_number: parse_int(&fields, "vads_sequence_number")?,
-            recurrence_number: parse_int(&fields, "vads_recurrence_number")?,
+            status: non_empty(status).map(TransactionStatus::parse),
+            source: non_empty(source).map(Source::parse),
+            operation_type: non_empty(operation_type).map(OperationType::parse),
+            sequence_number: parse_int(sequence_number, "vads_sequence_number")?,
+            recurrence_number: parse_int(recurrence_number, "vads_recurrence_number")?,
             fields,
-        })))
+        };
+        Ok(Self(Box::new(data)))
     }
 
     /// A received field by name (`vads_*` or not), as decoded.
