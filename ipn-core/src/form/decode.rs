@@ -276,7 +276,11 @@ impl Scanner<'_> {
                 let last_name = &self.body[(last.name.start & !ENCODED) as usize..last.name.end as usize];
                 self.descending &= key == last.key && &self.body[self.start..name_end] < last_name;
             }
-            self.spans.push(Span { key, name: Piece { start: self.start as u32 | mark(1), end: name_end as u32 }, value });
+            self.spans.push(Span {
+                key,
+                name: Piece { start: self.start as u32 | mark(1), end: name_end as u32 },
+                value,
+            });
         }
         self.start = end + 1;
         self.encoded = 0;

@@ -12,7 +12,7 @@ use sha2::digest::Digest;
 use super::FormFields;
 use crate::error::Error;
 use crate::keys::FormAlgorithm;
-use crate::secret::{HmacSha256, Secret, ct_eq, hmac_sha256_keyed};
+use crate::secret::{HmacSha256, Secret, ct_eq, hmac_matches, hmac_sha256_keyed};
 
 /// The prefix of signed fields.
 pub const SIGNED_PREFIX: &str = "vads_";
@@ -111,7 +111,7 @@ pub(crate) fn verify(
                     fields.join_values(SIGNED_PREFIX, |chunk| Mac::update(mac, chunk));
                 })
             };
-            let ok = keys.iter().any(|key| mac(key).verify_slice(&expected).is_ok());
+            let ok = keys.iter().any(|key| hmac_matches(mac(key), &expected));
             if ok { Ok(()) } else { Err(Error::SignatureMismatch) }
         }
         (Some(Received::Sha1(expected)), FormAlgorithm::Sha1) => {

@@ -176,7 +176,7 @@ pub fn rfc9421_verify(request: RequestView<'_>, label: &str, secrets: &[Secret])
     let matches = secrets.iter().any(|secret| {
         let mut mac = secret.hmac_sha256();
         mac.update(base.as_bytes());
-        mac.verify_slice(&received).is_ok()
+        crate::secret::hmac_matches(mac, &received)
     });
     if matches { Ok(()) } else { Err(Error::SignatureMismatch) }
 }

@@ -11,7 +11,7 @@ use memchr::memchr;
 
 use crate::error::Error;
 use crate::request::{HeaderMemo, RequestView, same_name};
-use crate::secret::{HmacSha256, Secret, hmac_sha256_keyed};
+use crate::secret::{HmacSha256, Secret, hmac_matches, hmac_sha256_keyed};
 use crate::text;
 use crate::types::Scheme;
 
@@ -328,8 +328,7 @@ fn verify_signature(signature: &str, signing_string: &[u8], secrets: &[Secret]) 
         Ok(32) => {}
         _ => return Err(Error::SignatureMismatch),
     }
-    let matches =
-        secrets.iter().any(|secret| mac(secret.hmac_sha256(), signing_string).verify_slice(&received).is_ok());
+    let matches = secrets.iter().any(|secret| hmac_matches(mac(secret.hmac_sha256(), signing_string), &received));
     if matches { Ok(()) } else { Err(Error::SignatureMismatch) }
 }
 

@@ -4,7 +4,7 @@
 use hmac::Mac;
 
 use crate::error::Error;
-use crate::secret::{HmacSha256, Secret, hmac_sha256_keyed};
+use crate::secret::{HmacSha256, Secret, hmac_matches, hmac_sha256_keyed};
 
 /// The only `kr-hash-algorithm`.
 pub(crate) const ALGORITHM: &str = "sha256_hmac";
@@ -43,7 +43,7 @@ pub(crate) fn verify(answer: &str, received: &str, keys: &[Secret]) -> Result<()
     let mut expected = [0_u8; 32];
     // Wrong length or not hex: it cannot match; no detail for the sender.
     hex::decode_to_slice(received, &mut expected).map_err(|_| Error::SignatureMismatch)?;
-    if keys.iter().any(|key| mac(key.hmac_sha256(), answer).verify_slice(&expected).is_ok()) {
+    if keys.iter().any(|key| hmac_matches(mac(key.hmac_sha256(), answer), &expected)) {
         Ok(())
     } else {
         Err(Error::SignatureMismatch)
