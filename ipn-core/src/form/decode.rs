@@ -54,6 +54,37 @@ struct Span {
     value: Piece,
 }
 
+/// A field name the crate reads, with its keys computed at compile time, for
+/// [`FormFields::get_sorted`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KnownName {
+    name: &'static str,
+    /// [`Span::key`] of the name.
+    key: u128,
+    /// The key of its bytes after the first 16 (0 when there are none).
+    tail: u128,
+}
+
+impl KnownName {
+    /// The keys of `name`, which must be at most 32 bytes (a compile-time error otherwise).
+    pub(crate) const fn new(name: &'static str) -> Self {
+        /// The key of the at most 16 bytes of `bytes` from `from`.
+        const fn key_from(bytes: &[u8], from: usize) -> u128 {
+            let mut key = 0_u128;
+            let mut i = 0;
+            while i < 16 {
+                let byte = if from + i < bytes.len() { bytes[from + i] } else { 0 };
+                key = key << 8 | byte as u128;
+                i += 1;
+            }
+            key
+        }
+        let bytes = name.as_bytes();
+        assert!(bytes.len() <= 32, "a known name has at most 32 bytes");
+        Self { name, key: key_from(bytes, 0), tail: key_from(bytes, 16) }
+    }
+}
+
 /// The sort key of a name (see [`Span::key`]), from at most two 8-byte loads.
 fn name_key(name: &[u8]) -> u128 {
     let high = |bytes: &[u8; 8]| u128::from(u64::from_be_bytes(*bytes)) << 64;
@@ -65,11 +96,29 @@ fn name_key(name: &[u8]) -> u128 {
             let low = u64::from_be_bytes(*last).checked_shl(8 * (16 - name.len() as u32)).unwrap_or(0);
             high(first) | u128::from(low)
         }
-        _ => {
-            let mut prefix = [0_u8; 8];
-            prefix[..name.len()].copy_from_slice(name);
-            high(&prefix)
+        _ => u128::from(short_word(name)) << 64,
+    }
+}
+
+/// The bytes of a name of at most 7 bytes at the top of a big-endian word, zeros after, from
+/// overlapping loads: a copy into a zeroed buffer read back as a word stalls (the load waits
+/// for the bytes stored one by one), and the names compared past their key have such tails.
+#[inline]
+fn short_word(name: &[u8]) -> u64 {
+    let len = name.len() as u32;
+    match (name.first_chunk::<4>(), name.last_chunk::<4>()) {
+        // 4 to 7 bytes: the last 4 overlap the first 4, placed right after them.
+        (Some(first), Some(last)) => {
+            u64::from(u32::from_be_bytes(*first)) << 32 | u64::from(u32::from_be_bytes(*last)) << (32 - 8 * (len - 4))
         }
+        _ => match name {
+            [] => 0,
+            // 1 to 3 bytes: the first, middle and last (some of them the same byte).
+            [first, .., last] | [first @ last] => {
+                let at = |byte: u8, i: u32| u64::from(byte) << (56 - 8 * i);
+                at(*first, 0) | at(name[name.len() / 2], len / 2) | at(*last, len - 1)
+            }
+        },
     }
 }
 
@@ -461,17 +510,24 @@ impl FormFields {
     /// The values of several fields, as [`get`](Self::get) gives each, the names given in
     /// ascending byte order: one walk over the spans finds them all, where a search per name
     /// costs about as much as the walk (a verification reads a dozen fields).
-    pub(crate) fn get_sorted<const N: usize>(&self, names: [&str; N]) -> [Option<&str>; N] {
-        debug_assert!(names.is_sorted(), "get_sorted takes names in ascending order");
+    pub(crate) fn get_sorted<const N: usize>(&self, names: &[KnownName; N]) -> [Option<&str>; N] {
+        debug_assert!(names.is_sorted_by_key(|n| n.name), "get_sorted takes names in ascending order");
         let mut values = [None; N];
         let mut first = 0;
-        for (value, name) in values.iter_mut().zip(names) {
-            let key = name_key(name.as_bytes());
+        for (value, known) in values.iter_mut().zip(names) {
             // The spans before `first` are below the previous name, so below this one too.
-            while self.spans.get(first).is_some_and(|s| s.key < key) {
+            while self.spans.get(first).is_some_and(|s| s.key < known.key) {
                 first += 1;
             }
-            *value = self.value_from(first, key, name);
+            // Equal keys and lengths, and for a name over 16 bytes equal keys of the rest:
+            // the names are equal, and none is read whole.
+            let same = |s: &&Span| {
+                let (start, end) = ((s.name.start & !DECODED) as usize, s.name.end as usize);
+                end - start == known.name.len()
+                    && (end - start <= 16 || name_key(&self.text(s.name).as_bytes()[16..]) == known.tail)
+            };
+            let span = self.spans[first..].iter().take_while(|s| s.key == known.key).find(same);
+            *value = span.map(|s| self.text(s.value));
         }
         values
     }
@@ -688,6 +744,42 @@ const HEX: [u8; 256] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_names_have_the_keys_of_their_bytes() {
+        const NAMES: [KnownName; 4] = [
+            KnownName::new(""),
+            KnownName::new("vads_a"),
+            KnownName::new("vads_threeds_cav"),
+            KnownName::new("vads_recurrence_number"),
+        ];
+        for known in NAMES {
+            let bytes = known.name.as_bytes();
+            assert_eq!(known.key, name_key(bytes), "{}", known.name);
+            assert_eq!(known.tail, name_key(bytes.get(16..).unwrap_or_default()), "{}", known.name);
+        }
+        let fields = FormFields::parse(
+            b"vads_threeds_cavvAlgorithm=a&vads_threeds_cavv=b&vads_threeds_cav=c&vads_recurrence_numbeR=d&vads_a=e",
+        )
+        .unwrap();
+        let names = [
+            KnownName::new("vads_a"),
+            KnownName::new("vads_b"),
+            KnownName::new("vads_recurrence_numbeR"),
+            KnownName::new("vads_recurrence_number"),
+            KnownName::new("vads_threeds_cav"),
+            KnownName::new("vads_threeds_cavv"),
+            KnownName::new("vads_threeds_cavvAlgorithm"),
+            KnownName::new("vads_threeds_cavvAlgorithn"),
+        ];
+        assert_eq!(
+            fields.get_sorted(&names),
+            [Some("e"), None, Some("d"), None, Some("c"), Some("b"), Some("a"), None]
+        );
+        for (known, value) in names.iter().zip(fields.get_sorted(&names)) {
+            assert_eq!(fields.get(known.name), value, "{}", known.name);
+        }
+    }
 
     #[test]
     fn keys_are_the_first_16_bytes_zero_padded() {

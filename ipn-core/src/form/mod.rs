@@ -4,8 +4,10 @@ mod decode;
 mod notification;
 mod signature;
 
+use decode::KnownName;
 pub use decode::{FormError, FormFields};
 pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
+use notification::{RawTyped, Typed};
 pub use signature::{SIGNED_PREFIX, sign, signing_payload};
 
 use crate::error::Error;
@@ -24,14 +26,69 @@ fn slot<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<KeySlot<
     Ok(KeySlot::Form { shop_id, mode })
 }
 
+/// The fields a verification reads, in ascending order (for one walk over the sorted fields):
+/// its own four and the eight the notification types.
+const READ: [KnownName; 12] = [
+    KnownName::new("signature"),
+    KnownName::new("vads_amount"),
+    KnownName::new("vads_ctx_mode"),
+    KnownName::new("vads_effective_amount"),
+    KnownName::new("vads_hash"),
+    KnownName::new("vads_operation_type"),
+    KnownName::new("vads_recurrence_number"),
+    KnownName::new("vads_sequence_number"),
+    KnownName::new("vads_site_id"),
+    KnownName::new("vads_trans_date"),
+    KnownName::new("vads_trans_status"),
+    KnownName::new("vads_url_check_src"),
+];
+
+/// What a verification reads of the fields.
+pub(crate) struct Read<'a> {
+    signature: Option<&'a str>,
+    ctx_mode: Option<&'a str>,
+    hash: Option<&'a str>,
+    site_id: Option<&'a str>,
+    /// What the notification types.
+    pub(crate) typed: RawTyped<'a>,
+}
+
+/// Reads the fields a verification needs, in one walk.
+pub(crate) fn read(fields: &FormFields) -> Read<'_> {
+    let [
+        signature,
+        amount,
+        ctx_mode,
+        effective_amount,
+        hash,
+        operation_type,
+        recurrence_number,
+        sequence_number,
+        site_id,
+        trans_date,
+        status,
+        source,
+    ] = fields.get_sorted(&READ);
+    let typed = RawTyped {
+        amount,
+        effective_amount,
+        operation_type,
+        recurrence_number,
+        sequence_number,
+        trans_date,
+        status,
+        source,
+    };
+    Read { signature, ctx_mode, hash, site_id, typed }
+}
+
 /// Authenticates decoded form fields, then types them.
 pub(crate) async fn verify(
     fields: FormFields,
     keys: &dyn KeyStore,
     policy: &Policy,
 ) -> Result<FormNotification, Error> {
-    let [signature, ctx_mode, hash, site_id] =
-        fields.get_sorted(["signature", "vads_ctx_mode", "vads_hash", "vads_site_id"]);
+    let Read { signature, ctx_mode, hash, site_id, typed } = read(&fields);
     let slot = slot(site_id, ctx_mode)?;
     let KeySlot::Form { shop_id, mode } = slot else { unreachable!("form::slot returns a form slot") };
     let signature = signature.ok_or(Error::MissingField { scheme: Scheme::Form, field: "signature" })?;
@@ -51,5 +108,6 @@ pub(crate) async fn verify(
         _ => {}
     }
     policy.check_mode(mode, &credentials)?;
-    FormNotification::from_fields(fields, mode)
+    let typed = Typed::parse(typed)?;
+    Ok(FormNotification::new(fields, mode, typed))
 }

@@ -175,41 +175,90 @@ pub(crate) fn parse_trans_date(value: &str) -> Option<OffsetDateTime> {
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
-impl FormNotification {
-    /// Types the fields of an authenticated notification.
-    pub(crate) fn from_fields(fields: FormFields, mode: Mode) -> Result<Self, Error> {
-        // In ascending order, for one walk over the fields.
-        let [amount, effective_amount, operation_type, recurrence_number, sequence_number, trans_date, status, source] =
-            fields.get_sorted([
-                "vads_amount",
-                "vads_effective_amount",
-                "vads_operation_type",
-                "vads_recurrence_number",
-                "vads_sequence_number",
-                "vads_trans_date",
-                "vads_trans_status",
-                "vads_url_check_src",
-            ]);
-        let trans_date = match trans_date {
+/// The received values of the typed fields (`vads_amount`, ... `vads_url_check_src`, as the
+/// field names say; `status` is `vads_trans_status`, `source` `vads_url_check_src`).
+pub(crate) struct RawTyped<'a> {
+    pub(crate) amount: Option<&'a str>,
+    pub(crate) effective_amount: Option<&'a str>,
+    pub(crate) operation_type: Option<&'a str>,
+    pub(crate) recurrence_number: Option<&'a str>,
+    pub(crate) sequence_number: Option<&'a str>,
+    pub(crate) trans_date: Option<&'a str>,
+    pub(crate) status: Option<&'a str>,
+    pub(crate) source: Option<&'a str>,
+}
+
+/// The typed values, parsed from [`RawTyped`] once the signature is checked.
+pub(crate) struct Typed {
+    amount: Option<i64>,
+    effective_amount: Option<i64>,
+    trans_date: Option<OffsetDateTime>,
+    status: Option<TransactionStatus>,
+    source: Option<Source>,
+    operation_type: Option<OperationType>,
+    sequence_number: Option<u32>,
+    recurrence_number: Option<u32>,
+}
+
+impl Typed {
+    /// Parses the values; an empty value is an absent one.
+    ///
+    /// # Errors
+    ///
+    /// `Malformed` for an integer or a date that does not parse.
+    pub(crate) fn parse(raw: RawTyped<'_>) -> Result<Self, Error> {
+        let trans_date = match raw.trans_date {
             None | Some("") => None,
             Some(v) => Some(
                 parse_trans_date(v)
                     .ok_or_else(|| Error::malformed(Scheme::Form, "vads_trans_date is not YYYYMMDDHHMMSS"))?,
             ),
         };
-        let data = FormData {
-            mode,
-            amount: parse_int(amount, "vads_amount")?,
-            effective_amount: parse_int(effective_amount, "vads_effective_amount")?,
+        Ok(Self {
+            amount: parse_int(raw.amount, "vads_amount")?,
+            effective_amount: parse_int(raw.effective_amount, "vads_effective_amount")?,
             trans_date,
-            status: non_empty(status).map(TransactionStatus::parse),
-            source: non_empty(source).map(Source::parse),
-            operation_type: non_empty(operation_type).map(OperationType::parse),
-            sequence_number: parse_int(sequence_number, "vads_sequence_number")?,
-            recurrence_number: parse_int(recurrence_number, "vads_recurrence_number")?,
+            status: non_empty(raw.status).map(TransactionStatus::parse),
+            source: non_empty(raw.source).map(Source::parse),
+            operation_type: non_empty(raw.operation_type).map(OperationType::parse),
+            sequence_number: parse_int(raw.sequence_number, "vads_sequence_number")?,
+            recurrence_number: parse_int(raw.recurrence_number, "vads_recurrence_number")?,
+        })
+    }
+}
+
+impl FormNotification {
+    /// Types the fields of an authenticated notification.
+    #[cfg(test)]
+    pub(crate) fn from_fields(fields: FormFields, mode: Mode) -> Result<Self, Error> {
+        let typed = Typed::parse(super::read(&fields).typed)?;
+        Ok(Self::new(fields, mode, typed))
+    }
+
+    /// The notification of authenticated fields and their typed values.
+    pub(crate) fn new(fields: FormFields, mode: Mode, typed: Typed) -> Self {
+        let Typed {
+            amount,
+            effective_amount,
+            trans_date,
+            status,
+            source,
+            operation_type,
+            sequence_number,
+            recurrence_number,
+        } = typed;
+        Self(Box::new(FormData {
             fields,
-        };
-        Ok(Self(Box::new(data)))
+            mode,
+            amount,
+            effective_amount,
+            trans_date,
+            status,
+            source,
+            operation_type,
+            sequence_number,
+            recurrence_number,
+        }))
     }
 
     /// A received field by name (`vads_*` or not), as decoded.
