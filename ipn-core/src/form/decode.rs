@@ -136,6 +136,32 @@ fn name_key_at(bytes: &[u8], start: usize, end: usize) -> u128 {
     }
 }
 
+/// The partition point of `below` (true, then false, over `spans`), found by steps doubling
+/// from the start, then a binary search within the last step: a point near the start costs a
+/// comparison or two, where a binary search over a notification's fields takes six, and a point
+/// anywhere costs at most about twice as many.
+fn partition_from_start(spans: &[Span], below: impl Fn(&Span) -> bool) -> usize {
+    let mut bound = 1;
+    while bound <= spans.len() && below(&spans[bound - 1]) {
+        bound *= 2;
+    }
+    // `spans[..bound / 2]` are below; `spans[bound - 1]`, if any, is not.
+    let (low, high) = (bound / 2, bound.min(spans.len()));
+    low + spans[low..high].partition_point(below)
+}
+
+/// [`partition_from_start`] from the end: a point near the end costs a comparison or two.
+fn partition_from_end(spans: &[Span], below: impl Fn(&Span) -> bool) -> usize {
+    let len = spans.len();
+    let mut bound = 1;
+    while bound <= len && !below(&spans[len - bound]) {
+        bound *= 2;
+    }
+    // `spans[len - bound / 2..]` are not below; `spans[len - bound]`, if any, is.
+    let (low, high) = (if bound <= len { len - bound + 1 } else { 0 }, len - bound / 2);
+    low + spans[low..high].partition_point(below)
+}
+
 /// The mask that keeps a prefix's bytes of a key, when keys alone order names against the
 /// prefix: the prefix fits in a key and has no NUL byte. Then a name is below the prefix exactly
 /// when its masked key is (a name shorter than the prefix reads as zeros there, and the
@@ -399,7 +425,7 @@ fn decode_marked(body: &[u8], scanned: &mut Scanned) -> Vec<u8> {
     let mut end = 0;
     let decode = |piece: &mut Piece, decoded: &mut [u8], end: &mut usize| {
         let from = *end;
-        decode_into(&body[(piece.start & !ENCODED) as usize..piece.end as usize], decoded, end);
+        decode_into(body, (piece.start & !ENCODED) as usize, piece.end as usize, decoded, end);
         *piece = Piece { start: from as u32 | DECODED, end: *end as u32 };
         from
     };
@@ -565,11 +591,13 @@ impl FormFields {
     fn prefixed(&self, prefix: &str) -> &[Span] {
         let key = name_key(prefix.as_bytes());
         match prefix_mask(prefix) {
-            // Both ends from keys alone, with no name compared: two branch-free searches.
+            // Both ends from keys alone, with no name compared, each searched from its own end of
+            // the fields: a gateway's `vads_` fields run from the second (after `signature`) to
+            // the last.
             Some(mask) => {
-                let start = self.spans.partition_point(|s| s.key & mask < key);
+                let start = partition_from_start(&self.spans, |s| s.key & mask < key);
                 let rest = &self.spans[start..];
-                &rest[..rest.partition_point(|s| s.key & mask == key)]
+                &rest[..partition_from_end(rest, |s| s.key & mask == key)]
             }
             None => {
                 let start = self.spans.partition_point(|s| self.compare(s, key, prefix).is_lt());
@@ -583,9 +611,10 @@ impl FormFields {
     pub(crate) fn has_prefix(&self, prefix: &str) -> bool {
         let key = name_key(prefix.as_bytes());
         match prefix_mask(prefix) {
-            Some(mask) => {
-                self.spans.get(self.spans.partition_point(|s| s.key & mask < key)).is_some_and(|s| s.key & mask == key)
-            }
+            Some(mask) => self
+                .spans
+                .get(partition_from_start(&self.spans, |s| s.key & mask < key))
+                .is_some_and(|s| s.key & mask == key),
             None => !self.prefixed(prefix).is_empty(),
         }
     }
@@ -651,14 +680,19 @@ impl std::fmt::Debug for FormFields {
     }
 }
 
-/// Decodes one piece (no `&` in it) to `dst[*j..]`, advancing `*j`: `+` is a space, `%XX` a
+/// Decodes the piece `body[start..end]` to `dst[*j..]`, advancing `*j`: `+` is a space, `%XX` a
 /// byte, any other `%` stays. `dst` needs room for the piece plus 32 bytes.
 ///
 /// The piece is read in windows of 16 bytes: a window is stored as is, then each `%` or `+` of
 /// it (found by one comparison) is decoded in place and the rest of the window stored again
 /// after it. Plain text costs one store per 16 bytes, and encoded JSON (an escape every few
 /// bytes) a few instructions per escape.
-fn decode_into(piece: &[u8], dst: &mut [u8], j: &mut usize) {
+///
+/// Windows read on past the piece's end while the body goes on: only the piece's own bytes are
+/// taken as escapes, the byte after a piece is `&` or `=` (not a hex digit, so no escape reads
+/// a digit from beyond it), and what is decoded past the end is dropped. Only a piece within 32
+/// bytes of the body's end is copied into a padded buffer first.
+fn decode_into(body: &[u8], start: usize, end: usize, dst: &mut [u8], j: &mut usize) {
     let mut window = |src: &[u8; 32], len: usize, j: &mut usize| {
         let Some(out) = dst.get_mut(*j..).and_then(|rest| rest.first_chunk_mut::<32>()) else {
             unreachable!("room for the piece and 32 bytes")
@@ -668,22 +702,27 @@ fn decode_into(piece: &[u8], dst: &mut [u8], j: &mut usize) {
         taken
     };
     // A window needs 32 bytes from its start (the stores after an escape read 16 bytes).
-    let mut rest = piece;
-    while let Some(src) = rest.first_chunk::<32>() {
-        rest = &rest[window(src, 16, j)..];
+    let mut k = start;
+    while k < end
+        && let Some(src) = body.get(k..).and_then(|rest| rest.first_chunk::<32>())
+    {
+        k += window(src, (end - k).min(16), j);
     }
-    if !rest.is_empty() {
-        // The last bytes, padded with zeros (plain, and not hex digits) to whole windows; the
-        // padding is decoded as is, then dropped.
+    if k < end {
+        // The body's last bytes, padded with zeros (plain, and not hex digits) to whole
+        // windows.
+        let rest = &body[k..end];
         let mut padded = [0; 64];
         padded[..rest.len()].copy_from_slice(rest);
-        let mut k = 0;
+        k = 0;
         while let Some(src) = padded.get(k..).and_then(|p| p.first_chunk::<32>())
             && k < rest.len()
         {
             k += window(src, (rest.len() - k).min(16), j);
         }
         *j -= k - rest.len();
+    } else {
+        *j -= k - end;
     }
 }
 
@@ -778,6 +817,24 @@ mod tests {
         );
         for (known, value) in names.iter().zip(fields.get_sorted(&names)) {
             assert_eq!(fields.get(known.name), value, "{}", known.name);
+        }
+    }
+
+    #[test]
+    fn searches_from_either_end_find_every_partition_point() {
+        for len in 0..70_u32 {
+            let spans: Vec<Span> = (0..len)
+                .map(|i| Span {
+                    key: u128::from(i),
+                    name: Piece { start: 0, end: 0 },
+                    value: Piece { start: 0, end: 0 },
+                })
+                .collect();
+            for point in 0..=len {
+                let below = |s: &Span| s.key < u128::from(point);
+                assert_eq!(partition_from_start(&spans, below), point as usize, "{len} {point}");
+                assert_eq!(partition_from_end(&spans, below), point as usize, "{len} {point}");
+            }
         }
     }
 
