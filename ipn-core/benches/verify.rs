@@ -1,5 +1,6 @@
 //! Verify-and-parse per scheme, beside its physical floor (one HMAC-SHA-256 over the same signed
-//! bytes) and a naive implementation, in one group so the ratios come from one run.
+//! bytes), the same floor with the key's HMAC state kept (as the verifier keeps it per secret)
+//! and a naive implementation, in one group so the ratios come from one run.
 //!
 //! `cargo bench -p ipn-core --bench verify`
 
@@ -37,6 +38,7 @@ fn form(c: &mut Criterion) {
     let mut group = c.benchmark_group("form");
     group.throughput(Throughput::Bytes(f.body.len() as u64));
     group.bench_function("floor_hmac_signing_string", |b| b.iter(|| black_box(f.floor())));
+    group.bench_function("floor_keyed", |b| b.iter(|| black_box(f.floor_keyed())));
     group.bench_function("verify_and_parse", |b| b.iter(|| black_box(f.verify())));
     group.bench_function("naive", |b| b.iter(|| black_box(naive_form_verify(black_box(f.body.as_bytes()), &f.secret))));
     group.finish();
@@ -49,6 +51,7 @@ fn rest(c: &mut Criterion) {
     let mut group = c.benchmark_group("rest");
     group.throughput(Throughput::Bytes(f.signed.len() as u64));
     group.bench_function("floor_hmac_answer", |b| b.iter(|| black_box(f.floor())));
+    group.bench_function("floor_keyed", |b| b.iter(|| black_box(f.floor_keyed())));
     group.bench_function("verify_and_parse", |b| b.iter(|| black_box(f.verify())));
     group.bench_function("naive", |b| {
         b.iter(|| {
@@ -71,6 +74,7 @@ fn link(c: &mut Criterion) {
     let mut group = c.benchmark_group("link");
     group.throughput(Throughput::Bytes(f.body.len() as u64));
     group.bench_function("floor_hmac_and_body_digest", |b| b.iter(|| black_box(f.floor())));
+    group.bench_function("floor_keyed", |b| b.iter(|| black_box(f.floor_keyed())));
     group.bench_function("verify_and_parse", |b| b.iter(|| black_box(f.verify())));
     group.finish();
 }

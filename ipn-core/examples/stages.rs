@@ -46,6 +46,9 @@ fn form(n: u32) {
     time("hmac floor", n, || {
         black_box(f.floor());
     });
+    time("hmac floor keyed", n, || {
+        black_box(f.floor_keyed());
+    });
     time("FormFields::parse", n, || {
         black_box(FormFields::parse(black_box(body.as_bytes())).unwrap());
     });
