@@ -85,6 +85,9 @@ fn rest(n: u32) {
     time("rest-floor", n, || {
         black_box(f.floor());
     });
+    time("rest-floor keyed", n, || {
+        black_box(f.floor_keyed());
+    });
     // What validating the answer costs with serde_json alone: the floor of any reading of it.
     time("rest-validate", n, || {
         black_box(serde_json::from_str::<serde::de::IgnoredAny>(black_box(&f.signed)).unwrap());
@@ -102,6 +105,9 @@ fn link(n: u32) {
     let signature_header = f.header("signature");
     time("link-floor", n, || {
         black_box(f.floor());
+    });
+    time("link-floor keyed", n, || {
+        black_box(f.floor_keyed());
     });
     time("link-params", n, || {
         black_box(SignatureParams::parse(black_box(signature_header)).unwrap());
