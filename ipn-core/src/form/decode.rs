@@ -701,8 +701,14 @@ fn decode_into(body: &[u8], start: usize, end: usize, dst: &mut [u8], j: &mut us
         *j += made;
         taken
     };
-    // A window needs 32 bytes from its start (the stores after an escape read 16 bytes).
-    let mut k = start;
+    // A window needs 32 bytes from its start (the stores after an escape read 16 bytes): whole
+    // windows while the piece has 32 bytes left, then its last bytes, in windows that read on
+    // past its end.
+    let mut rest = &body[start..end];
+    while let Some(src) = rest.first_chunk::<32>() {
+        rest = &rest[window(src, 16, j)..];
+    }
+    let mut k = end - rest.len();
     while k < end
         && let Some(src) = body.get(k..).and_then(|rest| rest.first_chunk::<32>())
     {
