@@ -141,14 +141,7 @@ pub struct FormNotification(Box<FormData>);
 struct FormData {
     fields: FormFields,
     mode: Mode,
-    amount: Option<i64>,
-    effective_amount: Option<i64>,
-    trans_date: Option<OffsetDateTime>,
-    status: Option<TransactionStatus>,
-    source: Option<Source>,
-    operation_type: Option<OperationType>,
-    sequence_number: Option<u32>,
-    recurrence_number: Option<u32>,
+    typed: Typed,
 }
 
 fn parse_int<T: std::str::FromStr>(value: Option<&str>, name: &'static str) -> Result<Option<T>, Error> {
@@ -189,6 +182,7 @@ pub(crate) struct RawTyped<'a> {
 }
 
 /// The typed values, parsed from [`RawTyped`] once the signature is checked.
+#[derive(Debug, Clone)]
 pub(crate) struct Typed {
     amount: Option<i64>,
     effective_amount: Option<i64>,
@@ -237,28 +231,7 @@ impl FormNotification {
 
     /// The notification of authenticated fields and their typed values.
     pub(crate) fn new(fields: FormFields, mode: Mode, typed: Typed) -> Self {
-        let Typed {
-            amount,
-            effective_amount,
-            trans_date,
-            status,
-            source,
-            operation_type,
-            sequence_number,
-            recurrence_number,
-        } = typed;
-        Self(Box::new(FormData {
-            fields,
-            mode,
-            amount,
-            effective_amount,
-            trans_date,
-            status,
-            source,
-            operation_type,
-            sequence_number,
-            recurrence_number,
-        }))
+        Self(Box::new(FormData { fields, mode, typed }))
     }
 
     /// A received field by name (`vads_*` or not), as decoded.
@@ -308,7 +281,7 @@ impl FormNotification {
 
     /// The transaction date, UTC (`vads_trans_date`).
     pub fn trans_date(&self) -> Option<OffsetDateTime> {
-        self.0.trans_date
+        self.0.typed.trans_date
     }
 
     /// The currency (`vads_currency`, ISO 4217 numeric, mapped to the alpha code).
@@ -318,7 +291,7 @@ impl FormNotification {
 
     /// The amount asked, in minor units (`vads_amount`, `vads_currency`).
     pub fn amount(&self) -> Option<Amount> {
-        Some(Amount::Minor { minor: self.0.amount?, currency: self.currency()? })
+        Some(Amount::Minor { minor: self.0.typed.amount?, currency: self.currency()? })
     }
 
     /// The amount in the currency actually used (`vads_effective_amount`,
@@ -326,33 +299,33 @@ impl FormNotification {
     pub fn effective_amount(&self) -> Option<Amount> {
         let currency =
             self.non_empty("vads_effective_currency").map(Currency::from_numeric).or_else(|| self.currency())?;
-        Some(Amount::Minor { minor: self.0.effective_amount?, currency })
+        Some(Amount::Minor { minor: self.0.typed.effective_amount?, currency })
     }
 
     /// DEBIT or CREDIT (`vads_operation_type`).
     pub fn operation_type(&self) -> Option<&OperationType> {
-        self.0.operation_type.as_ref()
+        self.0.typed.operation_type.as_ref()
     }
 
     /// The transaction status (`vads_trans_status`); its [`class`](TransactionStatus::class) is
     /// what most handlers branch on.
     pub fn status(&self) -> Option<&TransactionStatus> {
-        self.0.status.as_ref()
+        self.0.typed.status.as_ref()
     }
 
     /// What triggered the notification (`vads_url_check_src`).
     pub fn source(&self) -> Option<&Source> {
-        self.0.source.as_ref()
+        self.0.typed.source.as_ref()
     }
 
     /// The installment number of a multiple payment (`vads_sequence_number`).
     pub fn sequence_number(&self) -> Option<u32> {
-        self.0.sequence_number
+        self.0.typed.sequence_number
     }
 
     /// The installment number of a subscription (`vads_recurrence_number`).
     pub fn recurrence_number(&self) -> Option<u32> {
-        self.0.recurrence_number
+        self.0.typed.recurrence_number
     }
 
     /// The subscription id (`vads_subscription`).
@@ -398,7 +371,7 @@ impl FormNotification {
     /// Why the notification was sent. For Back Office operations this is a heuristic
     /// (see [`BackOfficeOperation`]).
     pub fn nature(&self) -> Nature {
-        self.0.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
+        self.0.typed.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
     }
 
     /// The idempotency fingerprint: every `vads_*` field but the delivery ones
@@ -417,10 +390,10 @@ impl FormNotification {
 
     fn back_office_operation(&self) -> BackOfficeOperation {
         use TransactionStatus as S;
-        if self.0.operation_type == Some(OperationType::Credit) {
+        if self.0.typed.operation_type == Some(OperationType::Credit) {
             return BackOfficeOperation::Refund;
         }
-        if self.0.status == Some(S::Cancelled) {
+        if self.0.typed.status == Some(S::Cancelled) {
             return BackOfficeOperation::Cancellation;
         }
         match self.token_status() {
@@ -428,7 +401,7 @@ impl FormNotification {
             Some("UPDATED") => return BackOfficeOperation::TokenUpdate,
             _ => {}
         }
-        let validated = matches!(self.0.status, Some(S::Authorised | S::WaitingAuthorisation));
+        let validated = matches!(self.0.typed.status, Some(S::Authorised | S::WaitingAuthorisation));
         if validated && self.get("vads_validation_mode") == Some("1") {
             return BackOfficeOperation::Validation;
         }
