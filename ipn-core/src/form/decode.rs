@@ -362,9 +362,8 @@ impl Scanner<'_> {
     }
 }
 
-/// What [`scan`] found: the spans, the indices of those with a piece to decode, the length of
-/// their pairs (what decoding them can take, at most), and whether the raw names are strictly
-/// descending.
+/// What [`scan`] found: the spans, the indices of those with a piece to decode, and whether the
+/// raw names are strictly descending.
 struct Scanned {
     spans: Vec<Span>,
     encoded: Vec<u32>,
