@@ -18,9 +18,14 @@ use crate::verifier::Policy;
 /// The shop and mode a form notification claims (`vads_site_id`, `vads_ctx_mode`), read before
 /// authentication to pick the key.
 fn slot<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<KeySlot<'a>, Error> {
-    let shop_id =
-        site_id.filter(|s| !s.is_empty()).ok_or(Error::MissingField { scheme: Scheme::Form, field: "vads_site_id" })?;
-    let mode = ctx_mode.ok_or(Error::MissingField { scheme: Scheme::Form, field: "vads_ctx_mode" })?;
+    // `let ... else`, not `ok_or`: the error is built only when it is returned (clippy takes
+    // `ok_or_else` for a needless closure here, and `ok_or` built and dropped it every time).
+    let Some(shop_id) = site_id.filter(|s| !s.is_empty()) else {
+        return Err(Error::MissingField { scheme: Scheme::Form, field: "vads_site_id" });
+    };
+    let Some(mode) = ctx_mode else {
+        return Err(Error::MissingField { scheme: Scheme::Form, field: "vads_ctx_mode" });
+    };
     let mode = Mode::parse(mode)
         .ok_or_else(|| Error::malformed(Scheme::Form, "vads_ctx_mode is neither TEST nor PRODUCTION"))?;
     Ok(KeySlot::Form { shop_id, mode })
@@ -91,7 +96,9 @@ pub(crate) async fn verify(
     let Read { signature, ctx_mode, hash, site_id, typed } = read(&fields);
     let slot = slot(site_id, ctx_mode)?;
     let KeySlot::Form { shop_id, mode } = slot else { unreachable!("form::slot returns a form slot") };
-    let signature = signature.ok_or(Error::MissingField { scheme: Scheme::Form, field: "signature" })?;
+    let Some(signature) = signature else {
+        return Err(Error::MissingField { scheme: Scheme::Form, field: "signature" });
+    };
     let credentials = crate::keys::lookup(keys, slot)
         .await
         .map_err(Error::KeyStore)?
