@@ -495,8 +495,8 @@ impl FormFields {
         }
         let mut spans = scanned.spans;
         let descending = |a: &Span, b: &Span| a.key > b.key || (a.key == b.key && fields.name(a) > fields.name(b));
-        // The scan's keys tell most bodies; the names compared whole settle the others (equal
-        // keys, decoded names).
+        // The scan tells a descending body from its raw names; otherwise (some names decoded, or
+        // the raw names out of order) the decoded names are compared here.
         if scanned.descending || spans.windows(2).all(|w| descending(&w[0], &w[1])) {
             // Gateways send fields in strictly descending order: names are distinct.
             spans.reverse();

@@ -17,7 +17,7 @@ use crate::verifier::Policy;
 
 /// The shop and mode a form notification claims (`vads_site_id`, `vads_ctx_mode`), read before
 /// authentication to pick the key.
-fn slot<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<KeySlot<'a>, Error> {
+fn claimed<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<(&'a str, Mode), Error> {
     // `let ... else`, not `ok_or`: the error is built only when it is returned (clippy takes
     // `ok_or_else` for a needless closure here, and `ok_or` built and dropped it every time).
     let Some(shop_id) = site_id.filter(|s| !s.is_empty()) else {
@@ -28,7 +28,7 @@ fn slot<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<KeySlot<
     };
     let mode = Mode::parse(mode)
         .ok_or_else(|| Error::malformed(Scheme::Form, "vads_ctx_mode is neither TEST nor PRODUCTION"))?;
-    Ok(KeySlot::Form { shop_id, mode })
+    Ok((shop_id, mode))
 }
 
 /// The fields a verification reads, in ascending order (for one walk over the sorted fields):
@@ -94,8 +94,8 @@ pub(crate) async fn verify(
     policy: &Policy,
 ) -> Result<FormNotification, Error> {
     let Read { signature, ctx_mode, hash, site_id, typed } = read(&fields);
-    let slot = slot(site_id, ctx_mode)?;
-    let KeySlot::Form { shop_id, mode } = slot else { unreachable!("form::slot returns a form slot") };
+    let (shop_id, mode) = claimed(site_id, ctx_mode)?;
+    let slot = KeySlot::Form { shop_id, mode };
     let Some(signature) = signature else {
         return Err(Error::MissingField { scheme: Scheme::Form, field: "signature" });
     };

@@ -19,12 +19,7 @@ pub const SIGNED_PREFIX: &str = "vads_";
 
 /// The HMAC of `payload` then `key`.
 fn hmac_sha256(payload: &[u8], key: &[u8]) -> HmacSha256 {
-    hmac_sha256_of(key, |mac| Mac::update(mac, payload))
-}
-
-/// The HMAC of what `feed` writes, then `key`.
-fn hmac_sha256_of(key: &[u8], feed: impl FnOnce(&mut HmacSha256)) -> HmacSha256 {
-    finish_with_key(hmac_sha256_keyed(key), key, feed)
+    finish_with_key(hmac_sha256_keyed(key), key, |mac| Mac::update(mac, payload))
 }
 
 /// `mac` (keyed with `key`) fed what `feed` writes, then `key`.
