@@ -151,6 +151,7 @@ fn parse_int<T: std::str::FromStr>(value: Option<&str>, name: &'static str) -> R
     }
 }
 
+/// A value, absent when empty (the gateway sends empty fields it has no value for).
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
 }
@@ -245,7 +246,7 @@ impl FormNotification {
     }
 
     fn non_empty(&self, name: &str) -> Option<&str> {
-        self.0.fields.get(name).filter(|v| !v.is_empty())
+        non_empty(self.0.fields.get(name))
     }
 
     /// The shop id (`vads_site_id`).
