@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Runs the criterion benchmarks of ipn-core (verify-and-parse per scheme beside its floor and a
-# naive pipeline, all in one run) and writes the table of medians and ratios into BENCHMARKS.md
-# between the `core` markers. Usage: scripts/bench-core.sh [MEASUREMENT_SECONDS]
+# naive pipeline, all in one run), then the paired benchmark (the floors and the verification
+# timed in alternation, the ratio taken within each round), and writes the tables of medians and
+# ratios into BENCHMARKS.md between the `core` markers. Usage: scripts/bench-core.sh
+# [MEASUREMENT_SECONDS] (IPN_PAIRED_ROUNDS: the paired benchmark's rounds, 61).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
 rm -rf target/criterion
 cargo bench -p ipn-core --bench verify -- --warm-up-time 2 --measurement-time "$seconds" >&2
+paired=$(cargo bench -p ipn-core --bench paired | grep '^paired ')
+echo "$paired" >&2
 
-python3 - "$seconds" <<'PY'
-import json, pathlib, platform, re, subprocess, sys
+IPN_PAIRED="$paired" python3 - "$seconds" <<'PY'
+import json, os, pathlib, platform, re, subprocess, sys
 
 def median(group, bench):
     path = pathlib.Path("target/criterion") / group / bench / "new/estimates.json"
@@ -37,6 +41,26 @@ for group, (floor_name, others) in plan.items():
         ratios.append(f"- {group}: naive / verify-and-parse = {median(group, 'naive') / median(group, 'verify_and_parse'):.2f}x"
                       + (" (target ≥ 2x)" if group == "form" else ""))
 
+# The paired benchmark: per scheme, medians per call, then verify / floor (quartiles) and
+# verify / floor with a kept key state, over the rounds.
+targets = {"form": 3.0, "rest": 4.0, "link": 2.0}
+paired_rows = []
+for line in os.environ["IPN_PAIRED"].splitlines():
+    _, scheme, floor, keyed, verify, q1, mid, q3, keyed_mid, rounds = line.split()
+    if not paired_rows:
+        paired_rows += [
+            f"Paired (`cargo bench -p ipn-core --bench paired`, {rounds} rounds): each round times about 10 ms of the "
+            "floor, of the floor with a kept key state and of verify-and-parse, in a rotating order, and takes the "
+            "ratios within the round, so that the host slowing down between two criterion benchmarks does not move them.",
+            "",
+            "| scheme | floor (µs) | kept-state floor (µs) | verify-and-parse (µs) | × floor: median (quartiles) | × kept-state floor | target |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+    target = targets[scheme]
+    verdict = ("meets" if float(mid) <= target else "misses") + f" ≤ {target:.0f}x"
+    paired_rows.append(f"| {scheme} | {float(floor) / 1000:.2f} | {float(keyed) / 1000:.2f} | {float(verify) / 1000:.2f} | "
+                       f"{float(mid):.2f}x ({float(q1):.2f}–{float(q3):.2f}) | {float(keyed_mid):.2f}x | {verdict} |")
+
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 sha = "yes" if any(" sha_ni" in l for l in open("/proc/cpuinfo") if l.startswith("flags")) else "no"
 rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
@@ -49,6 +73,8 @@ table = "\n".join([
     *rows,
     "",
     *ratios,
+    "",
+    *paired_rows,
 ])
 doc = pathlib.Path("BENCHMARKS.md")
 text = doc.read_text() if doc.exists() else "# Benchmarks\n\n<!-- core:begin -->\n<!-- core:end -->\n"
