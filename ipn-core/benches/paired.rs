@@ -5,7 +5,8 @@
 //! round, and takes the ratio within the round; the median of the rounds and its quartiles are
 //! printed. Drifts slower than a round cancel out.
 //!
-//! `cargo bench -p ipn-core --bench paired` (`IPN_PAIRED_ROUNDS`, default 61). One line per scheme:
+//! `cargo bench -p ipn-core --bench paired [-- SCHEME...]` (`IPN_PAIRED_ROUNDS`, default 61). One
+//! line per scheme:
 //! `paired SCHEME FLOOR_NS KEYED_NS VERIFY_NS Q1 MEDIAN Q3 KEYED_MEDIAN ROUNDS`, the times being
 //! medians per call and the ratios verify / floor (quartiles) and verify / keyed floor.
 
@@ -89,9 +90,14 @@ fn paired(scheme: &str, fixture: &Fixture, rounds: usize) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; this harness takes no arguments.
     let rounds = std::env::var("IPN_PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(61).max(1);
-    paired("form", &Fixture::form(), rounds);
-    paired("rest", &Fixture::rest(), rounds);
-    paired("link", &Fixture::link(), rounds);
+    // The schemes named (all when none is); `cargo bench` also passes `--bench`.
+    let named: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let fixtures: [(&str, fn() -> Fixture); 3] =
+        [("form", Fixture::form), ("rest", Fixture::rest), ("link", Fixture::link)];
+    for (scheme, fixture) in fixtures {
+        if named.is_empty() || named.iter().any(|n| n == scheme) {
+            paired(scheme, &fixture(), rounds);
+        }
+    }
 }
