@@ -640,22 +640,35 @@ impl FormFields {
     /// most [`JOIN_CHUNK`] bytes (a value longer than that is a chunk of its own), gathered in a
     /// buffer on the stack: a digest fed this way hashes whole blocks, and nothing is allocated.
     pub(crate) fn join_values(&self, prefix: &str, mut sink: impl FnMut(&[u8])) {
-        let (body, decoded) = (self.body.as_bytes(), self.decoded.as_bytes());
-        // Slack for a last 16-byte copy.
+        let mut spans = self.prefixed(prefix);
         let mut buffer = [0_u8; JOIN_CHUNK + 16];
+        loop {
+            let (taken, j) = self.fill(spans, &mut buffer);
+            sink(&buffer[..j]);
+            spans = &spans[taken..];
+            let Some(next) = spans.first() else { return };
+            let value = self.text(next.value).as_bytes();
+            if value.len() >= JOIN_CHUNK {
+                sink(value);
+                sink(b"+");
+                spans = &spans[1..];
+            }
+        }
+    }
+
+    /// Writes the values of `spans` to `buffer`, each followed by `+`, while they fit in a chunk:
+    /// how many it wrote, and the bytes. Apart from [`join_values`](Self::join_values), which
+    /// hands the chunks on: a loop that calls nothing keeps its values in registers.
+    #[inline]
+    fn fill(&self, spans: &[Span], buffer: &mut [u8; JOIN_CHUNK + 16]) -> (usize, usize) {
+        let (body, decoded) = (self.body.as_bytes(), self.decoded.as_bytes());
         let mut j = 0;
-        for span in self.prefixed(prefix) {
+        for (i, span) in spans.iter().enumerate() {
             let (start, end) = ((span.value.start & !DECODED) as usize, span.value.end as usize);
             let source = if span.value.start & DECODED == 0 { body } else { decoded };
             let len = end - start;
             if j + len >= JOIN_CHUNK {
-                sink(&buffer[..j]);
-                j = 0;
-                if len >= JOIN_CHUNK {
-                    sink(&source[start..end]);
-                    sink(b"+");
-                    continue;
-                }
+                return (i, j);
             }
             match source.get(start..).and_then(|rest| rest.first_chunk::<16>()) {
                 // Most values are short: a fixed 16-byte copy, the excess overwritten next,
@@ -666,7 +679,7 @@ impl FormFields {
             buffer[j + len] = b'+';
             j += len + 1;
         }
-        sink(&buffer[..j]);
+        (spans.len(), j)
     }
 }
 
