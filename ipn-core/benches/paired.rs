@@ -89,12 +89,14 @@ fn paired(scheme: &str, fixture: &Fixture, rounds: usize) {
     );
 }
 
+/// A scheme's name and its fixture.
+type Scheme = (&'static str, fn() -> Fixture);
+
 fn main() {
     let rounds = std::env::var("IPN_PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(61).max(1);
     // The schemes named (all when none is); `cargo bench` also passes `--bench`.
     let named: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let fixtures: [(&str, fn() -> Fixture); 3] =
-        [("form", Fixture::form), ("rest", Fixture::rest), ("link", Fixture::link)];
+    let fixtures: [Scheme; 3] = [("form", Fixture::form), ("rest", Fixture::rest), ("link", Fixture::link)];
     for (scheme, fixture) in fixtures {
         if named.is_empty() || named.iter().any(|n| n == scheme) {
             paired(scheme, &fixture(), rounds);
