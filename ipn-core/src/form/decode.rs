@@ -333,11 +333,9 @@ impl Scanner<'_> {
         if end > self.start {
             let mark = |piece: u32| if marked & piece != 0 { ENCODED } else { 0 };
             let name_end = self.equals.min(end);
-            let value = if self.equals < end {
-                Piece { start: (self.equals as u32 + 1) | mark(2), end: end as u32 }
-            } else {
-                Piece { start: 0, end: 0 }
-            };
+            // After the `=`; a pair without one has an empty value, at its end.
+            let value_start = name_end as u32 + u32::from(self.equals < end);
+            let value = Piece { start: value_start | mark(2), end: end as u32 };
             if marked != 0 {
                 self.encoded_spans.push(self.spans.len() as u32);
             }
@@ -405,9 +403,7 @@ fn scan(body: &[u8], encode_all: bool) -> Scanned {
         // A body that is not UTF-8: every piece is decoded (and checked), names re-keyed.
         for span in &mut spans {
             span.name.start |= ENCODED;
-            if span.value.end != 0 {
-                span.value.start |= ENCODED;
-            }
+            span.value.start |= ENCODED;
         }
         encoded = (0..spans.len() as u32).collect();
     }
