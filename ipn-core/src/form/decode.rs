@@ -507,7 +507,7 @@ impl FormFields {
         Ok(fields)
     }
 
-    #[inline]
+    #[inline(always)]
     fn text(&self, piece: Piece) -> &str {
         let (start, end) = ((piece.start & !DECODED) as usize, piece.end as usize);
         if piece.start & DECODED == 0 { &self.body[start..end] } else { &self.decoded[start..end] }
