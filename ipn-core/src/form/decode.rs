@@ -1120,6 +1120,25 @@ mod tests {
             }
             assert_eq!(fields.get("vads_threeds_ca"), None);
             assert_eq!(fields.get("vads_threeds_cavvAlgorithmZZ"), None);
+            // Every prefix of every name, and some of none: short ones are searched by keys
+            // alone, those over 16 bytes or holding a NUL by names.
+            let mut prefixes: Vec<String> = expected
+                .iter()
+                .flat_map(|n| (0..=n.len()).filter(|&i| n.is_char_boundary(i)).map(|i| n[..i].to_owned()))
+                .collect();
+            prefixes.extend(
+                ["vads_threeds_cavw", "vads_threeds_cavvB", "b", "\0", "zzzzzzzzzzzzzzzzzzz"].map(String::from),
+            );
+            for prefix in &prefixes {
+                let filtered: Vec<(&str, &str)> =
+                    fields.iter().filter(|(n, _)| n.starts_with(prefix.as_str())).collect();
+                assert_eq!(
+                    fields.with_prefix(prefix).collect::<Vec<_>>(),
+                    filtered,
+                    "order {order}, prefix {prefix:?}"
+                );
+                assert_eq!(fields.has_prefix(prefix), !filtered.is_empty(), "order {order}, prefix {prefix:?}");
+            }
         }
     }
 
