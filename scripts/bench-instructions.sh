@@ -35,22 +35,13 @@ for pair in "form:hmac floor keyed:verify total" "rest:rest-floor keyed:rest" "l
   echo "$scheme: floor $f, verify $v" >&2
 done
 
-table=$(cat <<TABLE
+cat >"$out/block" <<TABLE
+<!-- instructions:begin -->
 Command: \`scripts/bench-instructions.sh\` (callgrind, instructions per call; $(valgrind --version), $(rustc --version)).
 
 | scheme | floor (key state kept) | verify and parse | above the floor (our code) |
 |---|---:|---:|---:|
 $(printf '%s\n' "${rows[@]}")
+<!-- instructions:end -->
 TABLE
-)
-python3 - "$table" <<'PY'
-import pathlib, re, sys
-doc = pathlib.Path("BENCHMARKS.md")
-text = doc.read_text()
-if "<!-- instructions:begin -->" not in text:
-    text = text.replace("<!-- core:end -->", "<!-- core:end -->\n\n<!-- instructions:begin -->\n<!-- instructions:end -->", 1)
-text = re.sub(r"<!-- instructions:begin -->.*<!-- instructions:end -->",
-              lambda _: "<!-- instructions:begin -->\n" + sys.argv[1] + "\n<!-- instructions:end -->", text, flags=re.S)
-doc.write_text(text)
-print(sys.argv[1])
-PY
+scripts/write-between-markers.sh instructions "$out/block" BENCHMARKS.md
