@@ -414,7 +414,8 @@ fn scan(body: &[u8], encode_all: bool) -> Scanned {
 /// names that changed.
 fn decode_marked(body: &[u8], scanned: &mut Scanned) -> Vec<u8> {
     // Decoding never lengthens a piece; `decode_into` needs 32 bytes of slack.
-    let pair_length = |s: &Span| (s.name.end.max(s.value.end) - (s.name.start & !ENCODED)) as usize;
+    // A value, even an empty one, ends where its pair does.
+    let pair_length = |s: &Span| (s.value.end - (s.name.start & !ENCODED)) as usize;
     let to_decode: usize = scanned.encoded.iter().map(|&i| pair_length(&scanned.spans[i as usize])).sum();
     let mut decoded = vec![0; to_decode + 32];
     let mut end = 0;
