@@ -230,13 +230,14 @@ impl<'p, 'a> Reader<'p, 'a> {
     fn fields<const N: usize>(&self, keys: [&'static str; N]) -> [Field<'p, 'a>; N] {
         let members = SHAPE.get(self.object).map_or(&[][..], |object| object.members);
         debug_assert!(members.iter().map(|(key, _)| key).eq(keys.iter()), "SHAPE lists {keys:?} in this order");
-        std::array::from_fn(|j| Field {
-            key: keys[j],
-            path: self.path,
-            value: self.picked.get(self.object, j).filter(|value| value.kind() != Kind::Null),
-            picked: self.picked,
-            child: members.get(j).and_then(|(_, child)| *child),
-        })
+        // A loop over a copied array: `array::from_fn` left its closure out of line.
+        let mut fields = [Field { key: "", path: self.path, value: None, picked: self.picked, child: None }; N];
+        for (j, field) in fields.iter_mut().enumerate() {
+            field.key = keys[j];
+            field.value = self.picked.get(self.object, j).filter(|value| value.kind() != Kind::Null);
+            field.child = members.get(j).and_then(|(_, child)| *child);
+        }
+        fields
     }
 
     /// `{"amount": .., "currency": ..}`; `None` unless both are present.
@@ -249,6 +250,7 @@ impl<'p, 'a> Reader<'p, 'a> {
 }
 
 /// One member of an object, typed on demand.
+#[derive(Clone, Copy)]
 struct Field<'p, 'a> {
     key: &'static str,
     path: &'static str,
