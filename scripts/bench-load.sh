@@ -5,15 +5,19 @@
 # one worker thread pinned to one core, and driven over loopback by ipn-load-gen pinned to another
 # core: keep-alive connections in a closed loop, a warm-up, then SECONDS (default 10) measured.
 # ipn-store runs twice: fresh notifications (distinct ones, more than the store holds, so none is
-# a duplicate) and replayed duplicates (one notification sent again and again). Then the memory
-# measurement runs against ipn-load-server-counting. The tables are written into BENCHMARKS.md
-# between the markers, and printed.
+# a duplicate) and replayed duplicates (one notification sent again and again). Then, per
+# framework, the paired measurement: the four routes served at once and driven in turn, in short
+# slices, by `ipn-load-gen paired`, which takes each round's ratios to the floor (the target's
+# verdict comes from these: rows run one after the other drift with the other work on a shared
+# machine). Then the memory measurement runs against ipn-load-server-counting. The tables are
+# written into BENCHMARKS.md between the markers, and printed.
 #
 # Environment: IPN_LOAD_WARMUP (seconds, 2), IPN_LOAD_CONNECTIONS (32), IPN_LOAD_SERVER_CPU (0),
 # IPN_LOAD_GEN_CPU (1), IPN_LOAD_PORT (first port, 18480), IPN_LOAD_IN_FLIGHT (256),
 # IPN_LOAD_DISTINCT (131072 distinct notifications for the fresh rows: keep it above the store's
 # capacity of 100000), IPN_LOAD_ROUNDS (1: with more, every load row is run that many times, rounds one after the other,
-# and the table shows the round of median req/s of each row), IPN_LOAD_OUTPUT (BENCHMARKS.md; "-"
+# and the table shows the round of median req/s of each row), IPN_LOAD_PAIRED_ROUNDS (21),
+# IPN_LOAD_SLICE (seconds measured per route and round, 0.5), IPN_LOAD_OUTPUT (BENCHMARKS.md; "-"
 # to only print).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +31,8 @@ port=${IPN_LOAD_PORT:-18480}
 in_flight=${IPN_LOAD_IN_FLIGHT:-256}
 distinct=${IPN_LOAD_DISTINCT:-131072}
 rounds=${IPN_LOAD_ROUNDS:-1}
+paired_rounds=${IPN_LOAD_PAIRED_ROUNDS:-21}
+slice=${IPN_LOAD_SLICE:-0.5}
 output=${IPN_LOAD_OUTPUT:-BENCHMARKS.md}
 
 command -v taskset >/dev/null || { echo "bench-load.sh: taskset (util-linux) is required" >&2; exit 1; }
@@ -34,29 +40,56 @@ command -v taskset >/dev/null || { echo "bench-load.sh: taskset (util-linux) is 
 cargo build --release --quiet -p ipn-load --bins
 bin="${CARGO_TARGET_DIR:-target}/release"
 results=$(mktemp -d)
-server_pid=
+server_pids=()
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
+  if [ ${#server_pids[@]} -gt 0 ]; then kill "${server_pids[@]}" 2>/dev/null || true; fi
   rm -rf "$results"
 }
 trap cleanup EXIT
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# serve SERVER_BINARY FRAMEWORK ROUTE: starts the server on the next port, pinned to the server
+# core; its address is then 127.0.0.1:$port.
+serve() {
+  port=$((port + 1))
+  taskset -c "$server_cpu" "$bin/$1" --framework "$2" --route "$3" --bind "127.0.0.1:$port" &
+  server_pids+=($!)
+}
+
+# stop: stops the servers started.
+stop() {
+  kill "${server_pids[@]}"
+  wait "${server_pids[@]}" 2>/dev/null || true
+  server_pids=()
+}
+
 # run SERVER_BINARY FRAMEWORK ROUTE RESULT_FILE GENERATOR_ARGS...
 run() {
   local server=$1 framework=$2 route=$3 result=$4
   shift 4
-  port=$((port + 1))
-  taskset -c "$server_cpu" "$bin/$server" --framework "$framework" --route "$route" --bind "127.0.0.1:$port" &
-  server_pid=$!
+  serve "$server" "$framework" "$route"
   if ! taskset -c "$gen_cpu" "$bin/ipn-load-gen" "$@" --addr "127.0.0.1:$port" >"$result"; then
     echo "bench-load.sh: $framework $route failed" >&2
     exit 1
   fi
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
+  stop
+}
+
+# paired FRAMEWORK RESULT_FILE: the four routes served at once (a route waits idle while the
+# others are driven) and driven in turn, the floor first, by `ipn-load-gen paired`.
+paired() {
+  local framework=$1 result=$2 route servers=()
+  for route in floor bare ipn ipn-store; do
+    serve ipn-load-server "$framework" "$route"
+    servers+=(--server "$route=127.0.0.1:$port")
+  done
+  if ! taskset -c "$gen_cpu" "$bin/ipn-load-gen" paired "${servers[@]}" --rounds "$paired_rounds" --slice "$slice" \
+    --connections "$connections" --distinct "$distinct" >"$result"; then
+    echo "bench-load.sh: $framework paired failed" >&2
+    exit 1
+  fi
+  stop
 }
 
 for round in $(seq "$rounds"); do
@@ -81,6 +114,10 @@ for framework in axum actix; do
   done
 done
 for framework in axum actix; do
+  echo "paired: $framework bare, floor, ipn, ipn-store in turn ($paired_rounds rounds of ${slice}s each)" >&2
+  paired "$framework" "$results/paired-$framework"
+done
+for framework in axum actix; do
   for route in bare floor ipn ipn-store; do
     echo "memory: $framework $route" >&2
     run ipn-load-server-counting "$framework" "$route" "$results/memory-$framework-$route" \
@@ -92,6 +129,10 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # value FILE NAME: the value of a `name value` line.
 value() { awk -v n="$2" '$1 == n { print $2; exit }' "$1"; }
+# paired_ratio FILE ROUTE: the route's median ratio to the floor, with its quartiles.
+paired_ratio() {
+  awk -v r="$2" '$1 == "ratio" && $2 == r { printf "%.2f (%.2f–%.2f)", $4, $3, $5; exit }' "$1"
+}
 # ratio A B: A / B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 # thousands N: 123456 -> 123 456.
@@ -107,8 +148,8 @@ table=$results/table.md
   echo "Run: \`scripts/bench-load.sh $duration\`$rounds_note on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu, $sha),"
   echo "Linux $(uname -r), $(rustc -V | cut -d' ' -f1-2); server on core $server_cpu, generator on core $gen_cpu;"
   echo "${warmup} s warm-up then ${duration} s per row, $connections keep-alive connections; load average"
-  echo "$load_before before, $load_after after (other work on the machine makes single figures noisy: compare"
-  echo "rows of the same run). Body: $(value "$results/load-axum-ipn-fresh" body_bytes) bytes (the testkit's accepted-payment form, ~55 fields)."
+  echo "$load_before before, $load_after after (rows run one after the other: other work on the machine moves"
+  echo "them, and their ratios, by several percent; the paired table below takes the ratios within rounds). Body: $(value "$results/load-axum-ipn-fresh" body_bytes) bytes (the testkit's accepted-payment form, ~55 fields)."
   echo
   echo "| framework | route | notifications | req/s | p50 (µs) | p99 (µs) | vs floor | reached the handler |"
   echo "|---|---|---|---:|---:|---:|---:|---|"
@@ -125,18 +166,18 @@ table=$results/table.md
     done
   done
   echo
-  echo "Target: the middleware at 0.90 or more of the floor route (same framework, same run)."
+  echo "Paired (\`ipn-load-gen paired\`): a framework's four routes served at once (each idle while"
+  echo "another is driven), driven in turn for ${slice} s each after a settling slice, in an order that rotates"
+  echo "from round to round, $(value "$results/paired-axum" rounds) rounds; each round's req/s divided by the floor's of the same round."
+  echo "Median (quartiles) of the rounds; the target's verdict is read here:"
   echo
-  echo "| framework | ipn / floor | ipn-store / floor (fresh) | ipn-store / floor (duplicates) |"
-  echo "|---|---:|---:|---:|"
+  echo "| framework | bare / floor | ipn / floor | ipn-store / floor (fresh) | target: ipn ≥ 0.90 × floor |"
+  echo "|---|---:|---:|---:|---|"
   for framework in axum actix; do
-    floor=$(value "$results/load-$framework-floor-fresh" rps)
-    cells=()
-    for run in ipn-fresh ipn-store-fresh ipn-store-replay; do
-      r=$(ratio "$(value "$results/load-$framework-$run" rps)" "$floor")
-      if awk -v r="$r" 'BEGIN { exit !(r >= 0.90) }'; then cells+=("$r"); else cells+=("$r (below 0.90)"); fi
-    done
-    echo "| $framework | ${cells[0]} | ${cells[1]} | ${cells[2]} |"
+    f=$results/paired-$framework
+    ipn=$(awk '$1 == "ratio" && $2 == "ipn" { print $4; exit }' "$f")
+    if awk -v r="$ipn" 'BEGIN { exit !(r >= 0.90) }'; then verdict=met; else verdict=missed; fi
+    echo "| $framework | $(paired_ratio "$f" bare) | $(paired_ratio "$f" ipn) | $(paired_ratio "$f" ipn-store) | $verdict |"
   done
   echo
   echo "Memory (ipn-load-server-counting, a counting global allocator; averages over"

@@ -47,3 +47,36 @@ fn every_route_answers_200() {
         }
     }
 }
+
+/// `ipn-load-gen paired` drives each server in turn and reports every route's req/s and its
+/// ratio to the first: two servers, a few short slices.
+#[test]
+fn the_paired_generator_reports_a_ratio_per_route() {
+    let mut servers = Vec::new();
+    for route in [Route::Floor, Route::Ipn] {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let options = Options { framework: Framework::Axum, route, store_capacity: 16 };
+        std::thread::spawn(move || server::run(&options, listener, Arc::new(Probe::new(None))));
+        servers.push(format!("{}={addr}", route.name()));
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ipn-load-gen"))
+        .args(["paired", "--server", &servers[0], "--server", &servers[1]])
+        .args(["--rounds", "3", "--slice", "0.05", "--settle", "0.01", "--connections", "2", "--distinct", "4"])
+        .output()
+        .expect("ipn-load-gen runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    let value = |name: &str, route: &str| -> Vec<f64> {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} {route} ")))
+            .unwrap_or_else(|| panic!("no `{name} {route}` line in {stdout}"))
+            .split(' ')
+            .map(|v| v.parse().expect("a number"))
+            .collect()
+    };
+    assert!(value("rps", "floor")[0] > 0.0 && value("rps", "ipn")[0] > 0.0, "{stdout}");
+    let [q1, median, q3] = value("ratio", "ipn")[..] else { panic!("three figures: {stdout}") };
+    assert!(0.0 < q1 && q1 <= median && median <= q3, "{stdout}");
+}

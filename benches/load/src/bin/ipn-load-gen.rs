@@ -5,6 +5,10 @@
 //!   second and the latency percentiles of the measured window, how many responses of each status
 //!   and body were received, and how many requests reached the handler (so a "fresh
 //!   notifications" run shows that none was answered by the store as a duplicate).
+//! - `paired`: several servers (routes) driven in turn, in short slices whose order rotates from
+//!   round to round, each round's throughput taken as a ratio to the first server's: on a shared
+//!   machine, the ratios of two `load` runs made a minute apart move with the other work there;
+//!   within a round, a drift slower than a few slices cancels out.
 //! - `memory`: against `ipn-load-server-counting`, the bytes allocated per request, the bytes
 //!   retained per request, and the live bytes per request while N requests are in flight at once.
 //!
@@ -34,6 +38,8 @@ struct Args {
 enum Command {
     /// Throughput and latency: closed loop on keep-alive connections.
     Load(LoadArgs),
+    /// Throughput ratios to a reference server, in alternating slices.
+    Paired(PairedArgs),
     /// Allocation per request and live bytes per in-flight request (counting server).
     Memory(MemoryArgs),
 }
@@ -70,6 +76,34 @@ struct LoadArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct PairedArgs {
+    /// A server, as `NAME=ADDR`; the first is the reference (the floor route). Repeat it.
+    #[arg(long = "server", required = true, value_parser = named_addr)]
+    servers: Vec<(String, SocketAddr)>,
+    /// Rounds: each drives every server once, in an order that rotates from round to round.
+    #[arg(long, default_value_t = 21)]
+    rounds: usize,
+    /// Measured seconds of each server in a round.
+    #[arg(long, default_value_t = 0.5)]
+    slice: f64,
+    /// Seconds each slice runs before it is measured (the server's caches, cold after the others
+    /// ran on its core).
+    #[arg(long, default_value_t = 0.15)]
+    settle: f64,
+    /// Concurrent keep-alive connections to each server.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// How many distinct notifications each server is sent in turn (see `load --distinct`).
+    #[arg(long, default_value_t = 131_072)]
+    distinct: usize,
+}
+
+fn named_addr(text: &str) -> Result<(String, SocketAddr), String> {
+    let (name, addr) = text.split_once('=').ok_or_else(|| format!("{text:?} is not NAME=ADDR"))?;
+    Ok((name.to_owned(), addr.parse().map_err(|error| format!("{addr:?}: {error}"))?))
+}
+
+#[derive(Debug, clap::Args)]
 struct MemoryArgs {
     /// The server (`ipn-load-server-counting`).
     #[arg(long, default_value = "127.0.0.1:8480")]
@@ -95,6 +129,7 @@ fn main() -> ExitCode {
     let result = local.block_on(&runtime, async {
         match args.command {
             Command::Load(args) => load(args).await,
+            Command::Paired(args) => paired(args).await,
             Command::Memory(args) => memory(args).await,
         }
     });
@@ -108,6 +143,12 @@ fn main() -> ExitCode {
 }
 
 const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A number of seconds given on the command line, as a duration.
+fn seconds(option: &str, value: f64) -> io::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{option} {value}: not a number of seconds")))
+}
 
 fn serialized(addr: SocketAddr, bodies: &[Vec<u8>]) -> Vec<Vec<u8>> {
     bodies.iter().map(|body| client::post(addr, "/ipn", FORM_CONTENT_TYPE, body)).collect()
@@ -195,8 +236,9 @@ async fn load(args: LoadArgs) -> io::Result<()> {
         connections.push(Connection::connect_patiently(args.addr, PATIENCE).await?);
     }
     let next = Rc::new(Cell::new(0));
-    let measure_from = Instant::now() + Duration::from_secs_f64(args.warmup);
-    let end = measure_from + Duration::from_secs_f64(args.duration);
+    let (warmup, duration) = (seconds("--warmup", args.warmup)?, seconds("--duration", args.duration)?);
+    let measure_from = Instant::now() + warmup;
+    let end = measure_from + duration;
     let tasks: Vec<_> = connections
         .into_iter()
         .map(|connection| {
@@ -234,6 +276,100 @@ async fn load(args: LoadArgs) -> io::Result<()> {
     }
     if total.errors > 0 || measured == 0 {
         return Err(io::Error::other("the run had connection errors or no measured request"));
+    }
+    Ok(())
+}
+
+/// One server of a paired run: its connections and the next notification to send it.
+struct Paired {
+    name: String,
+    connections: Vec<Connection>,
+    next: Rc<Cell<usize>>,
+    /// Requests per second, one per round.
+    rps: Vec<f64>,
+}
+
+/// Drives `connection` in a closed loop until `end`: the connection, and how many responses to
+/// requests sent from `measure_from` came back by `end`.
+async fn slice(
+    mut connection: Connection,
+    requests: Rc<Vec<Vec<u8>>>,
+    next: Rc<Cell<usize>>,
+    measure_from: Instant,
+    end: Instant,
+) -> io::Result<(Connection, u64)> {
+    let mut measured = 0;
+    loop {
+        let sent = Instant::now();
+        if sent >= end {
+            return Ok((connection, measured));
+        }
+        let index = next.get();
+        next.set(if index + 1 == requests.len() { 0 } else { index + 1 });
+        let status = connection.round_trip(&requests[index]).await?;
+        if status != 200 {
+            let body = String::from_utf8_lossy(connection.body()).into_owned();
+            return Err(io::Error::other(format!("answered {status}: {body}")));
+        }
+        if sent >= measure_from && Instant::now() <= end {
+            measured += 1;
+        }
+    }
+}
+
+/// The first quartile, the median and the third quartile of `values`.
+fn quartiles(mut values: Vec<f64>) -> [f64; 3] {
+    values.sort_by(f64::total_cmp);
+    let at = |q: usize| values.get((values.len().saturating_sub(1)) * q / 4).copied().unwrap_or(f64::NAN);
+    [at(1), at(2), at(3)]
+}
+
+async fn paired(args: PairedArgs) -> io::Result<()> {
+    let (settle, measured) = (seconds("--settle", args.settle)?, seconds("--slice", args.slice)?);
+    let bodies = form_bodies(args.distinct.max(1));
+    // Servers do not read `Host`: one serialization serves them all.
+    let requests = Rc::new(serialized(args.servers[0].1, &bodies));
+    drop(bodies);
+    let mut servers = Vec::with_capacity(args.servers.len());
+    for (name, addr) in &args.servers {
+        let mut connections = Vec::with_capacity(args.connections);
+        for _ in 0..args.connections.max(1) {
+            connections.push(Connection::connect_patiently(*addr, PATIENCE).await?);
+        }
+        servers.push(Paired { name: name.clone(), connections, next: Rc::new(Cell::new(0)), rps: Vec::new() });
+    }
+    let count = servers.len();
+    for round in 0..args.rounds.max(1) {
+        for k in 0..count {
+            let server = &mut servers[(round + k) % count];
+            let measure_from = Instant::now() + settle;
+            let end = measure_from + measured;
+            let tasks: Vec<_> = std::mem::take(&mut server.connections)
+                .into_iter()
+                .map(|connection| {
+                    let (requests, next) = (Rc::clone(&requests), Rc::clone(&server.next));
+                    tokio::task::spawn_local(slice(connection, requests, next, measure_from, end))
+                })
+                .collect();
+            let mut measured = 0;
+            for task in tasks {
+                let (connection, n) = task.await.map_err(io::Error::other)??;
+                server.connections.push(connection);
+                measured += n;
+            }
+            server.rps.push(measured as f64 / args.slice);
+        }
+    }
+    println!("rounds {}", args.rounds.max(1));
+    println!("slice_seconds {}", args.slice);
+    for server in &servers {
+        println!("rps {} {:.0}", server.name, quartiles(server.rps.clone())[1]);
+    }
+    let reference = &servers[0];
+    for server in &servers[1..] {
+        let ratios = server.rps.iter().zip(&reference.rps).map(|(rps, base)| rps / base).collect();
+        let [q1, median, q3] = quartiles(ratios);
+        println!("ratio {} {q1:.3} {median:.3} {q3:.3}", server.name);
     }
     Ok(())
 }
