@@ -68,7 +68,7 @@ fn rest(c: &mut Criterion) {
     group.finish();
 }
 
-/// A CentralBill notification (1 KiB JSON) with Date, Digest and Signature.
+/// A CentralBill notification (635 bytes of JSON) with Date, Digest and Signature.
 fn link(c: &mut Criterion) {
     let f = Fixture::link();
     let mut group = c.benchmark_group("link");
