@@ -188,13 +188,16 @@ impl Tally {
     }
 }
 
+/// Drives `connection` in a closed loop until `end`, taking the requests in turn from `next`:
+/// the connection, and what it measured of the requests sent from `measure_from` and answered by
+/// `end` (a connection error ends the loop early, counted).
 async fn drive(
     mut connection: Connection,
     requests: Rc<Vec<Vec<u8>>>,
     next: Rc<Cell<usize>>,
     measure_from: Instant,
     end: Instant,
-) -> io::Result<Tally> {
+) -> io::Result<(Connection, Tally)> {
     let mut tally = Tally::new()?;
     loop {
         let sent = Instant::now();
@@ -219,7 +222,7 @@ async fn drive(
             }
         }
     }
-    Ok(tally)
+    Ok((connection, tally))
 }
 
 async fn load(args: LoadArgs) -> io::Result<()> {
@@ -247,7 +250,7 @@ async fn load(args: LoadArgs) -> io::Result<()> {
         .collect();
     let mut total = Tally::new()?;
     for task in tasks {
-        total.merge(task.await.map_err(io::Error::other)??)?;
+        total.merge(task.await.map_err(io::Error::other)??.1)?;
     }
 
     let measured = total.latencies.len();
@@ -289,34 +292,6 @@ struct Paired {
     rps: Vec<f64>,
 }
 
-/// Drives `connection` in a closed loop until `end`: the connection, and how many responses to
-/// requests sent from `measure_from` came back by `end`.
-async fn slice(
-    mut connection: Connection,
-    requests: Rc<Vec<Vec<u8>>>,
-    next: Rc<Cell<usize>>,
-    measure_from: Instant,
-    end: Instant,
-) -> io::Result<(Connection, u64)> {
-    let mut measured = 0;
-    loop {
-        let sent = Instant::now();
-        if sent >= end {
-            return Ok((connection, measured));
-        }
-        let index = next.get();
-        next.set(if index + 1 == requests.len() { 0 } else { index + 1 });
-        let status = connection.round_trip(&requests[index]).await?;
-        if status != 200 {
-            let body = String::from_utf8_lossy(connection.body()).into_owned();
-            return Err(io::Error::other(format!("answered {status}: {body}")));
-        }
-        if sent >= measure_from && Instant::now() <= end {
-            measured += 1;
-        }
-    }
-}
-
 /// The first quartile, the median and the third quartile of `values`.
 fn quartiles(mut values: Vec<f64>) -> [f64; 3] {
     values.sort_by(f64::total_cmp);
@@ -325,7 +300,7 @@ fn quartiles(mut values: Vec<f64>) -> [f64; 3] {
 }
 
 async fn paired(args: PairedArgs) -> io::Result<()> {
-    let (settle, measured) = (seconds("--settle", args.settle)?, seconds("--slice", args.slice)?);
+    let (settle, window) = (seconds("--settle", args.settle)?, seconds("--slice", args.slice)?);
     let bodies = form_bodies(args.distinct.max(1));
     // Servers do not read `Host`: one serialization serves them all.
     let requests = Rc::new(serialized(args.servers[0].1, &bodies));
@@ -343,19 +318,26 @@ async fn paired(args: PairedArgs) -> io::Result<()> {
         for k in 0..count {
             let server = &mut servers[(round + k) % count];
             let measure_from = Instant::now() + settle;
-            let end = measure_from + measured;
+            let end = measure_from + window;
             let tasks: Vec<_> = std::mem::take(&mut server.connections)
                 .into_iter()
                 .map(|connection| {
                     let (requests, next) = (Rc::clone(&requests), Rc::clone(&server.next));
-                    tokio::task::spawn_local(slice(connection, requests, next, measure_from, end))
+                    tokio::task::spawn_local(drive(connection, requests, next, measure_from, end))
                 })
                 .collect();
             let mut measured = 0;
             for task in tasks {
-                let (connection, n) = task.await.map_err(io::Error::other)??;
+                let (connection, tally) = task.await.map_err(io::Error::other)??;
+                if tally.errors > 0 {
+                    return Err(io::Error::other(format!("{}: a connection failed", server.name)));
+                }
+                if let Some(((status, body), _)) = tally.answers.iter().find(|((status, _), _)| *status != 200) {
+                    let body = String::from_utf8_lossy(body);
+                    return Err(io::Error::other(format!("{} answered {status}: {body}", server.name)));
+                }
                 server.connections.push(connection);
-                measured += n;
+                measured += tally.latencies.len();
             }
             server.rps.push(measured as f64 / args.slice);
         }
