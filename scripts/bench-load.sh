@@ -114,7 +114,7 @@ for framework in axum actix; do
   done
 done
 for framework in axum actix; do
-  echo "paired: $framework bare, floor, ipn, ipn-store in turn ($paired_rounds rounds of ${slice}s each)" >&2
+  echo "paired: $framework floor, bare, ipn, ipn-store in turn ($paired_rounds rounds of ${slice}s each)" >&2
   paired "$framework" "$results/paired-$framework"
 done
 for framework in axum actix; do
