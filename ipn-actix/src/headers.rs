@@ -5,11 +5,24 @@ use actix_web::http::header::{HeaderMap, HeaderValue};
 use ipn_core::Headers;
 
 /// A borrowed actix [`HeaderMap`] seen as [`ipn_core::Headers`]: values in the order received,
-/// names matched case-insensitively (the core passes them lowercase).
+/// names matched case-insensitively (the core passes them lowercase). For a handler that calls
+/// the core itself; the middleware uses it.
+///
+/// ```
+/// use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+/// use ipn_actix::HttpHeaders;
+/// use ipn_core::Headers;
+/// let mut map = HeaderMap::new();
+/// map.append(HeaderName::from_static("digest"), HeaderValue::from_static("a"));
+/// map.append(HeaderName::from_static("digest"), HeaderValue::from_static("b"));
+/// let headers = HttpHeaders(&map);
+/// assert_eq!(headers.get("digest", 1), Some(&b"b"[..]));
+/// assert_eq!(headers.get("date", 0), None);
+/// ```
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct HeaderMapView<'a>(pub(crate) &'a HeaderMap);
+pub struct HttpHeaders<'a>(pub &'a HeaderMap);
 
-impl Headers for HeaderMapView<'_> {
+impl Headers for HttpHeaders<'_> {
     fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
         self.0.get_all(name).nth(nth).map(HeaderValue::as_bytes)
     }
@@ -34,7 +47,7 @@ mod tests {
         map.append(HeaderName::from_static("digest"), HeaderValue::from_static("a"));
         map.append(HeaderName::from_static("x-other"), HeaderValue::from_static("1"));
         map.append(HeaderName::from_static("digest"), HeaderValue::from_static("b"));
-        let headers = HeaderMapView(&map);
+        let headers = HttpHeaders(&map);
         let view = RequestView::new("POST", "/ipn", &headers, b"");
         assert_eq!(view.header("Digest"), Some(&b"a"[..]));
         assert_eq!(view.header_values("DIGEST").collect::<Vec<_>>(), vec![&b"a"[..], &b"b"[..]]);

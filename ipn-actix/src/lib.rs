@@ -6,6 +6,7 @@ mod middleware;
 mod response;
 
 pub use extract::{Ipn, IpnRejection};
+pub use headers::HttpHeaders;
 pub use middleware::{IpnMiddleware, IpnService};
 pub use response::{IpnError, IpnReply};
 

@@ -22,7 +22,7 @@ use ipn_core::trace::Trace;
 use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
 use tracing::Instrument;
 
-use crate::headers::HeaderMapView;
+use crate::headers::HttpHeaders;
 use crate::response::{ReplyOutcome, reply_response, with_reply};
 
 /// Verifies the notifications posted to the routes it wraps (a `web::resource` or a
@@ -253,7 +253,7 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
     let body = buffer.finish().into_chunk();
 
     let notification = {
-        let headers = HeaderMapView(req.headers());
+        let headers = HttpHeaders(req.headers());
         let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
         receiver.receive(RequestView::shared(req.method().as_str(), target, &headers, &body)).await?
     };
