@@ -163,7 +163,8 @@ const BARE_REPLY: &str = "Data received.";
 
 /// The `direct` route's work: the verification as the middleware runs it (in place when the
 /// keys answer at once), then the reply `ipn` answers, `200 Order successfully updated.`; a
-/// refused notification gets its reply.
+/// refused notification gets its reply (answered through the adapter's `IpnReply`, as the
+/// middleware answers it).
 async fn verify_directly(
     receiver: &Receiver,
     headers: &(dyn ipn_core::Headers + Sync),
@@ -197,7 +198,7 @@ pub fn run(options: &Options, listener: TcpListener, probe: Arc<Probe>) -> io::R
 pub mod axum_server {
     use axum::Router;
     use axum::extract::{Path, State};
-    use axum::http::{HeaderMap, StatusCode};
+    use axum::http::HeaderMap;
     use axum::routing::{get, post};
     use axum::serve::ListenerExt;
     use ipn_tower::{HttpHeaders, Ipn, IpnLayer, IpnReply};
@@ -239,12 +240,7 @@ pub mod axum_server {
             Route::Direct => {
                 let receiver = Arc::new(receiver(options.route, options.store_capacity));
                 post(move |State(probe): State<Arc<Probe>>, headers: HeaderMap, body: Bytes| async move {
-                    verify_directly(&receiver, &HttpHeaders(&headers), &body, &probe).await.map_err(|reply| {
-                        (
-                            StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::BAD_REQUEST),
-                            reply.body().to_owned(),
-                        )
-                    })
+                    verify_directly(&receiver, &HttpHeaders(&headers), &body, &probe).await.map_err(IpnReply::from)
                 })
             }
             Route::Ipn | Route::IpnStore => {
@@ -273,8 +269,7 @@ pub mod axum_server {
 
 /// The actix-web server.
 pub mod actix_server {
-    use actix_web::http::StatusCode;
-    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    use actix_web::{App, Either, HttpRequest, HttpResponse, HttpServer, web};
     use ipn_actix::{HttpHeaders, Ipn, IpnMiddleware, IpnReply};
 
     use super::*;
@@ -302,11 +297,11 @@ pub mod actix_server {
         probe: web::Data<Probe>,
         request: HttpRequest,
         body: web::Bytes,
-    ) -> Result<&'static str, actix_web::Error> {
-        verify_directly(&receiver, &HttpHeaders(request.headers()), &body, &probe).await.map_err(|reply| {
-            let status = StatusCode::from_u16(reply.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            actix_web::error::InternalError::new(reply.body().to_owned(), status).into()
-        })
+    ) -> Either<&'static str, IpnReply> {
+        match verify_directly(&receiver, &HttpHeaders(request.headers()), &body, &probe).await {
+            Ok(body) => Either::Left(body),
+            Err(reply) => Either::Right(IpnReply::from(reply)),
+        }
     }
 
     async fn stats(probe: web::Data<Probe>) -> HttpResponse {
