@@ -8,39 +8,27 @@
 
 use std::hint::black_box;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
+use ipn_core::testkit::naive_form_check;
 use sha2::Sha256;
 
 mod fixtures;
 use fixtures::Fixture;
 
-/// The naive pipeline: decode into a list, filter and sort the `vads_*` pairs, join, HMAC,
-/// base64, compare strings.
-fn naive_form_verify(body: &[u8], key: &str) -> bool {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let mut signed: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k.starts_with("vads_")).collect();
-    signed.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut string = signed.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join("+");
-    string.push('+');
-    string.push_str(key);
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(string.as_bytes());
-    let computed = BASE64.encode(mac.finalize().into_bytes());
-    pairs.iter().any(|(k, v)| k == "signature" && *v == computed)
-}
-
+/// A form IPN (55 fields); the naive pipeline is the testkit's [`naive_form_check`], which the load
+/// benchmark's `naive` route runs too.
 fn form(c: &mut Criterion) {
     let f = Fixture::form();
-    assert!(naive_form_verify(f.body.as_bytes(), &f.secret));
+    assert!(naive_form_check(f.body.as_bytes(), f.secret.as_bytes()));
     let mut group = c.benchmark_group("form");
     group.throughput(Throughput::Bytes(f.body.len() as u64));
     group.bench_function("floor_hmac_signing_string", |b| b.iter(|| black_box(f.floor())));
     group.bench_function("floor_keyed", |b| b.iter(|| black_box(f.floor_keyed())));
     group.bench_function("verify_and_parse", |b| b.iter(|| black_box(f.verify())));
-    group.bench_function("naive", |b| b.iter(|| black_box(naive_form_verify(black_box(f.body.as_bytes()), &f.secret))));
+    group.bench_function("naive", |b| {
+        b.iter(|| black_box(naive_form_check(black_box(f.body.as_bytes()), f.secret.as_bytes())))
+    });
     group.finish();
 }
 

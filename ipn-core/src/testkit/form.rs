@@ -344,6 +344,40 @@ impl FormBuilder {
     }
 }
 
+/// The naive form check, as the performance issue describes it and as integrations are often
+/// written: the body decoded into a list of owned pairs (`form_urlencoded`), the `vads_*` pairs
+/// filtered and sorted by name, their values joined with `+` and the key appended, HMAC-SHA-256
+/// of that, base64, and a string comparison with `signature`.
+///
+/// It is the baseline the benchmarks measure the verifier against (ipn-core's criterion
+/// benchmark, the load benchmark's `naive` route), not a verifier: it reads no shop, mode or
+/// algorithm, lets a repeated name through, and compares in variable time. Verify with
+/// [`Verifier`](crate::Verifier).
+///
+/// ```
+/// use ipn_core::FormAlgorithm;
+/// use ipn_core::testkit::{FormBuilder, FormTemplate, naive_form_check};
+///
+/// let request = FormBuilder::new(FormTemplate::Accepted, "12345678").sign(b"key", FormAlgorithm::HmacSha256);
+/// assert!(naive_form_check(request.body(), b"key"));
+/// assert!(!naive_form_check(request.body(), b"another key"));
+/// ```
+pub fn naive_form_check(body: &[u8], key: &[u8]) -> bool {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let mut signed: Vec<&(String, String)> = pairs.iter().filter(|(name, _)| name.starts_with("vads_")).collect();
+    signed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut string = signed.iter().map(|(_, value)| value.as_str()).collect::<Vec<_>>().join("+").into_bytes();
+    string.push(b'+');
+    string.extend_from_slice(key);
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else { return false };
+    mac.update(&string);
+    let computed = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    pairs.iter().any(|(name, value)| name == "signature" && *value == computed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +429,27 @@ mod tests {
             let given = names(&builder.clone().in_given_order().sign(b"k", FormAlgorithm::HmacSha256));
             let expected: Vec<&str> = builder.fields().iter().map(|(n, _)| n.as_str()).chain(["signature"]).collect();
             assert_eq!(given, expected);
+        }
+    }
+
+    /// The naive check accepts what the builder signs, in either order, and refuses a changed
+    /// value or another key.
+    #[test]
+    fn the_naive_check_agrees_with_the_signature() {
+        let key = b"1122334455667788";
+        for t in FormTemplate::ALL {
+            let builder = FormBuilder::new(t, "12345678");
+            let signed = builder.sign(key, FormAlgorithm::HmacSha256);
+            assert!(naive_form_check(signed.body(), key), "{t:?}");
+            assert!(naive_form_check(
+                builder.clone().in_given_order().sign(key, FormAlgorithm::HmacSha256).body(),
+                key
+            ));
+            assert!(!naive_form_check(signed.body(), b"8877665544332211"), "{t:?}");
+            let body = String::from_utf8(signed.body().to_vec()).unwrap();
+            let tampered = body.replacen("vads_ctx_mode=TEST", "vads_ctx_mode=PRODUCTION", 1);
+            assert_ne!(tampered, body, "{t:?}");
+            assert!(!naive_form_check(tampered.as_bytes(), key), "{t:?}");
         }
     }
 

@@ -24,7 +24,7 @@ mod link;
 mod request;
 mod rest;
 
-pub use form::{FormBuilder, FormTemplate};
+pub use form::{FormBuilder, FormTemplate, naive_form_check};
 pub use link::{DigestStyle, LinkBuilder, LinkTemplate, payment_link_signature};
 pub use request::RawRequest;
 pub use rest::{RestBuilder, RestTemplate};
