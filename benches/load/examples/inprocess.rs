@@ -8,8 +8,8 @@
 //! done   # instructions per request: (second total - first total) / 10000
 //! ```
 //!
-//! `FRAMEWORK` is `axum` (default) or `actix`; `ROUTE` `bare`, `floor`, `ipn` (default) or
-//! `ipn-store`, or `core` / `core-store` for the core's share of `ipn` / `ipn-store` without a
+//! `FRAMEWORK` is `axum` (default) or `actix`; `ROUTE` `bare`, `floor`, `direct`, `ipn` (default),
+//! `ipn-store` or `naive`, or `core` / `core-store` for the core's share of `ipn` / `ipn-store` without a
 //! framework (`ipn_load::inprocess::run_core`); `N` the number of requests (after N / 10 to warm up). `inprocess-counting` counts
 //! allocations instead. It prints the wall-clock time per request (a rough figure: the machine is
 //! shared).

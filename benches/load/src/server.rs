@@ -57,13 +57,18 @@ pub enum Route {
     Ipn,
     /// The same with the in-memory notification store (exactly-once).
     IpnStore,
+    /// A plain handler running the naive form check (`ipn_core::testkit::naive_form_check`:
+    /// `form_urlencoded` into a list, sort, join, HMAC, base64, compare), answering as `ipn`
+    /// does: the third reference figure (about 70k req/s against the floor's 117k on its
+    /// machine), which places this host's balance of scalar code and SHA-NI.
+    Naive,
 }
 
 impl Route {
     /// Every route, in table order.
-    pub const ALL: [Route; 5] = [Route::Bare, Route::Floor, Route::Direct, Route::Ipn, Route::IpnStore];
+    pub const ALL: [Route; 6] = [Route::Bare, Route::Floor, Route::Direct, Route::Ipn, Route::IpnStore, Route::Naive];
 
-    /// `bare`, `floor`, `direct`, `ipn`, `ipn-store`.
+    /// `bare`, `floor`, `direct`, `ipn`, `ipn-store`, `naive`.
     pub const fn name(self) -> &'static str {
         match self {
             Route::Bare => "bare",
@@ -71,6 +76,7 @@ impl Route {
             Route::Direct => "direct",
             Route::Ipn => "ipn",
             Route::IpnStore => "ipn-store",
+            Route::Naive => "naive",
         }
     }
 }
@@ -119,7 +125,7 @@ pub struct Args {
     /// axum or actix.
     #[arg(long)]
     pub framework: Framework,
-    /// bare, floor, direct, ipn or ipn-store.
+    /// bare, floor, direct, ipn, ipn-store or naive.
     #[arg(long)]
     pub route: Route,
     /// The address to listen on.
@@ -161,6 +167,16 @@ fn hmac_body(body: &[u8]) -> [u8; 32] {
 
 const BARE_REPLY: &str = "Data received.";
 
+/// The `naive` route's work: the naive form check, then the reply `ipn` answers; a body it
+/// refuses gets a 400, so the generator fails the run.
+fn check_naively(body: &[u8]) -> Result<&'static str, &'static str> {
+    if ipn_core::testkit::naive_form_check(body, TEST_KEY.as_bytes()) {
+        Ok(ipn_core::Outcome::Processed.default_message())
+    } else {
+        Err("Invalid signature.")
+    }
+}
+
 /// The `direct` route's work: the verification as the middleware runs it (in place when the
 /// keys answer at once), then the reply `ipn` answers, `200 Order successfully updated.`; a
 /// refused notification gets its reply (answered through the adapter's `IpnReply`, as the
@@ -198,7 +214,7 @@ pub fn run(options: &Options, listener: TcpListener, probe: Arc<Probe>) -> io::R
 pub mod axum_server {
     use axum::Router;
     use axum::extract::{Path, State};
-    use axum::http::HeaderMap;
+    use axum::http::{HeaderMap, StatusCode};
     use axum::routing::{get, post};
     use axum::serve::ListenerExt;
     use ipn_tower::{HttpHeaders, Ipn, IpnLayer, IpnReply};
@@ -221,6 +237,12 @@ pub mod axum_server {
         black_box(&notification);
         probe.pass().await;
         IpnReply::order_updated()
+    }
+
+    async fn naive(State(probe): State<Arc<Probe>>, body: Bytes) -> Result<&'static str, (StatusCode, &'static str)> {
+        let reply = check_naively(&body).map_err(|refusal| (StatusCode::BAD_REQUEST, refusal))?;
+        probe.pass().await;
+        Ok(reply)
     }
 
     async fn stats(State(probe): State<Arc<Probe>>) -> String {
@@ -246,6 +268,7 @@ pub mod axum_server {
             Route::Ipn | Route::IpnStore => {
                 post(ipn).layer(IpnLayer::from_receiver(receiver(options.route, options.store_capacity)))
             }
+            Route::Naive => post(naive),
         };
         Router::new()
             .route("/ipn", route)
@@ -304,6 +327,16 @@ pub mod actix_server {
         }
     }
 
+    async fn naive(probe: web::Data<Probe>, body: web::Bytes) -> HttpResponse {
+        match check_naively(&body) {
+            Ok(reply) => {
+                probe.pass().await;
+                HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(reply)
+            }
+            Err(refusal) => HttpResponse::BadRequest().body(refusal),
+        }
+    }
+
     async fn stats(probe: web::Data<Probe>) -> HttpResponse {
         HttpResponse::Ok().body(probe.report())
     }
@@ -334,6 +367,7 @@ pub mod actix_server {
                 Route::Ipn | Route::IpnStore => {
                     config.service(web::resource("/ipn").wrap(middleware).route(web::post().to(ipn)))
                 }
+                Route::Naive => config.route("/ipn", web::post().to(naive)),
             };
             config.app_data(probe).route("/__stats", web::get().to(stats)).route("/__hold/{n}", web::post().to(hold));
         }
