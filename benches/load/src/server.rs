@@ -327,14 +327,10 @@ pub mod actix_server {
         }
     }
 
-    async fn naive(probe: web::Data<Probe>, body: web::Bytes) -> HttpResponse {
-        match check_naively(&body) {
-            Ok(reply) => {
-                probe.pass().await;
-                HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(reply)
-            }
-            Err(refusal) => HttpResponse::BadRequest().body(refusal),
-        }
+    async fn naive(probe: web::Data<Probe>, body: web::Bytes) -> actix_web::Result<&'static str> {
+        let reply = check_naively(&body).map_err(actix_web::error::ErrorBadRequest)?;
+        probe.pass().await;
+        Ok(reply)
     }
 
     async fn stats(probe: web::Data<Probe>) -> HttpResponse {
