@@ -27,7 +27,8 @@ count() {
 rows=()
 # The floors with the key's HMAC state kept, as the verifier keeps it per secret: the column
 # "above the floor" is then our own code alone (the plain floors hash the two key pads too).
-for pair in "form:hmac floor keyed:verify total" "rest:rest-floor keyed:rest" "link:link-floor keyed:link"; do
+for pair in "form:hmac floor keyed:verify total" "form_2k:form_2k floor keyed:form_2k verify" "rest:rest-floor keyed:rest" \
+  "link:link-floor keyed:link"; do
   IFS=: read -r scheme floor verify <<<"$pair"
   f=$(count "$floor")
   v=$(count "$verify")

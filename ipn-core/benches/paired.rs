@@ -3,9 +3,12 @@
 //! host that slows down between the floor and the verification moves them by several percent.
 //! Here each round times a batch of each (about 10 ms), in an order that rotates from round to
 //! round, and takes the ratio within the round; the median of the rounds and its quartiles are
-//! printed. Drifts slower than a round cancel out.
+//! printed. Drifts slower than a round cancel out. The rounds of a scheme span about 18 s: a
+//! shared host's balance of scalar code and SHA-NI changes from one quarter-minute to the next
+//! (one build read form at 3.2x, then 5.4x, minutes apart), and rounds spanning two seconds read
+//! whichever state the host was in.
 //!
-//! `cargo bench -p ipn-core --bench paired [-- SCHEME...]` (`IPN_PAIRED_ROUNDS`, default 61). One
+//! `cargo bench -p ipn-core --bench paired [-- SCHEME...]` (`IPN_PAIRED_ROUNDS`, default 601). One
 //! line per scheme:
 //! `paired SCHEME FLOOR_NS KEYED_NS VERIFY_NS Q1 MEDIAN Q3 KEYED_MEDIAN ROUNDS`, the times being
 //! medians per call and the ratios verify / floor (quartiles) and verify / keyed floor.
@@ -93,10 +96,15 @@ fn paired(scheme: &str, fixture: &Fixture, rounds: usize) {
 type Scheme = (&'static str, fn() -> Fixture);
 
 fn main() {
-    let rounds = std::env::var("IPN_PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(61).max(1);
+    let rounds = std::env::var("IPN_PAIRED_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(601).max(1);
     // The schemes named (all when none is); `cargo bench` also passes `--bench`.
     let named: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let fixtures: [Scheme; 3] = [("form", Fixture::form), ("rest", Fixture::rest), ("link", Fixture::link)];
+    let fixtures: [Scheme; 4] = [
+        ("form", Fixture::form),
+        ("form_2k", Fixture::form_issue_sized),
+        ("rest", Fixture::rest),
+        ("link", Fixture::link),
+    ];
     for (scheme, fixture) in fixtures {
         if named.is_empty() || named.iter().any(|n| n == scheme) {
             paired(scheme, &fixture(), rounds);

@@ -16,12 +16,17 @@ use sha2::Sha256;
 mod fixtures;
 use fixtures::Fixture;
 
-/// A form IPN (55 fields); the naive pipeline is the testkit's [`naive_form_check`], which the load
-/// benchmark's `naive` route runs too.
+/// A form IPN: the vector (55 fields, 1.6 KB) and the issue's size (62 fields, 2.1 KB); the naive
+/// pipeline is the testkit's [`naive_form_check`], which the load benchmark's `naive` route runs
+/// too.
 fn form(c: &mut Criterion) {
-    let f = Fixture::form();
+    form_group(c, "form", &Fixture::form());
+    form_group(c, "form_2k", &Fixture::form_issue_sized());
+}
+
+fn form_group(c: &mut Criterion, name: &str, f: &Fixture) {
     assert!(naive_form_check(f.body.as_bytes(), f.secret.as_bytes()));
-    let mut group = c.benchmark_group("form");
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(f.body.len() as u64));
     group.bench_function("floor_hmac_signing_string", |b| b.iter(|| black_box(f.floor())));
     group.bench_function("floor_keyed", |b| b.iter(|| black_box(f.floor_keyed())));

@@ -36,6 +36,7 @@ fn time(name: &str, n: u32, mut f: impl FnMut()) {
 fn main() {
     let n = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
     form(n);
+    form_issue_sized(n);
     rest(n);
     link(n);
 }
@@ -75,6 +76,20 @@ fn form(n: u32) {
     });
     time("verify borrowed body", n, || {
         black_box(f.verify_borrowed());
+    });
+}
+
+/// The form IPN at the issue's size (62 fields, 2.1 KB): its floors and its verification.
+fn form_issue_sized(n: u32) {
+    let f = Fixture::form_issue_sized();
+    time("form_2k floor", n, || {
+        black_box(f.floor());
+    });
+    time("form_2k floor keyed", n, || {
+        black_box(f.floor_keyed());
+    });
+    time("form_2k verify", n, || {
+        black_box(f.verify());
     });
 }
 
