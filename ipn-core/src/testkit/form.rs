@@ -367,7 +367,8 @@ pub fn naive_form_check(body: &[u8], key: &[u8]) -> bool {
     use hmac::{Hmac, Mac};
 
     let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let mut signed: Vec<&(String, String)> = pairs.iter().filter(|(name, _)| name.starts_with("vads_")).collect();
+    let mut signed: Vec<&(String, String)> =
+        pairs.iter().filter(|(name, _)| name.starts_with(form::SIGNED_PREFIX)).collect();
     signed.sort_by(|a, b| a.0.cmp(&b.0));
     let mut string = signed.iter().map(|(_, value)| value.as_str()).collect::<Vec<_>>().join("+").into_bytes();
     string.push(b'+');
