@@ -5,7 +5,7 @@
 //! cargo run -p ipn-actix --example wrap_existing_app
 //! curl -i localhost:3000/orders/ORDER-1042
 //! curl -i -X POST localhost:3000/payment/ipn -H 'content-type: application/x-www-form-urlencoded' \
-//!      --data 'vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&vads_hash=0d8b&vads_order_id=ORDER-1042&vads_site_id=12345678&vads_trans_status=AUTHORISED&vads_url_check_src=PAY&signature=cBdgtCaJ0KGfQm6IOJUsqy6sxiMwjlk9Jci%2FmPVpjXQ%3D'
+//!      --data 'vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&vads_hash=0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7&vads_order_id=ORDER-1042&vads_site_id=12345678&vads_trans_date=20261120101500&vads_trans_status=AUTHORISED&vads_url_check_src=PAY&vads_version=V2&signature=dNXpd7XTJvun3rkCjydZ6FfX%2B%2FWwnJzRUy3Ra5QfLGk%3D'
 //! curl -i localhost:3000/orders/ORDER-1042
 //! ```
 //!

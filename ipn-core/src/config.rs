@@ -18,6 +18,9 @@
 //!     [limits]
 //!     max_body_bytes = 65536
 //!     max_clock_skew_s = 300
+//!
+//!     [form]
+//!     extra_fields = ["vads_ext_info_note"]   # names the gateway sends beyond its documented ones
 //! "#).unwrap();
 //! assert_eq!(config.keys().shop_count(), 1);
 //! assert_eq!(config.limits().max_body_bytes, 65536);
@@ -27,6 +30,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::form::ExtraFields;
 use crate::keys::{FormAlgorithm, Keys, ShopKeys};
 use crate::secret::Secret;
 use crate::types::Mode;
@@ -76,11 +80,13 @@ impl Default for Limits {
     }
 }
 
-/// The loaded configuration: keys and limits.
+/// The loaded configuration: keys, limits, and the form fields accepted beyond the documented
+/// ones (`[form] extra_fields = ["vads_ext_info_note"]`).
 #[derive(Debug, Clone)]
 pub struct Config {
     keys: Keys,
     limits: Limits,
+    extra_form_fields: ExtraFields,
 }
 
 impl Config {
@@ -127,6 +133,11 @@ impl Config {
         self.limits
     }
 
+    /// The form field names accepted beyond the gateway's documented ones (`[form] extra_fields`).
+    pub fn extra_form_fields(&self) -> &ExtraFields {
+        &self.extra_form_fields
+    }
+
     /// Splits into keys and limits.
     pub fn into_parts(self) -> (Keys, Limits) {
         (self.keys, self.limits)
@@ -150,6 +161,16 @@ struct File {
     applications: Vec<ApplicationFile>,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    form: FormFieldsFile,
+}
+
+/// `[form]`: the form fields accepted beyond the gateway's documented ones.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FormFieldsFile {
+    #[serde(default)]
+    extra_fields: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +264,12 @@ fn secrets(
     Ok(out)
 }
 
+/// A signed form field name: `vads_`, then ASCII letters, digits and `_`.
+fn is_field_name(name: &str) -> bool {
+    name.strip_prefix(crate::form::SIGNED_PREFIX)
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
 impl File {
     fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut builder = Keys::builder();
@@ -295,7 +322,13 @@ impl File {
                 builder = builder.application(&app.application_id, s);
             }
         }
-        Ok(Config { keys: builder.build()?, limits: self.limits })
+        if let Some(name) = self.form.extra_fields.iter().find(|n| !is_field_name(n)) {
+            return Err(ConfigError::Invalid(format!(
+                "form.extra_fields: {name:?} is not a vads_* field name (vads_ then letters, digits, _)"
+            )));
+        }
+        let extra_form_fields = ExtraFields::new(&self.form.extra_fields);
+        Ok(Config { keys: builder.build()?, limits: self.limits, extra_form_fields })
     }
 }
 

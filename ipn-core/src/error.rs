@@ -64,6 +64,21 @@ pub enum Error {
         /// The wire name of the field.
         field: &'static str,
     },
+    /// A form field the gateway does not send, nor the configuration adds (PROTOCOLS 1.1 item 8:
+    /// names are not signed, so a name outside the dictionary is refused rather than read).
+    #[error("unknown form field {name}: not a field the gateway sends (add it to the configuration if it now does)")]
+    UnknownField {
+        /// The name received, escaped and cut to 64 characters.
+        name: String,
+    },
+    /// A form field whose value its documented format forbids.
+    #[error("form field {name} has an invalid value: {reason}")]
+    InvalidField {
+        /// The field's name, escaped and cut to 64 characters.
+        name: String,
+        /// What the format expects.
+        reason: &'static str,
+    },
     /// No key is configured for the shop (form, REST).
     #[error("no key configured for shop {shop_id}")]
     UnknownShop {
@@ -158,7 +173,9 @@ impl Error {
             Error::BodyUnreadable { .. }
             | Error::UnknownScheme
             | Error::Malformed { .. }
-            | Error::MissingField { .. } => Outcome::Malformed,
+            | Error::MissingField { .. }
+            | Error::UnknownField { .. }
+            | Error::InvalidField { .. } => Outcome::Malformed,
             Error::UnknownShop { .. } | Error::UnknownApplication { .. } => Outcome::UnknownShop,
             Error::SignatureMismatch
             | Error::UnsupportedAlgorithm { .. }

@@ -30,6 +30,7 @@ pub struct Policy {
     pub(crate) max_clock_skew: Duration,
     pub(crate) link_required: Arc<[String]>,
     pub(crate) media_types: Arc<[String]>,
+    pub(crate) extra_form_fields: form::ExtraFields,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -43,6 +44,7 @@ impl Default for Policy {
             max_clock_skew: Duration::from_secs(limits.max_clock_skew_s),
             link_required: link::DEFAULT_REQUIRED_COMPONENTS.iter().map(|s| (*s).to_owned()).collect(),
             media_types: [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE].iter().map(|s| (*s).to_owned()).collect(),
+            extra_form_fields: form::ExtraFields::default(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -67,6 +69,11 @@ impl Policy {
     /// The largest distance between a signed `Date` and now.
     pub fn max_clock_skew(&self) -> Duration {
         self.max_clock_skew
+    }
+
+    /// The form field names accepted beyond the gateway's documented ones.
+    pub fn extra_form_fields(&self) -> &form::ExtraFields {
+        &self.extra_form_fields
     }
 
     /// The clock.
@@ -107,9 +114,11 @@ impl Policy {
 ///     .unwrap();
 /// let verifier = Verifier::new(keys).endpoint(Endpoint::Ipn).accept_test_mode(true);
 ///
-/// let body = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&vads_hash=0d8b&\
-///             vads_order_id=ORDER-1042&vads_site_id=12345678&vads_trans_status=AUTHORISED&\
-///             vads_url_check_src=PAY&signature=cBdgtCaJ0KGfQm6IOJUsqy6sxiMwjlk9Jci%2FmPVpjXQ%3D";
+/// let body = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&\
+///             vads_hash=0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7&\
+///             vads_order_id=ORDER-1042&\
+///             vads_site_id=12345678&vads_trans_date=20261120101500&vads_trans_status=AUTHORISED&\
+///             vads_url_check_src=PAY&vads_version=V2&signature=dNXpd7XTJvun3rkCjydZ6FfX%2B%2FWwnJzRUy3Ra5QfLGk%3D";
 /// let headers = [("content-type", "application/x-www-form-urlencoded")];
 /// let request = RequestView::new("POST", "/ipn", &headers, body.as_bytes());
 ///
@@ -138,8 +147,11 @@ impl Verifier {
 
     /// A verifier over a loaded configuration's keys and limits.
     pub fn from_config(config: Config) -> Self {
+        let extra = config.extra_form_fields().clone();
         let (keys, limits) = config.into_parts();
-        Self::new(keys).limits(limits)
+        let mut verifier = Self::new(keys).limits(limits);
+        verifier.policy.extra_form_fields = extra;
+        verifier
     }
 
     /// Which endpoint this verifier serves (IPN by default).
@@ -189,6 +201,15 @@ impl Verifier {
     /// recognised by its body.
     pub fn media_types<S: AsRef<str>>(mut self, media_types: impl IntoIterator<Item = S>) -> Self {
         self.policy.media_types = media_types.into_iter().map(|c| c.as_ref().to_ascii_lowercase()).collect();
+        self
+    }
+
+    /// Form field names to accept beyond the gateway's documented ones ([`form::FIELDS`]), read as
+    /// free text: a field the gateway started sending after this release, or the merchant's own
+    /// `vads_ext_info_*` fields. Default: none. Every other name is refused, since form field
+    /// names are not signed (see the crate's security notes).
+    pub fn extra_form_fields<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.policy.extra_form_fields = form::ExtraFields::new(names);
         self
     }
 

@@ -29,7 +29,9 @@ fn base_fields(mode: &str) -> Vec<(String, String)> {
         ("vads_order_id", "ORDER-1042"),
         ("vads_operation_type", "DEBIT"),
         ("vads_url_check_src", "PAY"),
-        ("vads_hash", "0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5"),
+        ("vads_hash", "0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7"),
+        ("vads_trans_date", "20261120101500"),
+        ("vads_version", "V2"),
         ("vads_threeds_cavv", ""),
         ("vads_threeds_cavvAlgorithm", "2"),
     ]
@@ -82,8 +84,9 @@ fn values_with_reserved_and_non_ascii_characters_round_trip() {
     let mut fields = base_fields("TEST");
     fields.push(("vads_cust_name".into(), "Zoë + Œdipe & fils = 100% «ok»".into()));
     fields.push(("vads_ext_info_note".into(), "a=b&c=d".into()));
-    fields.push(("vads_empty".into(), String::new()));
-    let n = verify(&signed_body(&fields, TEST_KEY, FormAlgorithm::HmacSha256)).unwrap();
+    fields.push(("vads_order_info2".into(), String::new()));
+    let verifier = Verifier::new(keys()).extra_form_fields(["vads_ext_info_note"]);
+    let n = verify_with(&verifier, &signed_body(&fields, TEST_KEY, FormAlgorithm::HmacSha256)).unwrap();
     assert_eq!(n.as_form().unwrap().get("vads_cust_name"), Some("Zoë + Œdipe & fils = 100% «ok»"));
     assert_eq!(n.as_form().unwrap().get("vads_ext_info_note"), Some("a=b&c=d"));
 }
@@ -133,10 +136,15 @@ fn rejects_a_missing_signature() {
 #[test]
 fn rejects_a_vads_field_added_after_signing() {
     let body = signed_body(&base_fields("TEST"), TEST_KEY, FormAlgorithm::HmacSha256);
-    let err = verify(&format!("{body}&vads_amount_bonus=1")).unwrap_err();
+    let err = verify(&format!("{body}&vads_order_info2=1")).unwrap_err();
     assert!(matches!(err, Error::SignatureMismatch));
-    // A field without the prefix is not signed, and is allowed.
-    assert!(verify(&format!("{body}&utm_source=mail")).is_ok());
+    // A name the gateway does not send is refused before the signature is even computed.
+    let err = verify(&format!("{body}&vads_amount_bonus=1")).unwrap_err();
+    assert!(matches!(&err, Error::UnknownField { name } if name == "vads_amount_bonus"), "{err:?}");
+    // So is a field without the prefix: it is not signed, and a handler could read it.
+    let err = verify(&format!("{body}&utm_source=mail")).unwrap_err();
+    assert!(matches!(&err, Error::UnknownField { name } if name == "utm_source"), "{err:?}");
+    assert_eq!(err.outcome(), Outcome::Malformed);
 }
 
 #[test]
@@ -200,7 +208,8 @@ fn test_mode_can_be_refused_globally_or_per_shop() {
 #[test]
 fn browser_returns_and_ipns_go_to_their_own_endpoint() {
     let ipn = signed_body(&base_fields("TEST"), TEST_KEY, FormAlgorithm::HmacSha256);
-    let ret_fields: Vec<_> = base_fields("TEST").into_iter().filter(|(k, _)| k != "vads_hash").collect();
+    let ret_fields: Vec<_> =
+        base_fields("TEST").into_iter().filter(|(k, _)| k != "vads_hash" && k != "vads_url_check_src").collect();
     let browser_return = signed_body(&ret_fields, TEST_KEY, FormAlgorithm::HmacSha256);
     let at_return = Verifier::new(keys()).endpoint(Endpoint::Return);
     assert!(matches!(verify(&browser_return), Err(Error::WrongEndpoint(_))));
@@ -218,7 +227,7 @@ fn empty_and_unrecognised_bodies() {
         Err(Error::MissingField { field: "vads_ctx_mode", .. })
     ));
     let bad_mode = "vads_site_id=12345678&vads_ctx_mode=DEMO&signature=x";
-    assert!(matches!(verify(bad_mode), Err(Error::Malformed { .. })));
+    assert!(matches!(verify(bad_mode), Err(Error::InvalidField { ref name, .. }) if name == "vads_ctx_mode"));
     assert!(matches!(verify("vads_x=%FF&signature=x"), Err(Error::Malformed { .. })));
 }
 

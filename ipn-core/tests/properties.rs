@@ -76,15 +76,29 @@ proptest! {
         let mut all: BTreeMap<String, String> = fields.clone();
         all.insert("vads_site_id".into(), SHOP.into());
         all.insert("vads_ctx_mode".into(), "TEST".into());
-        all.insert("vads_hash".into(), "h".into());
-        let builder = FormBuilder::from_fields(all.clone()).set("note", unsigned);
-        let request = builder.sign(FORM_KEY.as_bytes(), algorithm);
-        let verifier = verifier(algorithm);
+        all.insert("vads_hash".into(), "0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7".into());
+        all.insert("vads_url_check_src".into(), "PAY".into());
+        all.insert("vads_trans_date".into(), "20261120101500".into());
+        all.insert("vads_version".into(), "V2".into());
+        let builder = FormBuilder::from_fields(all.clone());
+        let request = builder.clone().sign(FORM_KEY.as_bytes(), algorithm);
+        // The generated names are not the gateway's: they are accepted as configured extras.
+        let verifier = verifier(algorithm).extra_form_fields(fields.keys());
+        let forbidden = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+        if let Some((name, _)) = fields.iter().find(|(_, v)| v.chars().any(forbidden)) {
+            let refused = pollster::block_on(verifier.verify(request.view()));
+            prop_assert!(matches!(&refused, Err(ipn_core::Error::InvalidField { name: n, .. }) if n == name), "{:?}", refused);
+            return Ok(());
+        }
         let notification = pollster::block_on(verifier.verify(request.view())).unwrap();
         let form = notification.as_form().unwrap();
         for (name, value) in &all {
             prop_assert_eq!(form.get(name), Some(value.as_str()));
         }
+        // An unsigned field beside the signed ones is refused, whatever it holds.
+        let with_unsigned = builder.set("note", unsigned).sign(FORM_KEY.as_bytes(), algorithm);
+        let refused = pollster::block_on(verifier.verify(with_unsigned.view()));
+        prop_assert!(matches!(&refused, Err(ipn_core::Error::UnknownField { name }) if name == "note"), "{:?}", refused);
 
         // Any one signed value changed, the signature kept: refused.
         if let Some(name) = fields.keys().next() {

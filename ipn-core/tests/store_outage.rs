@@ -14,9 +14,11 @@ mod outage {
     use ipn_core::store::{Claim, NotificationStore, StoreError};
     use ipn_core::{Endpoint, Error, Fingerprint, Keys, Mode, Notification, Receiver, RequestView, ShopKeys, Verifier};
 
-    const BODY: &str = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&vads_hash=0d8b&\
-                        vads_order_id=ORDER-1042&vads_site_id=12345678&vads_trans_status=AUTHORISED&\
-                        vads_url_check_src=PAY&signature=cBdgtCaJ0KGfQm6IOJUsqy6sxiMwjlk9Jci%2FmPVpjXQ%3D";
+    const BODY: &str = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&\
+                        vads_hash=0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7&\
+                        vads_order_id=ORDER-1042&\
+                        vads_site_id=12345678&vads_trans_date=20261120101500&vads_trans_status=AUTHORISED&\
+                        vads_url_check_src=PAY&vads_version=V2&signature=dNXpd7XTJvun3rkCjydZ6FfX%2B%2FWwnJzRUy3Ra5QfLGk%3D";
 
     pub(crate) fn receiver() -> Receiver {
         let keys =

@@ -148,6 +148,9 @@ production_hmac_key = "prod-hmac-key-0000"
 [[applications]]
 application_id = "fbab3ccc-719e-11ed-93ad-02420a0003c1"
 secret = "app!secret"
+
+[form]
+extra_fields = ["vads_ext_info_x"]
 "#;
 
 /// Every secret of [`CONFIG`], to check none is ever printed.

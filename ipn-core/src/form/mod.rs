@@ -1,18 +1,20 @@
 //! Form notifications (`vads_*`), PROTOCOLS section 1: decoding, signature, typed notification.
 
 mod decode;
+mod dictionary;
 mod notification;
 mod signature;
 
 use decode::KnownName;
 pub use decode::{FormError, FormFields};
+pub use dictionary::{ExtraFields, FIELDS, FieldFormat, IPN_ONLY, REQUIRED, field_format};
 pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
 use notification::{RawTyped, Typed};
 pub use signature::{SIGNED_PREFIX, sign, signing_payload};
 
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
-use crate::types::{Endpoint, Mode, Scheme};
+use crate::types::{Mode, Scheme};
 use crate::verifier::Policy;
 
 /// The shop and mode a form notification claims (`vads_site_id`, `vads_ctx_mode`), read before
@@ -32,13 +34,12 @@ fn claimed<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<(&'a 
 }
 
 /// The fields a verification reads, in ascending order (for one walk over the sorted fields):
-/// its own four and the eight the notification types.
-const READ: [KnownName; 12] = [
+/// its own three and the eight the notification types.
+const READ: [KnownName; 11] = [
     KnownName::new("signature"),
     KnownName::new("vads_amount"),
     KnownName::new("vads_ctx_mode"),
     KnownName::new("vads_effective_amount"),
-    KnownName::new("vads_hash"),
     KnownName::new("vads_operation_type"),
     KnownName::new("vads_recurrence_number"),
     KnownName::new("vads_sequence_number"),
@@ -52,7 +53,6 @@ const READ: [KnownName; 12] = [
 pub(crate) struct Read<'a> {
     signature: Option<&'a str>,
     ctx_mode: Option<&'a str>,
-    hash: Option<&'a str>,
     site_id: Option<&'a str>,
     /// What the notification types.
     pub(crate) typed: RawTyped<'a>,
@@ -65,7 +65,6 @@ pub(crate) fn read(fields: &FormFields) -> Read<'_> {
         amount,
         ctx_mode,
         effective_amount,
-        hash,
         operation_type,
         recurrence_number,
         sequence_number,
@@ -84,7 +83,7 @@ pub(crate) fn read(fields: &FormFields) -> Read<'_> {
         status,
         source,
     };
-    Read { signature, ctx_mode, hash, site_id, typed }
+    Read { signature, ctx_mode, site_id, typed }
 }
 
 /// Authenticates decoded form fields, then types them.
@@ -93,7 +92,8 @@ pub(crate) async fn verify(
     keys: &dyn KeyStore,
     policy: &Policy,
 ) -> Result<FormNotification, Error> {
-    let Read { signature, ctx_mode, hash, site_id, typed } = read(&fields);
+    dictionary::check(&fields, policy.endpoint, &policy.extra_form_fields)?;
+    let Read { signature, ctx_mode, site_id, typed } = read(&fields);
     let (shop_id, mode) = claimed(site_id, ctx_mode)?;
     let slot = KeySlot::Form { shop_id, mode };
     let Some(signature) = signature else {
@@ -104,16 +104,6 @@ pub(crate) async fn verify(
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
     signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
-
-    match (policy.endpoint, hash.is_some()) {
-        (Endpoint::Ipn, false) => {
-            return Err(Error::WrongEndpoint("a browser return (no vads_hash) was posted to the IPN endpoint"));
-        }
-        (Endpoint::Return, true) => {
-            return Err(Error::WrongEndpoint("a server notification (vads_hash) was posted to the return endpoint"));
-        }
-        _ => {}
-    }
     policy.check_mode(mode, &credentials)?;
     let typed = Typed::parse(typed)?;
     Ok(FormNotification::new(fields, mode, typed))

@@ -375,15 +375,39 @@ impl FormNotification {
         self.0.typed.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
     }
 
-    /// The idempotency fingerprint: every `vads_*` field but the delivery ones
-    /// (`vads_url_check_src`, `vads_hash`), so a `RETRY` or a Back Office replay of a notification
-    /// has its fingerprint, and a refund or a status change does not.
+    /// The idempotency fingerprint, from what the notification means rather than how its fields
+    /// are named, read through the typed accessors. For a transaction (`vads_trans_uuid`): shop,
+    /// mode, uuid, number, date, operation type, status, amount and currency; each installment
+    /// of a multiple or recurring payment is a transaction of its own. Otherwise (a token
+    /// registered without payment): shop, mode, date, order, token and token status. The source
+    /// (`vads_url_check_src`) and the delivery fields are not part of it, so a `RETRY` or a Back
+    /// Office replay has the fingerprint of the notification it repeats, while a refund, a status
+    /// change or another amount has another.
+    ///
+    /// Form field names are not signed: a fingerprint over names would let whoever holds one
+    /// signed message rename an unimportant field and have it processed again.
     pub fn fingerprint(&self) -> Fingerprint {
-        const DELIVERY_FIELDS: [&str; 2] = ["vads_hash", "vads_url_check_src"];
+        let typed = &self.0.typed;
         let mut builder = FingerprintBuilder::new(Scheme::Form);
-        for (name, value) in self.0.fields.with_prefix("vads_") {
-            if !DELIVERY_FIELDS.contains(&name) {
-                builder.field(name, Some(value));
+        builder.field("shop", Some(self.shop_id())).field("mode", Some(self.mode().as_str()));
+        match self.trans_uuid() {
+            Some(uuid) => {
+                let amount = typed.amount.map(|n| n.to_string());
+                builder
+                    .field("trans_uuid", Some(uuid))
+                    .field("trans_id", self.trans_id())
+                    .field("trans_date", self.non_empty("vads_trans_date"))
+                    .field("operation_type", self.operation_type().map(OperationType::as_str))
+                    .field("status", self.status().map(TransactionStatus::as_str))
+                    .field("amount", amount.as_deref())
+                    .field("currency", self.non_empty("vads_currency"));
+            }
+            None => {
+                builder
+                    .field("trans_date", self.non_empty("vads_trans_date"))
+                    .field("order_id", self.order_id())
+                    .field("token", self.token())
+                    .field("token_status", self.token_status());
             }
         }
         builder.finish()

@@ -71,7 +71,7 @@ impl FormTemplate {
     }
 }
 
-fn wire_date(at: OffsetDateTime) -> String {
+pub(super) fn wire_date(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     at.format(format_description!("[year][month][day][hour][minute][second]")).unwrap_or_default()
 }

@@ -21,6 +21,7 @@
 
 mod form;
 mod link;
+pub mod relabel;
 mod request;
 mod rest;
 

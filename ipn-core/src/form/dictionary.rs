@@ -1,0 +1,562 @@
+//! The gateway's form fields, as data: every documented `vads_*` name the gateway posts back (to
+//! the IPN URL or in the browser return) with the format of its value.
+//!
+//! The form signature covers the sorted values, not the names (PROTOCOLS 1.1 item 8): whoever
+//! holds one signed message can rename its fields while the order of the values holds, split a
+//! value at a `+`, or merge neighbours. Refusing names the gateway does not send and values their
+//! format forbids (closed formats never hold a `+`) leaves such a re-labelling very few moves.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::FormFields;
+use crate::error::Error;
+use crate::types::{Endpoint, Scheme};
+
+/// The format of a field's value. An empty value is always accepted (the gateway sends empty
+/// fields it has no value for) unless the field is required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FieldFormat {
+    /// ASCII digits, `min..=max` of them.
+    Digits {
+        /// The fewest digits.
+        min: u8,
+        /// The most digits.
+        max: u8,
+    },
+    /// Exactly `len` lowercase or uppercase hexadecimal digits.
+    Hex {
+        /// The length.
+        len: u8,
+    },
+    /// A word: an ASCII letter, then letters, digits, `_`, `-`, `.`, at most `max` in all
+    /// (statuses, sources, brands, countries, languages). The typed vocabularies keep values
+    /// they do not know.
+    Token {
+        /// The longest value.
+        max: u16,
+    },
+    /// ASCII letters and digits, `min..=max` of them.
+    Alnum {
+        /// The fewest characters.
+        min: u8,
+        /// The most characters.
+        max: u8,
+    },
+    /// One of a closed set of values.
+    OneOf(&'static [&'static str]),
+    /// A reference: printable ASCII or space, but no `+`, at most `max` (order ids, contract
+    /// numbers, masked card numbers, lists such as `CB;VISA`).
+    Reference {
+        /// The longest value.
+        max: u16,
+    },
+    /// `YYYYMMDDHHMMSS`, a valid UTC date and time.
+    DateTime,
+    /// `YYYYMMDD`, a valid date.
+    Date,
+    /// Digits with at most one `.` (rates).
+    Decimal {
+        /// The longest value.
+        max: u8,
+    },
+    /// Standard base64 (`A-Z a-z 0-9 + / =`), at most `max` (3-D Secure cryptograms).
+    Base64 {
+        /// The longest value.
+        max: u16,
+    },
+    /// An `http` or `https` URL without white space or control characters.
+    Url,
+    /// An e-mail address: one `@`, no white space or control characters, at most 254 bytes.
+    Email,
+    /// Free text: any character but the control characters other than tab and line breaks (an
+    /// address may hold several lines), at most `max` characters.
+    Text {
+        /// The most characters.
+        max: u16,
+    },
+}
+
+impl FieldFormat {
+    /// Why `value` does not have this format, or `None` when it does. `value` is not empty.
+    fn mismatch(self, value: &str) -> Option<&'static str> {
+        let bytes = value.as_bytes();
+        let chars_at_most = |max: u16| value.chars().count() <= usize::from(max);
+        let all = |ok: fn(&u8) -> bool| bytes.iter().all(ok);
+        match self {
+            FieldFormat::Digits { min, max } => (!(usize::from(min)..=usize::from(max)).contains(&bytes.len())
+                || !all(u8::is_ascii_digit))
+            .then_some("expected digits"),
+            FieldFormat::Hex { len } => {
+                (bytes.len() != usize::from(len) || !all(u8::is_ascii_hexdigit)).then_some("expected hexadecimal")
+            }
+            FieldFormat::Token { max } => (bytes.len() > usize::from(max)
+                || !bytes[0].is_ascii_alphabetic()
+                || !all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+            .then_some("expected a word"),
+            FieldFormat::Alnum { min, max } => (!(usize::from(min)..=usize::from(max)).contains(&bytes.len())
+                || !all(u8::is_ascii_alphanumeric))
+            .then_some("expected letters and digits"),
+            FieldFormat::OneOf(values) => (!values.contains(&value)).then_some("not one of the documented values"),
+            FieldFormat::Reference { max } => (bytes.len() > usize::from(max)
+                || !all(|b| (b.is_ascii_graphic() || *b == b' ') && *b != b'+'))
+            .then_some("expected a reference (printable ASCII, no +)"),
+            FieldFormat::DateTime => {
+                super::notification::parse_trans_date(value).is_none().then_some("expected YYYYMMDDHHMMSS")
+            }
+            FieldFormat::Date => {
+                let valid = bytes.len() == 8
+                    && all(u8::is_ascii_digit)
+                    && super::notification::parse_trans_date(&format!("{value}000000")).is_some();
+                (!valid).then_some("expected YYYYMMDD")
+            }
+            FieldFormat::Decimal { max } => (bytes.len() > usize::from(max)
+                || bytes.iter().filter(|b| **b == b'.').count() > 1
+                || !all(|b| b.is_ascii_digit() || *b == b'.'))
+            .then_some("expected a decimal number"),
+            FieldFormat::Base64 { max } => (bytes.len() > usize::from(max)
+                || !all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+            .then_some("expected base64"),
+            FieldFormat::Url => {
+                let scheme = value.starts_with("https://") || value.starts_with("http://");
+                (!scheme || bytes.len() > 2048 || !all(u8::is_ascii_graphic)).then_some("expected an http(s) URL")
+            }
+            FieldFormat::Email => {
+                let one_at = bytes.iter().filter(|b| **b == b'@').count() == 1;
+                let clean = value.chars().all(|c| !c.is_whitespace() && !c.is_control());
+                (!one_at || !clean || bytes.len() > 254).then_some("expected an e-mail address")
+            }
+            FieldFormat::Text { max } => {
+                let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+                (!chars_at_most(max) || value.chars().any(control)).then_some("expected text")
+            }
+        }
+    }
+}
+
+impl fmt::Display for FieldFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldFormat::Digits { min, max } if min == max => write!(f, "{min} digits"),
+            FieldFormat::Digits { min, max } => write!(f, "{min} to {max} digits"),
+            FieldFormat::Hex { len } => write!(f, "{len} hexadecimal digits"),
+            FieldFormat::Token { max } => write!(f, "a word of at most {max} characters"),
+            FieldFormat::Alnum { min, max } if min == max => write!(f, "{min} letters or digits"),
+            FieldFormat::Alnum { min, max } => write!(f, "{min} to {max} letters or digits"),
+            FieldFormat::OneOf(values) => write!(f, "one of {}", values.join(", ")),
+            FieldFormat::Reference { max } => write!(f, "a reference of at most {max} characters"),
+            FieldFormat::DateTime => f.write_str("YYYYMMDDHHMMSS"),
+            FieldFormat::Date => f.write_str("YYYYMMDD"),
+            FieldFormat::Decimal { max } => write!(f, "a decimal number of at most {max} characters"),
+            FieldFormat::Base64 { max } => write!(f, "base64 of at most {max} characters"),
+            FieldFormat::Url => f.write_str("an http(s) URL"),
+            FieldFormat::Email => f.write_str("an e-mail address"),
+            FieldFormat::Text { max } => write!(f, "text of at most {max} characters"),
+        }
+    }
+}
+
+use FieldFormat::{Alnum, Base64, Date, DateTime, Decimal, Digits, Email, Hex, OneOf, Reference, Text, Token, Url};
+
+const AMOUNT: FieldFormat = Digits { min: 1, max: 12 };
+const CURRENCY: FieldFormat = Digits { min: 3, max: 3 };
+const COUNTRY: FieldFormat = Token { max: 3 };
+const NAME: FieldFormat = Text { max: 127 };
+const ADDRESS: FieldFormat = Text { max: 255 };
+const FREE: FieldFormat = Text { max: 255 };
+
+/// The documented fields the gateway posts back, sorted by name (a test checks the order).
+///
+/// Sources: the gateways' field dictionary, the vendor's own form SDK (which declares each field
+/// with a pattern), PROTOCOLS 1.4 and the conformance vectors. Fields only a payment form carries
+/// and the gateway never echoes (the card security code) are left out.
+pub const FIELDS: &[(&str, FieldFormat)] = &[
+    ("vads_acquirer_network", Token { max: 32 }),
+    ("vads_acquirer_transient_data", FREE),
+    ("vads_action_mode", OneOf(&["INTERACTIVE", "SILENT", "IFRAME", "REST"])),
+    ("vads_amount", AMOUNT),
+    ("vads_auth_mode", Token { max: 8 }),
+    ("vads_auth_number", Reference { max: 16 }),
+    ("vads_auth_result", Reference { max: 8 }),
+    ("vads_available_languages", Reference { max: 255 }),
+    ("vads_avs_result", Token { max: 8 }),
+    ("vads_bank_code", Reference { max: 16 }),
+    ("vads_bank_label", NAME),
+    ("vads_bank_product", Reference { max: 8 }),
+    ("vads_birth_day", Digits { min: 1, max: 2 }),
+    ("vads_birth_month", Digits { min: 1, max: 2 }),
+    ("vads_birth_year", Digits { min: 4, max: 4 }),
+    ("vads_brand_management", Text { max: 1024 }),
+    ("vads_capture_delay", Digits { min: 1, max: 3 }),
+    ("vads_card_brand", Token { max: 64 }),
+    ("vads_card_country", COUNTRY),
+    ("vads_card_holder_name", NAME),
+    ("vads_card_number", Reference { max: 40 }),
+    ("vads_change_rate", Decimal { max: 16 }),
+    ("vads_contract_used", Reference { max: 255 }),
+    ("vads_contracts", Reference { max: 255 }),
+    ("vads_contrib", FREE),
+    ("vads_ctx_mode", OneOf(&["TEST", "PRODUCTION"])),
+    ("vads_currency", CURRENCY),
+    ("vads_cust_address", ADDRESS),
+    ("vads_cust_address2", ADDRESS),
+    ("vads_cust_address_number", Text { max: 64 }),
+    ("vads_cust_antecedents", Token { max: 16 }),
+    ("vads_cust_cell_phone", Text { max: 32 }),
+    ("vads_cust_city", NAME),
+    ("vads_cust_country", COUNTRY),
+    ("vads_cust_district", NAME),
+    ("vads_cust_email", Email),
+    ("vads_cust_first_name", NAME),
+    ("vads_cust_id", Text { max: 63 }),
+    ("vads_cust_last_name", NAME),
+    ("vads_cust_legal_name", NAME),
+    ("vads_cust_name", NAME),
+    ("vads_cust_national_id", Text { max: 255 }),
+    ("vads_cust_phone", Text { max: 32 }),
+    ("vads_cust_state", NAME),
+    ("vads_cust_status", Token { max: 16 }),
+    ("vads_cust_title", Text { max: 63 }),
+    ("vads_cust_zip", Text { max: 64 }),
+    ("vads_effective_amount", AMOUNT),
+    ("vads_effective_creation_date", DateTime),
+    ("vads_effective_currency", CURRENCY),
+    ("vads_expiry_month", Digits { min: 1, max: 2 }),
+    ("vads_expiry_year", Digits { min: 4, max: 4 }),
+    ("vads_extra_result", Reference { max: 16 }),
+    ("vads_hash", Hex { len: 64 }),
+    ("vads_identifier", Reference { max: 50 }),
+    ("vads_identifier_status", Token { max: 32 }),
+    ("vads_initial_issuer_transaction_identifier", Reference { max: 64 }),
+    ("vads_insurance_amount", AMOUNT),
+    ("vads_language", Token { max: 5 }),
+    ("vads_nb_products", Digits { min: 1, max: 3 }),
+    ("vads_occurrence_type", OneOf(&["UNITAIRE", "RECURRENT_INITIAL", "RECURRENT_INTERMEDIAIRE", "RECURRENT_FINAL"])),
+    ("vads_operation_type", OneOf(&["DEBIT", "CREDIT"])),
+    ("vads_order_id", Reference { max: 64 }),
+    ("vads_order_info", FREE),
+    ("vads_order_info2", FREE),
+    ("vads_order_info3", FREE),
+    (
+        "vads_page_action",
+        OneOf(&[
+            "PAYMENT",
+            "REGISTER",
+            "REGISTER_UPDATE",
+            "REGISTER_PAY",
+            "REGISTER_SUBSCRIBE",
+            "REGISTER_PAY_SUBSCRIBE",
+            "SUBSCRIBE",
+            "REGISTER_UPDATE_PAY",
+            "ASK_REGISTER_PAY",
+            "CUSTOMER_WALLET",
+        ]),
+    ),
+    ("vads_payment_cards", Reference { max: 255 }),
+    ("vads_payment_certificate", Hex { len: 40 }),
+    ("vads_payment_config", Reference { max: 255 }),
+    ("vads_payment_error", Reference { max: 8 }),
+    ("vads_payment_option_code", FREE),
+    ("vads_payment_seq", Text { max: 4096 }),
+    ("vads_payment_src", Token { max: 16 }),
+    ("vads_pays_ip", COUNTRY),
+    ("vads_presentation_date", DateTime),
+    ("vads_recurrence_number", Digits { min: 1, max: 4 }),
+    ("vads_recurrence_status", Token { max: 32 }),
+    ("vads_result", Reference { max: 4 }),
+    ("vads_return_mode", OneOf(&["NONE", "GET", "POST"])),
+    ("vads_risk_analysis_result", Reference { max: 512 }),
+    ("vads_risk_assessment_result", Reference { max: 512 }),
+    ("vads_risk_control", Reference { max: 512 }),
+    ("vads_sequence_number", Digits { min: 1, max: 3 }),
+    ("vads_ship_to_city", NAME),
+    ("vads_ship_to_country", COUNTRY),
+    ("vads_ship_to_delay", Token { max: 16 }),
+    ("vads_ship_to_delivery_company_name", NAME),
+    ("vads_ship_to_district", NAME),
+    ("vads_ship_to_first_name", NAME),
+    ("vads_ship_to_last_name", NAME),
+    ("vads_ship_to_legal_name", NAME),
+    ("vads_ship_to_name", NAME),
+    ("vads_ship_to_phone_num", Text { max: 32 }),
+    ("vads_ship_to_speed", Token { max: 16 }),
+    ("vads_ship_to_state", NAME),
+    ("vads_ship_to_status", Token { max: 16 }),
+    ("vads_ship_to_street", ADDRESS),
+    ("vads_ship_to_street2", ADDRESS),
+    ("vads_ship_to_street_number", Text { max: 64 }),
+    ("vads_ship_to_type", Token { max: 32 }),
+    ("vads_ship_to_zip", Text { max: 64 }),
+    ("vads_shipping_amount", AMOUNT),
+    ("vads_shop_name", NAME),
+    ("vads_shop_url", Url),
+    ("vads_site_id", Digits { min: 8, max: 8 }),
+    ("vads_sub_amount", AMOUNT),
+    ("vads_sub_currency", CURRENCY),
+    ("vads_sub_desc", FREE),
+    ("vads_sub_effect_date", Date),
+    ("vads_sub_init_amount", AMOUNT),
+    ("vads_sub_init_amount_number", Digits { min: 1, max: 3 }),
+    ("vads_subscription", Reference { max: 50 }),
+    ("vads_tax_amount", AMOUNT),
+    ("vads_tax_rate", Decimal { max: 8 }),
+    ("vads_threeds_auth_type", Token { max: 32 }),
+    ("vads_threeds_cavv", Base64 { max: 64 }),
+    ("vads_threeds_cavvAlgorithm", Digits { min: 1, max: 1 }),
+    ("vads_threeds_eci", Digits { min: 1, max: 2 }),
+    ("vads_threeds_enrolled", Token { max: 1 }),
+    ("vads_threeds_error_code", Reference { max: 8 }),
+    ("vads_threeds_exit_status", Digits { min: 1, max: 3 }),
+    ("vads_threeds_mpi", Digits { min: 1, max: 1 }),
+    ("vads_threeds_sign_valid", Digits { min: 1, max: 1 }),
+    ("vads_threeds_status", Token { max: 2 }),
+    ("vads_threeds_xid", Base64 { max: 64 }),
+    ("vads_tid", Reference { max: 16 }),
+    ("vads_totalamount_vat", AMOUNT),
+    ("vads_trans_date", DateTime),
+    ("vads_trans_id", Alnum { min: 6, max: 6 }),
+    ("vads_trans_status", Token { max: 64 }),
+    ("vads_trans_uuid", Hex { len: 32 }),
+    ("vads_url_cancel", Url),
+    ("vads_url_check", Url),
+    ("vads_url_check_src", Token { max: 16 }),
+    ("vads_url_error", Url),
+    ("vads_url_referral", Url),
+    ("vads_url_refused", Url),
+    ("vads_url_return", Url),
+    ("vads_url_success", Url),
+    ("vads_user_info", FREE),
+    ("vads_validation_mode", Digits { min: 1, max: 1 }),
+    ("vads_version", OneOf(&["V2"])),
+    ("vads_wallet", Reference { max: 64 }),
+    ("vads_warranty_result", Token { max: 16 }),
+];
+
+/// The indexed product lines (`vads_product_label0`, `vads_product_amount1`...): a documented
+/// family, the index being 0 to 999.
+const PRODUCT_LINES: &[(&str, FieldFormat)] = &[
+    ("vads_product_amount", AMOUNT),
+    ("vads_product_ext_id", Reference { max: 100 }),
+    ("vads_product_label", FREE),
+    ("vads_product_qty", Digits { min: 1, max: 12 }),
+    ("vads_product_ref", Reference { max: 64 }),
+    ("vads_product_type", Token { max: 32 }),
+    ("vads_product_vat", Decimal { max: 12 }),
+];
+
+/// Fields that only the gateway's server-to-server notification carries (PROTOCOLS 1.2): required
+/// at the IPN endpoint, refused at the return endpoint.
+pub const IPN_ONLY: [&str; 2] = ["vads_hash", "vads_url_check_src"];
+
+/// Fields every form notification carries, IPN or browser return.
+pub const REQUIRED: [&str; 4] = ["vads_ctx_mode", "vads_site_id", "vads_trans_date", "vads_version"];
+
+/// Fields that come together: an amount is meaningless without its currency, and a currency
+/// without its amount is an amount renamed away.
+const PAIRED: [(&str, &str); 2] =
+    [("vads_amount", "vads_currency"), ("vads_effective_amount", "vads_effective_currency")];
+
+/// Fields the gateway never sends without another: a transaction always says its operation and
+/// status, and the order's details come with the order's reference. Without these rules a
+/// re-labelling could rename the operation or the order id away into a free-text neighbour.
+const REQUIRES: [(&str, &str); 5] = [
+    ("vads_trans_uuid", "vads_operation_type"),
+    ("vads_trans_uuid", "vads_trans_status"),
+    ("vads_order_info", "vads_order_id"),
+    ("vads_order_info2", "vads_order_id"),
+    ("vads_order_info3", "vads_order_id"),
+];
+
+/// The format of a documented field, or `None` for a name the gateway does not send.
+///
+/// ```
+/// use ipn_core::form::{FieldFormat, field_format};
+/// assert_eq!(field_format("vads_trans_uuid"), Some(FieldFormat::Hex { len: 32 }));
+/// assert_eq!(field_format("vads_product_amount3"), field_format("vads_amount"));
+/// assert_eq!(field_format("vads_amount_bis"), None);
+/// ```
+pub fn field_format(name: &str) -> Option<FieldFormat> {
+    if let Ok(at) = FIELDS.binary_search_by(|(known, _)| known.cmp(&name)) {
+        return Some(FIELDS[at].1);
+    }
+    PRODUCT_LINES.iter().find_map(|(prefix, format)| {
+        let index = name.strip_prefix(prefix)?;
+        let indexed = (1..=3).contains(&index.len()) && index.bytes().all(|b| b.is_ascii_digit());
+        indexed.then_some(*format)
+    })
+}
+
+/// Names added by the configuration for fields the gateway sends that this dictionary does not
+/// know yet (or the merchant's own `vads_ext_info_*` fields), read as free text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraFields(Arc<[String]>);
+
+impl ExtraFields {
+    /// The added names.
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
+        let mut names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        names.sort_unstable();
+        names.dedup();
+        Self(names.into())
+    }
+
+    /// The added names, sorted.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    fn format(&self, name: &str) -> Option<FieldFormat> {
+        field_format(name)
+            .or_else(|| self.0.binary_search_by(|known| known.as_str().cmp(name)).is_ok().then_some(Text { max: 4096 }))
+    }
+}
+
+/// A name or value for an error message: at most 64 characters, control characters escaped, so
+/// that what an attacker sent cannot forge a log line or flood one.
+fn shown(text: &str) -> String {
+    let mut out: String = text.chars().take(64).flat_map(char::escape_debug).collect();
+    if text.chars().nth(64).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Checks every received name and value against the dictionary, and the fields the endpoint
+/// requires or refuses. Runs before the signature check: it reads nothing for meaning.
+///
+/// # Errors
+///
+/// `UnknownField` for a name outside the dictionary and `extra`; `InvalidField` for a value its
+/// format forbids; `MissingField` for a required field absent or empty; `WrongEndpoint` for an
+/// IPN-only field at the return endpoint.
+pub(crate) fn check(fields: &FormFields, endpoint: Endpoint, extra: &ExtraFields) -> Result<(), Error> {
+    for (name, value) in fields.iter() {
+        if name == "signature" {
+            continue;
+        }
+        let Some(format) = extra.format(name) else {
+            return Err(Error::UnknownField { name: shown(name) });
+        };
+        if let Some(reason) = (!value.is_empty()).then(|| format.mismatch(value)).flatten() {
+            let name = FIELDS.iter().chain(PRODUCT_LINES).find(|(known, _)| *known == name).map_or(name, |(k, _)| k);
+            return Err(Error::InvalidField { name: shown(name), reason });
+        }
+    }
+    let present = |name: &str| fields.get(name).is_some_and(|v| !v.is_empty());
+    for name in REQUIRED {
+        if !present(name) {
+            return Err(Error::MissingField { scheme: Scheme::Form, field: name });
+        }
+    }
+    for (amount, currency) in PAIRED {
+        match (present(amount), present(currency)) {
+            (true, false) => return Err(Error::MissingField { scheme: Scheme::Form, field: currency }),
+            (false, true) => return Err(Error::MissingField { scheme: Scheme::Form, field: amount }),
+            _ => {}
+        }
+    }
+    if let Some((_, field)) = REQUIRES.into_iter().find(|(with, field)| present(with) && !present(field)) {
+        return Err(Error::MissingField { scheme: Scheme::Form, field });
+    }
+    match endpoint {
+        Endpoint::Ipn => match IPN_ONLY.into_iter().find(|name| !present(name)) {
+            Some(name) => Err(Error::WrongEndpoint(if name == "vads_hash" {
+                "a browser return or payment form (no vads_hash) was posted to the IPN endpoint"
+            } else {
+                "a notification without vads_url_check_src was posted to the IPN endpoint"
+            })),
+            None => Ok(()),
+        },
+        Endpoint::Return if IPN_ONLY.iter().any(|name| fields.contains(name)) => Err(Error::WrongEndpoint(
+            "a server notification (vads_hash or vads_url_check_src) was posted to the return endpoint",
+        )),
+        Endpoint::Return => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dictionary_is_sorted_and_prefixed() {
+        for pair in FIELDS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+        for (name, _) in FIELDS.iter().chain(PRODUCT_LINES) {
+            assert!(name.starts_with(super::super::SIGNED_PREFIX), "{name}");
+        }
+        for name in IPN_ONLY.iter().chain(&REQUIRED) {
+            assert!(field_format(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn closed_formats_never_hold_a_plus() {
+        for (name, format) in FIELDS.iter().chain(PRODUCT_LINES) {
+            if !matches!(format, Text { .. } | Email | Url | Base64 { .. }) {
+                assert!(format.mismatch("A+B").is_some() && format.mismatch("1+2").is_some(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn formats() {
+        let ok = |f: FieldFormat, v: &str| f.mismatch(v).is_none();
+        assert!(ok(Digits { min: 8, max: 8 }, "12345678"));
+        assert!(!ok(Digits { min: 8, max: 8 }, "1234567"));
+        assert!(!ok(AMOUNT, "12.5"));
+        assert!(!ok(AMOUNT, "-1"));
+        assert!(ok(Hex { len: 4 }, "0aF9"));
+        assert!(!ok(Hex { len: 4 }, "0aF"));
+        assert!(!ok(Hex { len: 4 }, "0aFg"));
+        assert!(ok(Token { max: 16 }, "MERCH_BO"));
+        assert!(!ok(Token { max: 16 }, "MERCH BO"));
+        assert!(!ok(Token { max: 3 }, "ABCD"));
+        assert!(!ok(Token { max: 16 }, "4525"), "a word starts with a letter");
+        assert!(ok(Alnum { min: 6, max: 6 }, "a1B2c3"));
+        assert!(!ok(Alnum { min: 6, max: 6 }, "a1B2c"));
+        assert!(ok(OneOf(&["TEST", "PRODUCTION"]), "TEST"));
+        assert!(!ok(OneOf(&["TEST", "PRODUCTION"]), "test"));
+        assert!(ok(Reference { max: 64 }, "ORDER-1042"));
+        assert!(!ok(Reference { max: 64 }, "ORDER+1042"));
+        assert!(ok(Reference { max: 64 }, "ORDER 1042"));
+        assert!(!ok(Reference { max: 64 }, "ORDER\t1042"));
+        assert!(!ok(Reference { max: 64 }, "COMMANDE-É"));
+        assert!(ok(DateTime, "20261120101500"));
+        assert!(!ok(DateTime, "20261320101500"));
+        assert!(ok(Date, "20240229"));
+        assert!(!ok(Date, "20230229"));
+        assert!(!ok(Date, "2023022"));
+        assert!(ok(Decimal { max: 8 }, "19.6"));
+        assert!(!ok(Decimal { max: 8 }, "1.9.6"));
+        assert!(ok(Base64 { max: 64 }, "Q2F2dkNhdnZDYXZ2Q2F2dkNhdnY="));
+        assert!(ok(Url, "https://shop.example/return?a=b"));
+        assert!(!ok(Url, "javascript:alert(1)"));
+        assert!(!ok(Url, "https://shop.example/a b"));
+        assert!(ok(Email, "jeanne.dupont+shop@example.com"));
+        assert!(!ok(Email, "jeanne"));
+        assert!(!ok(Email, "a@b@c"));
+        assert!(ok(Text { max: 5 }, "é+à b"));
+        assert!(!ok(Text { max: 5 }, "abcdef"));
+        assert!(ok(Text { max: 50 }, "2 rue X\r\nBât. B"));
+        assert!(!ok(Text { max: 50 }, "bell\u{7}"));
+        assert!(!ok(Text { max: 50 }, "nul\u{0}"));
+    }
+
+    #[test]
+    fn product_lines_are_indexed() {
+        assert_eq!(field_format("vads_product_label0"), Some(FREE));
+        assert_eq!(field_format("vads_product_qty999"), Some(Digits { min: 1, max: 12 }));
+        assert_eq!(field_format("vads_product_qty1000"), None);
+        assert_eq!(field_format("vads_product_qty"), None);
+        assert_eq!(field_format("vads_product_qtyx"), None);
+    }
+
+    #[test]
+    fn shown_text_is_bounded_and_escaped() {
+        assert_eq!(shown("vads_a\nb"), "vads_a\\nb");
+        assert_eq!(shown(&"x".repeat(100)).chars().count(), 65);
+    }
+}
