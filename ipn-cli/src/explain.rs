@@ -1,7 +1,14 @@
 //! `ipn explain`: why a captured notification is rejected. It shows what was computed (the
-//! signing string with every key masked, the expected and received signatures, the key slot
-//! tried) and tests the usual mistakes one by one, saying which one matches. Keys are never
-//! printed: only values computed from them.
+//! signing string with the key's place in it named, the received signature, the first
+//! characters of each expected one and whether the received one matches, the key slot tried)
+//! and tests the usual mistakes one by one, saying which one matches.
+//!
+//! Its output is meant to be shared (SECURITY.md asks reporters for it), so it holds nothing
+//! the request did not: no key, and no whole signature computed over the content shown, which
+//! would sign that content for whoever wrote it. Keys are masked by position: the signing
+//! strings are printed from their parts, with the key's slot named where the key goes (the
+//! end of the form string; REST and link strings hold no key). The text is never searched for
+//! a key: a replacement there would confirm a guessed key written into a field.
 
 use std::fmt::Write as _;
 
@@ -31,6 +38,9 @@ pub struct Context<'a> {
     pub receiver: &'a Receiver,
     /// The endpoint the request was posted to.
     pub endpoint: Endpoint,
+    /// Print the expected signatures whole (local use with test keys), not their first
+    /// characters.
+    pub reveal_signatures: bool,
 }
 
 struct Report {
@@ -45,6 +55,26 @@ impl Report {
     fn hint(&mut self, hint: impl AsRef<str>) {
         let _ = writeln!(self.text, "  hint: {}", hint.as_ref());
     }
+}
+
+/// How many characters of an expected signature are printed: enough to compare by eye with the
+/// received one, far too few to sign anything.
+const SHOWN_PREFIX: usize = 6;
+
+/// The line of an expected signature: its first characters (all of it when `reveal`) and
+/// whether the received signature matches it.
+fn expected_line(what: &str, expected: &str, matches: bool, reveal: bool) -> String {
+    let shown = if reveal {
+        format!("{expected:?}")
+    } else {
+        let prefix: String = expected.chars().take(SHOWN_PREFIX).collect();
+        format!(
+            "\"{prefix}...\" (first {SHOWN_PREFIX} of {} characters; --reveal-signature prints all)",
+            expected.chars().count()
+        )
+    };
+    let verdict = if matches { "the received signature matches" } else { "the received signature does NOT match" };
+    format!("{what}: {shown}: {verdict}")
 }
 
 fn other(mode: Mode) -> Mode {
@@ -88,31 +118,7 @@ pub async fn explain(ctx: &Context<'_>, request: &RawRequest) -> Explanation {
             Err(e) => r.line(format!("the form body does not decode: {e}")),
         }
     }
-    let text = mask_all(ctx.settings, r.text);
-    Explanation { valid: verdict.is_ok(), text }
-}
-
-/// Last line of defence: no configured secret may appear in the output, whatever a value holds.
-fn mask_all(settings: &Settings, mut text: String) -> String {
-    let mut secrets = Vec::new();
-    for shop_id in settings.shop_ids() {
-        for mode in [Mode::Test, Mode::Production] {
-            secrets.extend(settings.keys(KeySlot::Form { shop_id, mode }));
-            secrets.extend(settings.keys(KeySlot::RestPassword { shop_id, mode }));
-            secrets.extend(settings.keys(KeySlot::RestHmacKey { shop_id, mode }));
-        }
-    }
-    for application_id in settings.application_ids() {
-        secrets.extend(settings.keys(KeySlot::Application { application_id }));
-    }
-    for secret in secrets {
-        if let Ok(s) = std::str::from_utf8(secret.expose())
-            && s.len() >= 4
-        {
-            text = text.replace(s, "<masked key>");
-        }
-    }
-    text
+    Explanation { valid: verdict.is_ok(), text: r.text }
 }
 
 fn form_matches(fields: &FormFields, keys: &[Secret], algorithm: FormAlgorithm, received: &str) -> bool {
@@ -138,11 +144,9 @@ fn explain_form(ctx: &Context<'_>, fields: &FormFields, request: &RawRequest, r:
     let received = fields.get("signature").unwrap_or("");
     r.line(format!("received signature: {received:?}"));
     for (i, key) in keys.iter().enumerate() {
-        r.line(format!(
-            "expected signature (key #{}): {:?}",
-            i + 1,
-            form::sign(fields.iter(), key.expose(), algorithm)
-        ));
+        let expected = form::sign(fields.iter(), key.expose(), algorithm);
+        let what = format!("expected signature (key #{})", i + 1);
+        r.line(expected_line(&what, &expected, expected == received, ctx.reveal_signatures));
     }
     if keys.is_empty() {
         r.line(format!("no {slot} is configured; shops in the configuration: {}", s.shop_ids().join(", ")));
@@ -269,7 +273,9 @@ fn explain_rest(ctx: &Context<'_>, fields: &FormFields, r: &mut Report) {
     ));
     r.line(format!("received kr-hash: {received:?}"));
     for (i, key) in keys.iter().enumerate() {
-        r.line(format!("expected kr-hash (key #{}): {:?}", i + 1, ipn_core::rest::kr_hash(answer, key.expose())));
+        let expected = ipn_core::rest::kr_hash(answer, key.expose());
+        let what = format!("expected kr-hash (key #{})", i + 1);
+        r.line(expected_line(&what, &expected, expected.eq_ignore_ascii_case(received), ctx.reveal_signatures));
     }
     let matches = |keys: &[Secret]| {
         keys.iter().any(|k| ipn_core::rest::kr_hash(answer, k.expose()).eq_ignore_ascii_case(received))
@@ -448,11 +454,9 @@ fn explain_link(ctx: &Context<'_>, request: &RawRequest, r: &mut Report) {
         let received = params.signature();
         r.line(format!("received signature: {received:?}"));
         for (i, key) in keys.iter().enumerate() {
-            r.line(format!(
-                "expected signature (secret #{}): {:?}",
-                i + 1,
-                link::signature(&signing_string, key.expose())
-            ));
+            let expected = link::signature(&signing_string, key.expose());
+            let what = format!("expected signature (secret #{})", i + 1);
+            r.line(expected_line(&what, &expected, expected == received, ctx.reveal_signatures));
         }
         let matches = |keys: &[Secret]| keys.iter().any(|k| link::signature(&signing_string, k.expose()) == received);
         if matches(&keys) {

@@ -37,9 +37,9 @@ enum Command {
     Verify(VerifyArgs),
     /// Explain why a captured request is rejected: what was computed, and the usual mistakes.
     #[command(
-        after_help = "Example:\n  ipn explain --config ipn.toml captured.http\n\nShows the signing string (keys masked), the expected and received signatures, the key slot\ntried, and tests: TEST/PRODUCTION keys swapped, SHA-1 vs HMAC-SHA-256, REST HMAC key vs\npassword, a re-encoded body, a stripped Digest, clock skew. Never prints a key."
+        after_help = "Example:\n  ipn explain --config ipn.toml captured.http\n\nShows the signing string (the key's place named, never the key), the received signature, the\nfirst 6 characters of each expected one and whether the received one matches, the key slot\ntried, and tests: TEST/PRODUCTION keys swapped, SHA-1 vs HMAC-SHA-256, REST HMAC key vs\npassword, a re-encoded body, a stripped Digest, clock skew. Never prints a key nor, without\n--reveal-signature, a whole signature: the output is safe to share."
     )]
-    Explain(VerifyArgs),
+    Explain(ExplainArgs),
     /// Print a signed raw HTTP request built from a realistic template.
     #[command(
         after_help = "Examples:\n  ipn sign --config ipn.toml --scheme form --template refused --set vads_amount=1000\n  ipn sign --config ipn.toml --scheme rest --set orderDetails.orderId=A-1 --set /orderDetails/orderTotalAmount:=990\n  ipn sign --config ipn.toml --scheme rest --endpoint return\n  ipn sign --config ipn.toml --scheme link --template completed --set invoice.id=INV-9\n\nTemplates: form: accepted (default), refused, abandoned, refund, cancellation, validation,\ntoken-creation; rest: payment (default), refused; link: completed (default), refused, canceled,\nneeds-validation. A FILE instead (a captured request, a form body, a JSON answer or body) is\nsigned again with its fields. --set name=value sets a form field, or a string at a JSON pointer\nor dotted path (REST answer, link body); path:=JSON sets a raw JSON value."
@@ -99,6 +99,17 @@ struct VerifyArgs {
     /// The captured request, or - for standard input.
     #[arg(value_name = "REQUEST-FILE")]
     request: PathBuf,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    verify: VerifyArgs,
+    /// Print the expected signatures whole. For local use with test keys only: a whole
+    /// signature computed over the request shown signs that request, whoever wrote it; do not
+    /// share this output.
+    #[arg(long)]
+    reveal_signature: bool,
 }
 
 #[derive(Args)]
@@ -209,15 +220,16 @@ fn print_json(value: &serde_json::Value) -> Result<(), Fail> {
     Ok(())
 }
 
-fn run_verify(args: &VerifyArgs, explain_it: bool) -> Result<u8, Fail> {
+/// `reveal_signatures` is `None` for `verify`, `Some` for `explain`.
+fn run_verify(args: &VerifyArgs, reveal_signatures: Option<bool>) -> Result<u8, Fail> {
     let settings = Settings::load(&args.config).map_err(usage)?;
     let now = parse_now(args.now.as_deref())?;
     let request = read_request(&args.request)?;
     let endpoint = Endpoint::from(args.endpoint);
     let receiver = receiver(&settings, endpoint, now);
     let rt = runtime()?;
-    if explain_it {
-        let ctx = Context { settings: &settings, receiver: &receiver, endpoint };
+    if let Some(reveal_signatures) = reveal_signatures {
+        let ctx = Context { settings: &settings, receiver: &receiver, endpoint, reveal_signatures };
         let explanation = rt.block_on(explain(&ctx, &request));
         print!("{}", explanation.text);
         return Ok(if explanation.valid { 0 } else { 1 });
@@ -328,8 +340,8 @@ fn run_gateway(args: &GatewayArgs) -> Result<u8, Fail> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Verify(args) => run_verify(args, false),
-        Command::Explain(args) => run_verify(args, true),
+        Command::Verify(args) => run_verify(args, None),
+        Command::Explain(args) => run_verify(&args.verify, Some(args.reveal_signature)),
         Command::Sign(args) => run_sign(args),
         Command::Send(args) => run_send(args),
         Command::Gateway(args) => run_gateway(args),
