@@ -247,10 +247,19 @@ impl Verifier {
         } else {
             let fields = FormFields::decode(body, request.shared_body())
                 .map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
-            if fields.has_prefix("kr-") {
-                rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
-            } else if fields.has_prefix(form::SIGNED_PREFIX) {
+            // REST is what `kr-hash` signs, not any `kr-` name: a form keeps its unsigned
+            // extras, and a body never passes for both schemes.
+            let form = fields.has_prefix(form::SIGNED_PREFIX);
+            if fields.get(rest::HASH_FIELD).is_some() {
+                if form {
+                    Err(Error::malformed(Scheme::Rest, "kr-hash beside vads_ fields: a body carries one scheme"))
+                } else {
+                    rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
+                }
+            } else if form {
                 form::verify(fields, &*self.keys, &self.policy).await.map(Notification::Form)
+            } else if fields.has_prefix("kr-") {
+                Err(Error::MissingField { scheme: Scheme::Rest, field: rest::HASH_FIELD })
             } else {
                 Err(Error::UnknownScheme)
             }

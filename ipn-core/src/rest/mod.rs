@@ -1,6 +1,14 @@
 //! REST notifications (`kr-*` fields), PROTOCOLS section 2: the `kr-hash` check, then the typed
 //! `kr-answer`.
 //!
+//! `kr-hash` covers `kr-answer` only. What the notification says (shop, order, amounts, statuses,
+//! the operation, hence [`nature`](RestNotification::nature) and
+//! [`fingerprint`](RestNotification::fingerprint), and the answer's type) is read from the signed
+//! answer. The fields posted beside it are not signed: `kr-src` is kept as
+//! [`unsigned_src`](RestNotification::unsigned_src), a delivery hint that nothing else reads, and
+//! `kr-answer-type`, when posted, must repeat the answer's signed `_type` (the notification is
+//! refused otherwise).
+//!
 //! The endpoint decides the key: an IPN endpoint expects answers signed with the shop's REST API
 //! password (`kr-hash-key=password`), a browser-return endpoint answers signed with its REST
 //! HMAC-SHA-256 key (`kr-hash-key=sha256_hmac`); a `kr-hash-key` that disagrees is rejected, it
@@ -58,6 +66,8 @@ use crate::keys::{KeySlot, KeyStore};
 use crate::types::{Endpoint, Mode, Scheme};
 use crate::verifier::Policy;
 
+/// The signature field: its presence makes a form body a REST notification.
+pub(crate) const HASH_FIELD: &str = "kr-hash";
 /// `kr-hash-key` of an IPN: signed with the REST API password.
 const PASSWORD: &str = "password";
 /// `kr-hash-key` of a browser return: signed with the REST HMAC-SHA-256 key.
@@ -116,7 +126,7 @@ pub(crate) async fn verify(
     if algorithm != signature::ALGORITHM {
         return Err(Error::UnsupportedAlgorithm { algorithm: algorithm.to_owned() });
     }
-    let hash = required("kr-hash")?;
+    let hash = required(HASH_FIELD)?;
     let answer = required("kr-answer")?;
     let expected_key = match policy.endpoint {
         Endpoint::Ipn => PASSWORD,
@@ -142,10 +152,14 @@ pub(crate) async fn verify(
 
     let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
     let payment = claims.payment()?;
-    Ok(RestNotification::new(
-        answer.to_owned(),
-        non_empty("kr-answer-type").map(AnswerType::parse),
-        non_empty("kr-src").map(Source::parse),
-        payment,
-    ))
+    // `kr-answer-type` is not signed: it may only repeat the signed `_type`, never relabel it.
+    if let Some(posted) = non_empty("kr-answer-type")
+        && payment.answer_type().map(AnswerType::as_str) != Some(posted)
+    {
+        return Err(Error::malformed(
+            Scheme::Rest,
+            format!("kr-answer-type {posted:?} is not the signed _type of kr-answer"),
+        ));
+    }
+    Ok(RestNotification::new(answer.to_owned(), non_empty("kr-src").map(Source::parse), payment))
 }
