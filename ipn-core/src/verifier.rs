@@ -210,12 +210,12 @@ impl Verifier {
     /// `MethodNotAllowed`, `UnsupportedMediaType`, `BodyTooLarge`.
     pub fn precheck(&self, method: &str, media_type: Option<&str>, content_length: Option<u64>) -> Result<(), Error> {
         if method != "POST" {
-            return Err(Error::MethodNotAllowed { method: method.to_owned() });
+            return Err(Error::method_not_allowed(method));
         }
         if let Some(media_type) = media_type
             && !self.policy.accepts_media_type(media_type)
         {
-            return Err(Error::UnsupportedMediaType { media_type: media_type.to_owned() });
+            return Err(Error::unsupported_media_type(media_type));
         }
         if content_length.is_some_and(|len| len > self.policy.max_body_bytes as u64) {
             return Err(Error::BodyTooLarge { limit: self.policy.max_body_bytes });

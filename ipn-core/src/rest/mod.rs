@@ -63,6 +63,7 @@ use self::answer::Answer;
 use crate::error::Error;
 use crate::form::{FormFields, Source};
 use crate::keys::{KeySlot, KeyStore};
+use crate::text::printable;
 use crate::types::{Endpoint, Mode, Scheme};
 use crate::verifier::Policy;
 
@@ -124,7 +125,7 @@ pub(crate) async fn verify(
     let required = |field| fields.get(field).ok_or(Error::MissingField { scheme: Scheme::Rest, field });
     let algorithm = required("kr-hash-algorithm")?;
     if algorithm != signature::ALGORITHM {
-        return Err(Error::UnsupportedAlgorithm { algorithm: algorithm.to_owned() });
+        return Err(Error::unsupported_algorithm(algorithm));
     }
     let hash = required(HASH_FIELD)?;
     let answer = required("kr-answer")?;
@@ -134,7 +135,7 @@ pub(crate) async fn verify(
     };
     let hash_key = required("kr-hash-key")?;
     if hash_key != expected_key {
-        return Err(Error::KeyKindMismatch { expected: expected_key, received: hash_key.to_owned() });
+        return Err(Error::KeyKindMismatch { expected: expected_key, received: printable(hash_key).into_owned() });
     }
 
     let claims = Claims::read(answer)?;
@@ -143,10 +144,8 @@ pub(crate) async fn verify(
         Endpoint::Ipn => KeySlot::RestPassword { shop_id, mode },
         Endpoint::Return => KeySlot::RestHmacKey { shop_id, mode },
     };
-    let credentials = crate::keys::lookup(keys, slot)
-        .await
-        .map_err(Error::KeyStore)?
-        .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
+    let credentials =
+        crate::keys::lookup(keys, slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(answer, hash, credentials.secrets())?;
     policy.check_mode(mode, &credentials)?;
 
