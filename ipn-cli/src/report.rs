@@ -12,11 +12,11 @@ pub fn amount_json(amount: &Amount) -> Value {
     }
 }
 
-/// What triggered the notification: `vads_url_check_src`, `kr-src`, CentralBill's `result.origin`.
+/// What triggered the notification, as signed: `vads_url_check_src`, CentralBill's
+/// `result.origin`. A REST answer does not say (its `kr-src` is not signed: see `unsigned_src`).
 fn source(notification: &Notification) -> Option<String> {
     match notification {
         Notification::Form(n) => n.source().map(|s| s.as_str().to_owned()),
-        Notification::Rest(n) => n.source().map(|s| s.as_str().to_owned()),
         Notification::Link(n) => n.result().origin.clone(),
         _ => None,
     }
@@ -39,7 +39,7 @@ fn fields(notification: &Notification) -> Value {
 
 /// The success document.
 pub fn accepted(notification: &Notification) -> Value {
-    json!({
+    let mut doc = json!({
         "valid": true,
         "scheme": notification.scheme().as_str(),
         "notification": {
@@ -54,7 +54,12 @@ pub fn accepted(notification: &Notification) -> Value {
             "fingerprint": notification.fingerprint().to_string(),
         },
         "fields": fields(notification),
-    })
+    });
+    if let Notification::Rest(n) = notification {
+        // Shown apart, under its name: `kr-hash` does not cover `kr-src`.
+        doc["notification"]["unsigned_src"] = json!(n.unsigned_src().map(|s| s.as_str()));
+    }
+    doc
 }
 
 /// The rejection document.

@@ -3,12 +3,19 @@
 
 use crate::fingerprint::Fingerprint;
 use crate::reply::Outcome;
+use crate::text::{Printable, printable, printable_owned};
 use crate::types::Scheme;
 
 /// Why a notification was not accepted.
 ///
 /// Messages never contain a secret nor a computed signature. Signature failures are deliberately
 /// coarse in the reply the gateway sees; the variant carries the detail for logs and the CLI.
+///
+/// Text that came from the request (a method, a media type, a shop id, a header name, a field
+/// name in a reason...) is [`Printable`](crate::trace::Printable): control characters escaped, at
+/// most [`MAX_PRINTED_CHARS`](crate::trace::MAX_PRINTED_CHARS) characters. The core stores it so
+/// in the fields it fills, and every message prints it so again, whoever built the variant: a
+/// message is one line, safe in a log, a terminal or a record.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -16,13 +23,13 @@ pub enum Error {
     #[error("the notification body is empty")]
     EmptyBody,
     /// The request method is not POST.
-    #[error("notifications are POSTed; got {method}")]
+    #[error("notifications are POSTed; got {}", Printable(.method))]
     MethodNotAllowed {
         /// The method received.
         method: String,
     },
     /// The content type is not one of the accepted ones.
-    #[error("unsupported content type {media_type:?}")]
+    #[error("unsupported content type {:?}", Printable(.media_type))]
     UnsupportedMediaType {
         /// The media type received (empty when the header is missing).
         media_type: String,
@@ -34,7 +41,7 @@ pub enum Error {
         limit: usize,
     },
     /// The body could not be read to its end: the client went away, or the stream broke.
-    #[error("the notification body could not be read: {reason}")]
+    #[error("the notification body could not be read: {}", Printable(.reason))]
     BodyUnreadable {
         /// What the transport said (never a secret: no body byte is in it).
         reason: String,
@@ -49,7 +56,7 @@ pub enum Error {
     #[error("not a notification: no vads_* fields, no kr-* fields, no signed JSON")]
     UnknownScheme,
     /// The body or a header could not be decoded.
-    #[error("malformed {scheme} notification: {reason}")]
+    #[error("malformed {scheme} notification: {}", Printable(.reason))]
     Malformed {
         /// The scheme that was being read.
         scheme: Scheme,
@@ -80,13 +87,13 @@ pub enum Error {
         reason: &'static str,
     },
     /// No key is configured for the shop (form, REST).
-    #[error("no key configured for shop {shop_id}")]
+    #[error("no key configured for shop {}", Printable(.shop_id))]
     UnknownShop {
         /// The shop id read from the notification (not yet authenticated).
         shop_id: String,
     },
     /// No secret is configured for the application (link).
-    #[error("no secret configured for application {application_id}")]
+    #[error("no secret configured for application {}", Printable(.application_id))]
     UnknownApplication {
         /// The `keyId` read from the signature header (not yet authenticated).
         application_id: String,
@@ -95,7 +102,7 @@ pub enum Error {
     #[error("signature mismatch")]
     SignatureMismatch,
     /// The algorithm named or implied by the request is not the one accepted.
-    #[error("unsupported signature algorithm {algorithm:?}")]
+    #[error("unsupported signature algorithm {:?}", Printable(.algorithm))]
     UnsupportedAlgorithm {
         /// The algorithm received.
         algorithm: String,
@@ -104,7 +111,7 @@ pub enum Error {
     #[error("SHA-1 signature received but the shop is configured for HMAC-SHA-256")]
     Sha1NotAllowed,
     /// `kr-hash-key` names another key than the endpoint expects.
-    #[error("kr-hash-key is {received:?} but this endpoint expects {expected:?}")]
+    #[error("kr-hash-key is {:?} but this endpoint expects {expected:?}", Printable(.received))]
     KeyKindMismatch {
         /// What the endpoint expects (`password` or `sha256_hmac`).
         expected: &'static str,
@@ -115,13 +122,13 @@ pub enum Error {
     #[error("{0}")]
     WrongEndpoint(&'static str),
     /// An HTTP Signature does not cover a header the policy requires.
-    #[error("the signature does not cover {component}")]
+    #[error("the signature does not cover {}", Printable(.component))]
     NotCovered {
         /// The missing component (`date`, `digest`, `(request-target)`).
         component: String,
     },
     /// A header listed in the signature, or required, is missing from the request.
-    #[error("missing header {header}")]
+    #[error("missing header {}", Printable(.header))]
     MissingHeader {
         /// The header name.
         header: String,
@@ -193,7 +200,28 @@ impl Error {
         }
     }
 
+    /// A malformed notification; the reason may embed received text.
     pub(crate) fn malformed(scheme: Scheme, reason: impl Into<String>) -> Self {
-        Error::Malformed { scheme, reason: reason.into() }
+        Error::Malformed { scheme, reason: printable_owned(reason.into()) }
+    }
+
+    /// A request that is not a POST.
+    pub(crate) fn method_not_allowed(method: &str) -> Self {
+        Error::MethodNotAllowed { method: printable(method).into_owned() }
+    }
+
+    /// A media type that is not accepted.
+    pub(crate) fn unsupported_media_type(media_type: &str) -> Self {
+        Error::UnsupportedMediaType { media_type: printable(media_type).into_owned() }
+    }
+
+    /// No key for the shop id the notification claims.
+    pub(crate) fn unknown_shop(shop_id: &str) -> Self {
+        Error::UnknownShop { shop_id: printable(shop_id).into_owned() }
+    }
+
+    /// An algorithm the request names and the verifier does not accept.
+    pub(crate) fn unsupported_algorithm(algorithm: &str) -> Self {
+        Error::UnsupportedAlgorithm { algorithm: printable(algorithm).into_owned() }
     }
 }

@@ -101,7 +101,8 @@ impl Notification {
     }
 
     /// Why it was sent: end of payment, back-office operation, retry... (CentralBill sends only
-    /// payment results).
+    /// payment results; a REST answer names the operation, not the trigger: see
+    /// [`RestNotification::nature`]).
     pub fn nature(&self) -> Nature {
         match self {
             Notification::Form(n) => n.nature(),

@@ -416,7 +416,7 @@ impl Receiver {
     /// The rejection of a body that could not be read to its end (the client went away, the
     /// stream broke): [`Error::BodyUnreadable`], answered with the malformed reply.
     pub fn body_unreadable(&self, reason: impl fmt::Display) -> Rejected {
-        self.reject(Error::BodyUnreadable { reason: reason.to_string() })
+        self.reject(Error::BodyUnreadable { reason: crate::text::printable_owned(reason.to_string()) })
     }
 
     /// Verifies a buffered request.

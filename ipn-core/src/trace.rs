@@ -9,13 +9,16 @@ use tracing::field::{Empty, debug};
 use crate::notification::Notification;
 use crate::receiver::Rejected;
 use crate::reply::Outcome;
+use crate::text::printable;
+pub use crate::text::{MAX_PRINTED_CHARS, Printable};
 
 /// One delivery's `ipn` span (at info level) and its start time.
 ///
 /// The span's fields: `scheme`, `merchant_id`, `order_id`, `transaction_id` (recorded from the
 /// verified notification), `outcome`, `status`, `duration_ms` (recorded when the reply is known).
 /// A rejection is a warning carrying the outcome and the core error's message, which never holds
-/// a secret nor a signature; the end is an info event `notification answered`.
+/// a secret nor a signature; the end is an info event `notification answered`. Every value that
+/// came from the request is [`Printable`]: one event is one line, whatever was received.
 ///
 /// ```
 /// use ipn_core::{Keys, Outcome, Receiver, Verifier, trace::Trace};
@@ -60,12 +63,13 @@ impl Trace {
         // A disabled span (no subscriber wants it) records nothing: skip reading the fields.
         if !self.span.is_disabled() {
             self.span.record("scheme", notification.scheme().as_str());
-            self.span.record("merchant_id", notification.merchant_id());
+            // Authenticated, yet written by whoever filled the payment form: printed escaped.
+            self.span.record("merchant_id", &*printable(notification.merchant_id()));
             if let Some(order_id) = notification.order_id() {
-                self.span.record("order_id", order_id);
+                self.span.record("order_id", &*printable(order_id));
             }
             if let Some(transaction_id) = notification.transaction_id() {
-                self.span.record("transaction_id", transaction_id);
+                self.span.record("transaction_id", &*printable(transaction_id));
             }
         }
         tracing::debug!(parent: &self.span, "notification verified; calling the handler");
@@ -74,7 +78,8 @@ impl Trace {
     /// A warning for a request refused before the handler ran.
     pub fn rejected(&self, rejected: &Rejected) {
         let outcome = rejected.error.outcome();
-        // Core errors never carry a secret nor a computed or received signature.
+        // Core errors never carry a secret nor a computed or received signature, and print
+        // received text escaped.
         if outcome.is_acknowledged() {
             // A duplicate answered from the store: expected, not a refusal.
             tracing::info!(parent: &self.span, ?outcome, "notification answered without calling the handler");

@@ -231,12 +231,12 @@ impl Verifier {
     /// `MethodNotAllowed`, `UnsupportedMediaType`, `BodyTooLarge`.
     pub fn precheck(&self, method: &str, media_type: Option<&str>, content_length: Option<u64>) -> Result<(), Error> {
         if method != "POST" {
-            return Err(Error::MethodNotAllowed { method: method.to_owned() });
+            return Err(Error::method_not_allowed(method));
         }
         if let Some(media_type) = media_type
             && !self.policy.accepts_media_type(media_type)
         {
-            return Err(Error::UnsupportedMediaType { media_type: media_type.to_owned() });
+            return Err(Error::unsupported_media_type(media_type));
         }
         if content_length.is_some_and(|len| len > self.policy.max_body_bytes as u64) {
             return Err(Error::BodyTooLarge { limit: self.policy.max_body_bytes });
@@ -268,10 +268,19 @@ impl Verifier {
         } else {
             let fields = FormFields::decode(body, request.shared_body())
                 .map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
-            if fields.has_prefix("kr-") {
-                rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
-            } else if fields.has_prefix(form::SIGNED_PREFIX) {
+            // REST is what `kr-hash` signs, not any `kr-` name: a form keeps its unsigned
+            // extras, and a body never passes for both schemes.
+            let form = fields.has_prefix(form::SIGNED_PREFIX);
+            if fields.get(rest::HASH_FIELD).is_some() {
+                if form {
+                    Err(Error::malformed(Scheme::Rest, "kr-hash beside vads_ fields: a body carries one scheme"))
+                } else {
+                    rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
+                }
+            } else if form {
                 form::verify(fields, &*self.keys, &self.policy).await.map(Notification::Form)
+            } else if fields.has_prefix("kr-") {
+                Err(Error::MissingField { scheme: Scheme::Rest, field: rest::HASH_FIELD })
             } else {
                 Err(Error::UnknownScheme)
             }

@@ -85,7 +85,7 @@ fn accepts_a_password_signed_ipn_and_types_it() {
     let n = rest(post(&ipn(), &body(&a, TEST_PASSWORD, "password")));
     assert_eq!(n.answer(), a);
     assert_eq!(n.answer_type(), Some(&AnswerType::V4Payment));
-    assert_eq!(n.source().unwrap().as_str(), "PAY");
+    assert_eq!(n.unsigned_src().unwrap().as_str(), "PAY");
     assert_eq!((n.shop_id(), n.mode(), n.order_id()), (SHOP, Some(Mode::Test), Some("ORDER-1042")));
     assert_eq!(n.transaction_id(), Some("017574bda28e4f1d8413b97fc65c8197"));
     assert_eq!(n.amount().unwrap().to_string(), "45.25 EUR");

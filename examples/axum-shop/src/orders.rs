@@ -82,7 +82,8 @@ impl Facts {
     pub fn from_notification(n: &Notification) -> Self {
         let source = match n {
             Notification::Form(f) => f.source().map(|s| s.as_str().to_owned()),
-            Notification::Rest(r) => r.source().map(|s| s.as_str().to_owned()),
+            // Not signed: shown in the history only, never decided on.
+            Notification::Rest(r) => r.unsigned_src().map(|s| s.as_str().to_owned()),
             _ => None,
         };
         let status = n.status().map(str::to_owned);

@@ -99,10 +99,8 @@ pub(crate) async fn verify(
     let Some(signature) = signature else {
         return Err(Error::MissingField { scheme: Scheme::Form, field: "signature" });
     };
-    let credentials = crate::keys::lookup(keys, slot)
-        .await
-        .map_err(Error::KeyStore)?
-        .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
+    let credentials =
+        crate::keys::lookup(keys, slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
     policy.check_mode(mode, &credentials)?;
     let typed = Typed::parse(typed)?;

@@ -10,7 +10,8 @@ use crate::money::{Amount, Currency};
 use crate::types::{Mode, OperationType, Scheme, TransactionStatus, wire_enum};
 
 wire_enum! {
-    /// What triggered a notification: `vads_url_check_src` (form), `kr-src` (REST).
+    /// What triggered a notification: `vads_url_check_src` (form, signed), `kr-src` (REST, not
+    /// signed: [`RestNotification::unsigned_src`](crate::rest::RestNotification::unsigned_src)).
     Source {
         /// End of a payment made through the payment page.
         Pay = "PAY",

@@ -15,6 +15,8 @@ pub(super) struct Answer<'a> {
     pub(super) order_details: Nested<OrderDetails<'a>>,
     pub(super) customer: Nested<Customer<'a>>,
     pub(super) transactions: Items<Transaction<'a>>,
+    /// `_type`: what the answer is (`V4/Payment`), signed with the rest.
+    pub(super) answer_type: RawMember<'a>,
 }
 
 impl<'a> Answer<'a> {
@@ -38,6 +40,7 @@ impl<'a> Members<'a> for Answer<'a> {
             "orderDetails" => self.order_details = reader.value()?,
             "customer" => self.customer = reader.value()?,
             "transactions" => self.transactions = reader.value()?,
+            "_type" => self.answer_type = reader.value()?,
             _ => json::skip(reader)?,
         }
         Ok(())

@@ -1,6 +1,14 @@
 //! REST notifications (`kr-*` fields), PROTOCOLS section 2: the `kr-hash` check, then the typed
 //! `kr-answer`.
 //!
+//! `kr-hash` covers `kr-answer` only. What the notification says (shop, order, amounts, statuses,
+//! the operation, hence [`nature`](RestNotification::nature) and
+//! [`fingerprint`](RestNotification::fingerprint), and the answer's type) is read from the signed
+//! answer. The fields posted beside it are not signed: `kr-src` is kept as
+//! [`unsigned_src`](RestNotification::unsigned_src), a delivery hint that nothing else reads, and
+//! `kr-answer-type`, when posted, must repeat the answer's signed `_type` (the notification is
+//! refused otherwise).
+//!
 //! The endpoint decides the key: an IPN endpoint expects answers signed with the shop's REST API
 //! password (`kr-hash-key=password`), a browser-return endpoint answers signed with its REST
 //! HMAC-SHA-256 key (`kr-hash-key=sha256_hmac`); a `kr-hash-key` that disagrees is rejected, it
@@ -55,9 +63,12 @@ use self::answer::Answer;
 use crate::error::Error;
 use crate::form::{FormFields, Source};
 use crate::keys::{KeySlot, KeyStore};
+use crate::text::printable;
 use crate::types::{Endpoint, Mode, Scheme};
 use crate::verifier::Policy;
 
+/// The signature field: its presence makes a form body a REST notification.
+pub(crate) const HASH_FIELD: &str = "kr-hash";
 /// `kr-hash-key` of an IPN: signed with the REST API password.
 const PASSWORD: &str = "password";
 /// `kr-hash-key` of a browser return: signed with the REST HMAC-SHA-256 key.
@@ -114,9 +125,9 @@ pub(crate) async fn verify(
     let required = |field| fields.get(field).ok_or(Error::MissingField { scheme: Scheme::Rest, field });
     let algorithm = required("kr-hash-algorithm")?;
     if algorithm != signature::ALGORITHM {
-        return Err(Error::UnsupportedAlgorithm { algorithm: algorithm.to_owned() });
+        return Err(Error::unsupported_algorithm(algorithm));
     }
-    let hash = required("kr-hash")?;
+    let hash = required(HASH_FIELD)?;
     let answer = required("kr-answer")?;
     let expected_key = match policy.endpoint {
         Endpoint::Ipn => PASSWORD,
@@ -124,7 +135,7 @@ pub(crate) async fn verify(
     };
     let hash_key = required("kr-hash-key")?;
     if hash_key != expected_key {
-        return Err(Error::KeyKindMismatch { expected: expected_key, received: hash_key.to_owned() });
+        return Err(Error::KeyKindMismatch { expected: expected_key, received: printable(hash_key).into_owned() });
     }
 
     let claims = Claims::read(answer)?;
@@ -133,19 +144,21 @@ pub(crate) async fn verify(
         Endpoint::Ipn => KeySlot::RestPassword { shop_id, mode },
         Endpoint::Return => KeySlot::RestHmacKey { shop_id, mode },
     };
-    let credentials = crate::keys::lookup(keys, slot)
-        .await
-        .map_err(Error::KeyStore)?
-        .ok_or_else(|| Error::UnknownShop { shop_id: shop_id.to_owned() })?;
+    let credentials =
+        crate::keys::lookup(keys, slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(answer, hash, credentials.secrets())?;
     policy.check_mode(mode, &credentials)?;
 
     let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
     let payment = claims.payment()?;
-    Ok(RestNotification::new(
-        answer.to_owned(),
-        non_empty("kr-answer-type").map(AnswerType::parse),
-        non_empty("kr-src").map(Source::parse),
-        payment,
-    ))
+    // `kr-answer-type` is not signed: it may only repeat the signed `_type`, never relabel it.
+    if let Some(posted) = non_empty("kr-answer-type")
+        && payment.answer_type().map(AnswerType::as_str) != Some(posted)
+    {
+        return Err(Error::malformed(
+            Scheme::Rest,
+            format!("kr-answer-type {posted:?} is not the signed _type of kr-answer"),
+        ));
+    }
+    Ok(RestNotification::new(answer.to_owned(), non_empty("kr-src").map(Source::parse), payment))
 }

@@ -1,6 +1,5 @@
-//! The authenticated REST notification: the raw `kr-answer` as received, the delivery fields
-//! (`kr-answer-type`, `kr-src`) and the typed [`Payment`], with the common view the other schemes
-//! share.
+//! The authenticated REST notification: the raw `kr-answer` as received, the typed [`Payment`]
+//! read from it, the common view the other schemes share, and apart, the unsigned `kr-src`.
 
 use super::payment::{AnswerType, OrderCycle, OrderStatus, Payment, Transaction};
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
@@ -12,7 +11,8 @@ use crate::types::{Mode, OperationType, Scheme, StatusClass, TransactionStatus};
 /// `V3.1/IPNRequest`).
 ///
 /// The payment is typed in [`payment`](Self::payment); the answer stays readable as received in
-/// [`answer`](Self::answer). See the [module documentation](super) for an example.
+/// [`answer`](Self::answer). Every accessor reads the signed answer, but
+/// [`unsigned_src`](Self::unsigned_src). See the [module documentation](super) for an example.
 #[derive(Debug, Clone)]
 pub struct RestNotification(Box<RestData>);
 
@@ -21,19 +21,13 @@ pub struct RestNotification(Box<RestData>);
 #[derive(Debug, Clone)]
 struct RestData {
     answer: String,
-    answer_type: Option<AnswerType>,
-    source: Option<Source>,
+    unsigned_src: Option<Source>,
     payment: Payment,
 }
 
 impl RestNotification {
-    pub(super) fn new(
-        answer: String,
-        answer_type: Option<AnswerType>,
-        source: Option<Source>,
-        payment: Payment,
-    ) -> Self {
-        Self(Box::new(RestData { answer, answer_type, source, payment }))
+    pub(super) fn new(answer: String, unsigned_src: Option<Source>, payment: Payment) -> Self {
+        Self(Box::new(RestData { answer, unsigned_src, payment }))
     }
 
     /// The `kr-answer` JSON text exactly as received (after form decoding, `\/` kept).
@@ -41,14 +35,19 @@ impl RestNotification {
         &self.0.answer
     }
 
-    /// The type of the answer (`kr-answer-type`).
+    /// The type of the answer: its signed `_type` (a posted `kr-answer-type` agrees with it, or
+    /// the notification was refused).
     pub fn answer_type(&self) -> Option<&AnswerType> {
-        self.0.answer_type.as_ref()
+        self.0.payment.answer_type()
     }
 
-    /// What triggered the notification (`kr-src`, the values of `vads_url_check_src`).
-    pub fn source(&self) -> Option<&Source> {
-        self.0.source.as_ref()
+    /// `kr-src` as posted (the values of `vads_url_check_src`: `PAY`, `RETRY`, `MERCH_BO`...).
+    ///
+    /// **Not signed**: `kr-hash` covers `kr-answer` only, so whoever relays the request can change
+    /// it. Show it, log it; do not decide on it. [`nature`](Self::nature) and
+    /// [`fingerprint`](Self::fingerprint) do not read it.
+    pub fn unsigned_src(&self) -> Option<&Source> {
+        self.0.unsigned_src.as_ref()
     }
 
     /// The typed payment.
@@ -119,35 +118,39 @@ impl RestNotification {
         self.0.payment.order_cycle() == Some(&OrderCycle::Closed)
     }
 
-    /// Why the notification was sent, from `kr-src` as for a form notification. For Back Office
-    /// operations this is a heuristic on the first transaction (see [`BackOfficeOperation`]).
+    /// What the notification reports, read from the signed answer: it names the operation, not
+    /// what triggered the delivery. The first transaction tells a Back Office operation apart (the
+    /// heuristic of [`BackOfficeOperation`]): a `CREDIT` is a refund, a `CANCELLED` transaction a
+    /// cancellation, an `AUTHORISED` (or `WAITING_AUTHORISATION`) one under manual validation a
+    /// validation; any other answer reports a payment.
+    ///
+    /// The unsigned `kr-src` is not read, so a REST notification is never a retry, a manual replay
+    /// or a recurring installment here: the fingerprint tells a replay, the answer's transactions
+    /// an installment.
     pub fn nature(&self) -> Nature {
-        self.0.source.as_ref().map_or(Nature::Unknown, |source| source.nature(|| self.back_office_operation()))
+        self.back_office_operation().map_or(Nature::Payment, Nature::BackOffice)
     }
 
-    fn back_office_operation(&self) -> BackOfficeOperation {
-        let Some(t) = self.first_transaction() else { return BackOfficeOperation::PaymentOrUpdate };
+    fn back_office_operation(&self) -> Option<BackOfficeOperation> {
+        let t = self.first_transaction()?;
         if t.operation_type() == Some(&OperationType::Credit) {
-            return BackOfficeOperation::Refund;
+            return Some(BackOfficeOperation::Refund);
         }
         let status = t.detailed_status();
         if status == Some(&TransactionStatus::Cancelled) {
-            return BackOfficeOperation::Cancellation;
+            return Some(BackOfficeOperation::Cancellation);
         }
         let validated = matches!(status, Some(TransactionStatus::Authorised | TransactionStatus::WaitingAuthorisation));
-        if validated && t.manual_validation() == Some(true) {
-            return BackOfficeOperation::Validation;
-        }
-        BackOfficeOperation::PaymentOrUpdate
+        (validated && t.manual_validation() == Some(true)).then_some(BackOfficeOperation::Validation)
     }
 
     /// The idempotency fingerprint, over the business content of the payment: `shopId`,
     /// `orderDetails.orderId`, `orderStatus`, `orderCycle`, and for each transaction its `uuid`,
     /// `detailedStatus`, `operationType`, `amount`, `currency` and `effectiveAmount`.
     ///
-    /// A retry or a Back Office replay of the same answer (another `kr-src`, another
-    /// `serverDate`, another `kr-hash`) has the same fingerprint; a refund (a new transaction),
-    /// a status change or a changed amount has another.
+    /// Only the signed answer counts: a retry or a Back Office replay of the same answer (another
+    /// `kr-src`, another `serverDate`, another `kr-hash`) has the same fingerprint; a refund (a new
+    /// transaction), a status change or a changed amount has another.
     pub fn fingerprint(&self) -> Fingerprint {
         let p = &self.0.payment;
         let mut b = FingerprintBuilder::new(Scheme::Rest);
@@ -175,7 +178,7 @@ mod tests {
 
     fn notification(answer: &str, src: Option<&str>) -> RestNotification {
         let payment = Payment::typed(answer, "1", Mode::Test).unwrap();
-        RestNotification::new(answer.to_owned(), None, src.map(Source::parse), payment)
+        RestNotification::new(answer.to_owned(), src.map(Source::parse), payment)
     }
 
     fn order(status: &str, cycle: &str) -> RestNotification {
@@ -225,28 +228,28 @@ mod tests {
     }
 
     #[test]
-    fn nature_comes_from_kr_src() {
+    fn nature_comes_from_the_signed_answer_not_from_kr_src() {
         let paid = r#"{"transactions":[{"operationType":"DEBIT","detailedStatus":"CAPTURED"}]}"#;
         let refund = r#"{"transactions":[{"operationType":"CREDIT","detailedStatus":"CAPTURED"}]}"#;
         let cancel = r#"{"transactions":[{"operationType":"DEBIT","detailedStatus":"CANCELLED"}]}"#;
         let validated = r#"{"transactions":[{"detailedStatus":"AUTHORISED",
             "transactionDetails":{"cardDetails":{"manualValidation":"YES"}}}]}"#;
+        let to_validate = r#"{"transactions":[{"detailedStatus":"AUTHORISED_TO_VALIDATE",
+            "transactionDetails":{"cardDetails":{"manualValidation":"YES"}}}]}"#;
         let cases = [
-            (paid, Some("PAY"), Nature::Payment),
-            (paid, Some("RETRY"), Nature::Retry),
-            (paid, Some("BO"), Nature::ManualReplay),
-            (paid, Some("BATCH"), Nature::Batch),
-            (paid, Some("REC"), Nature::Recurring),
-            (paid, Some("SOMETHING"), Nature::Unknown),
-            (paid, None, Nature::Unknown),
-            (refund, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::Refund)),
-            (cancel, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::Cancellation)),
-            (validated, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::Validation)),
-            (paid, Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::PaymentOrUpdate)),
-            ("{}", Some("MERCH_BO"), Nature::BackOffice(BackOfficeOperation::PaymentOrUpdate)),
+            (paid, Nature::Payment),
+            (refund, Nature::BackOffice(BackOfficeOperation::Refund)),
+            (cancel, Nature::BackOffice(BackOfficeOperation::Cancellation)),
+            (validated, Nature::BackOffice(BackOfficeOperation::Validation)),
+            (to_validate, Nature::Payment),
+            ("{}", Nature::Payment),
         ];
-        for (answer, src, nature) in cases {
-            assert_eq!(notification(answer, src).nature(), nature, "{src:?} {answer}");
+        for (answer, nature) in cases {
+            for src in [Some("PAY"), Some("RETRY"), Some("BO"), Some("REC"), Some("MERCH_BO"), Some("X"), None] {
+                let n = notification(answer, src);
+                assert_eq!(n.nature(), nature, "{src:?} {answer}");
+                assert_eq!(n.unsigned_src().map(Source::as_str), src, "kept as posted");
+            }
         }
     }
 

@@ -12,7 +12,8 @@ use crate::money::{Amount, Currency};
 use crate::types::{Mode, OperationType, Scheme, TransactionStatus, wire_enum};
 
 wire_enum! {
-    /// The type of a `kr-answer` (`kr-answer-type`).
+    /// The type of a `kr-answer`: its signed `_type` member (`kr-answer-type`, posted beside it,
+    /// is not signed and must agree with it).
     AnswerType {
         /// The REST API V4 payment.
         V4Payment = "V4/Payment",
@@ -62,6 +63,7 @@ fn date(member: RawMember<'_>, context: &str, key: &str) -> Result<Option<Offset
 /// Every getter returns what the answer holds; a member absent or `null` is `None`.
 #[derive(Debug, Clone)]
 pub struct Payment {
+    answer_type: Option<AnswerType>,
     shop_id: String,
     order_cycle: Option<OrderCycle>,
     order_status: Option<OrderStatus>,
@@ -90,6 +92,7 @@ impl Payment {
             .collect::<Result<_, _>>()?;
         let no_customer = answer::Customer::default();
         Ok(Self {
+            answer_type: answer.answer_type.str("_type").map_err(e)?.as_deref().map(AnswerType::parse),
             shop_id,
             order_cycle: answer.order_cycle.str("orderCycle").map_err(e)?.as_deref().map(OrderCycle::parse),
             order_status: answer.order_status.str("orderStatus").map_err(e)?.as_deref().map(OrderStatus::parse),
@@ -98,6 +101,11 @@ impl Payment {
             customer: Customer::from_answer(answer.customer.get("customer").map_err(e)?.unwrap_or(&no_customer))?,
             transactions,
         })
+    }
+
+    /// What the answer is (`_type`): `V4/Payment`, or the older `V3.1/IPNRequest`.
+    pub fn answer_type(&self) -> Option<&AnswerType> {
+        self.answer_type.as_ref()
     }
 
     /// The shop id (`shopId`).
