@@ -59,7 +59,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let shop_id = std::env::var("SHOP_ID").unwrap_or_else(|_| "12345678".to_owned());
     let test_key = std::env::var("SHOP_TEST_KEY").unwrap_or_else(|_| "1122334455667788".to_owned());
-    let keys = Keys::builder().shop(ShopKeys::new(shop_id).form_key(Mode::Test, test_key)).build()?;
+    // A TEST key, for trying the example: its TEST notifications are refused unless the shop
+    // opts in. A production server configures PRODUCTION keys and leaves this out.
+    let shop = ShopKeys::new(shop_id).form_key(Mode::Test, test_key).accept_test_mode(true);
+    let keys = Keys::builder().shop(shop).build()?;
     let middleware = IpnMiddleware::new(Verifier::new(keys)).max_body_bytes(32 * 1024);
 
     let orders = web::Data::new(Orders::default());

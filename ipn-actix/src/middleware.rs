@@ -65,7 +65,11 @@ impl IpnMiddleware {
         self.map(|r| r.max_body_bytes(limit))
     }
 
-    /// Whether TEST-mode notifications are accepted (default: yes). Refuse them in production.
+    /// Decides TEST mode for every shop, whatever each shop's own setting says: `true` accepts
+    /// every shop's TEST-mode notifications, `false` refuses them all (`403`). Not called (the
+    /// default), a TEST-mode notification is refused unless its shop opted in
+    /// (`accept_test_mode = true` in its `[[shops]]` table, `ShopKeys::accept_test_mode(true)`).
+    /// See [`Verifier::accept_test_mode`](ipn_core::Verifier::accept_test_mode).
     pub fn accept_test_mode(self, accept: bool) -> Self {
         self.map(|r| r.accept_test_mode(accept))
     }
@@ -290,7 +294,9 @@ mod tests {
             .reply(Outcome::EmptyPost, 400, "KO-empty");
         let policy = built.receiver.verifier().policy();
         assert_eq!(policy.max_body_bytes(), 1234);
-        assert!(!policy.accepts_test_mode());
+        assert_eq!(policy.accepts_test_mode(), Some(false));
+        // Not set, each shop decides (and refuses TEST unless it opted in).
+        assert_eq!(middleware().receiver.verifier().policy().accepts_test_mode(), None);
         assert_eq!(policy.endpoint(), Endpoint::Return);
         assert!(policy.accepts_media_type("application/json"));
         assert!(!policy.accepts_media_type("application/x-www-form-urlencoded"));

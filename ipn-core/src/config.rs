@@ -6,6 +6,7 @@
 //! let config = Config::from_toml(r#"
 //!     [[shops]]
 //!     shop_id = "12345678"
+//!     ## TEST-mode notifications are refused unless the shop opts in (default: false).
 //!     accept_test_mode = true
 //!     [shops.form]
 //!     algorithm = "hmac-sha256"
@@ -62,6 +63,14 @@ pub enum ConfigError {
     /// A value is not acceptable (duplicate shop, empty secret, unknown algorithm...).
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// A key, password or secret starts or ends with whitespace. The gateway's keys hold none: it
+    /// was pasted with a space or read with its newline, and would never verify.
+    #[error("invalid configuration: {setting} starts or ends with whitespace (a pasted key?); remove it")]
+    Whitespace {
+        /// Where the key is set: `shops[ID].form.test_key`, `applications[ID].secret`, or an
+        /// `_env` setting and the variable it names. Never the key.
+        setting: String,
+    },
 }
 
 /// Limits applied by the adapters and the verifier.
@@ -247,19 +256,32 @@ impl OneOrMany {
     }
 }
 
-/// Inline secrets plus those named by the `_env` twin.
+/// Inline secrets plus those named by the `_env` twin; `table` and `setting` name where they are
+/// set (`shops[ID].form`, `test_key`) for the errors. A secret with surrounding whitespace is
+/// refused here, where the error can say which of the two settings (and which variable) holds it.
 fn secrets(
     inline: OneOrMany,
     from_env: OneOrMany,
+    table: &str,
     setting: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Secret>, ConfigError> {
     let mut out = inline.into_vec();
+    if out.iter().any(Secret::has_surrounding_whitespace) {
+        return Err(ConfigError::Whitespace { setting: format!("{table}.{setting}") });
+    }
     for name in from_env.into_vec() {
         let variable = String::from_utf8_lossy(name.expose()).into_owned();
-        let value = env(&variable)
-            .ok_or_else(|| ConfigError::MissingEnv { variable: variable.clone(), setting: format!("{setting}_env") })?;
-        out.push(Secret::new(value));
+        let value = env(&variable).ok_or_else(|| ConfigError::MissingEnv {
+            variable: variable.clone(),
+            setting: format!("{table}.{setting}_env"),
+        })?;
+        let value = Secret::new(value);
+        if value.has_surrounding_whitespace() {
+            let setting = format!("{table}.{setting}_env (environment variable {variable})");
+            return Err(ConfigError::Whitespace { setting });
+        }
+        out.push(value);
     }
     Ok(out)
 }
@@ -290,31 +312,38 @@ impl File {
                     }
                 };
                 keys = keys.form_algorithm(algorithm);
-                for s in secrets(form.test_key, form.test_key_env, "test_key", env)? {
+                let table = format!("shops[{}].form", shop.shop_id);
+                for s in secrets(form.test_key, form.test_key_env, &table, "test_key", env)? {
                     keys = keys.form_key(Mode::Test, s);
                 }
-                for s in secrets(form.production_key, form.production_key_env, "production_key", env)? {
+                for s in secrets(form.production_key, form.production_key_env, &table, "production_key", env)? {
                     keys = keys.form_key(Mode::Production, s);
                 }
             }
             if let Some(rest) = shop.rest {
-                for s in secrets(rest.test_password, rest.test_password_env, "test_password", env)? {
+                let table = format!("shops[{}].rest", shop.shop_id);
+                for s in secrets(rest.test_password, rest.test_password_env, &table, "test_password", env)? {
                     keys = keys.rest_password(Mode::Test, s);
                 }
-                for s in secrets(rest.production_password, rest.production_password_env, "production_password", env)? {
+                for s in
+                    secrets(rest.production_password, rest.production_password_env, &table, "production_password", env)?
+                {
                     keys = keys.rest_password(Mode::Production, s);
                 }
-                for s in secrets(rest.test_hmac_key, rest.test_hmac_key_env, "test_hmac_key", env)? {
+                for s in secrets(rest.test_hmac_key, rest.test_hmac_key_env, &table, "test_hmac_key", env)? {
                     keys = keys.rest_hmac_key(Mode::Test, s);
                 }
-                for s in secrets(rest.production_hmac_key, rest.production_hmac_key_env, "production_hmac_key", env)? {
+                for s in
+                    secrets(rest.production_hmac_key, rest.production_hmac_key_env, &table, "production_hmac_key", env)?
+                {
                     keys = keys.rest_hmac_key(Mode::Production, s);
                 }
             }
             builder = builder.shop(keys);
         }
         for app in self.applications {
-            let list = secrets(app.secret, app.secret_env, "secret", env)?;
+            let table = format!("applications[{}]", app.application_id);
+            let list = secrets(app.secret, app.secret_env, &table, "secret", env)?;
             if list.is_empty() {
                 return Err(ConfigError::Invalid(format!("application {}: no secret", app.application_id)));
             }

@@ -91,9 +91,9 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Credentials with these secrets, HMAC-SHA-256 and TEST mode accepted.
+    /// Credentials with these secrets, HMAC-SHA-256 and TEST mode refused.
     pub fn new(secrets: impl Into<Arc<[Secret]>>) -> Self {
-        Self { secrets: secrets.into(), form_algorithm: FormAlgorithm::default(), accept_test_mode: true }
+        Self { secrets: secrets.into(), form_algorithm: FormAlgorithm::default(), accept_test_mode: false }
     }
 
     /// Sets the form signature algorithm.
@@ -102,7 +102,9 @@ impl Credentials {
         self
     }
 
-    /// Sets whether TEST-mode notifications are accepted for this shop.
+    /// Sets whether TEST-mode notifications are accepted for this shop (default: no). A
+    /// verifier's own [`accept_test_mode`](crate::Verifier::accept_test_mode), when set, decides
+    /// instead.
     pub fn accept_test_mode(mut self, accept: bool) -> Self {
         self.accept_test_mode = accept;
         self
@@ -118,7 +120,8 @@ impl Credentials {
         self.form_algorithm
     }
 
-    /// Whether TEST-mode notifications are accepted for this shop.
+    /// Whether TEST-mode notifications are accepted for this shop (unless the verifier decides
+    /// for every shop).
     pub fn accepts_test_mode(&self) -> bool {
         self.accept_test_mode
     }
@@ -299,11 +302,11 @@ pub struct ShopKeys {
 }
 
 impl ShopKeys {
-    /// A shop with no keys yet; TEST mode accepted, HMAC-SHA-256 form signatures.
+    /// A shop with no keys yet; TEST mode refused, HMAC-SHA-256 form signatures.
     pub fn new(shop_id: impl Into<String>) -> Self {
         Self {
             shop_id: shop_id.into(),
-            accept_test_mode: true,
+            accept_test_mode: false,
             form_algorithm: FormAlgorithm::HmacSha256,
             form: Default::default(),
             rest_password: Default::default(),
@@ -335,7 +338,11 @@ impl ShopKeys {
         self
     }
 
-    /// Whether TEST-mode notifications are accepted for this shop (default: yes).
+    /// Whether this shop's TEST-mode notifications are accepted (default: no, they are refused
+    /// with `403`); `accept_test_mode = true` in the shop's `[[shops]]` table is the same opt-in.
+    /// A verifier's own [`accept_test_mode`](crate::Verifier::accept_test_mode), when set,
+    /// decides for every shop instead. Opt in where TEST payments are made (development,
+    /// acceptance), not on a production server: TEST keys are less guarded.
     pub fn accept_test_mode(mut self, accept: bool) -> Self {
         self.accept_test_mode = accept;
         self
@@ -347,11 +354,20 @@ impl ShopKeys {
             return Err(ConfigError::Invalid("a shop has an empty shop_id".into()));
         }
         let (algorithm, accept) = (self.form_algorithm, self.accept_test_mode);
-        let slots = |secrets: [Vec<Secret>; MODES], what: &str| -> Result<[Option<Credentials>; MODES], ConfigError> {
+        // `setting` names the slot as the TOML does (`form.{mode}_key`...), for the errors.
+        let slots = |secrets: [Vec<Secret>; MODES],
+                     what: &str,
+                     setting: &str|
+         -> Result<[Option<Credentials>; MODES], ConfigError> {
             let mut out: [Option<Credentials>; MODES] = Default::default();
             for (i, list) in secrets.into_iter().enumerate() {
                 if list.iter().any(Secret::is_empty) {
                     return Err(ConfigError::Invalid(format!("shop {shop_id}: an empty {what}")));
+                }
+                if list.iter().any(Secret::has_surrounding_whitespace) {
+                    let mode = [Mode::Test, Mode::Production][i].as_str().to_ascii_lowercase();
+                    let setting = format!("shops[{shop_id}].{}", setting.replace("{mode}", &mode));
+                    return Err(ConfigError::Whitespace { setting });
                 }
                 if !list.is_empty() {
                     out[i] = Some(Credentials::new(list).form_algorithm(algorithm).accept_test_mode(accept));
@@ -360,9 +376,9 @@ impl ShopKeys {
             Ok(out)
         };
         let entry = ShopEntry {
-            form: slots(self.form, "form key")?,
-            rest_password: slots(self.rest_password, "REST password")?,
-            rest_hmac_key: slots(self.rest_hmac_key, "REST HMAC key")?,
+            form: slots(self.form, "form key", "form.{mode}_key")?,
+            rest_password: slots(self.rest_password, "REST password", "rest.{mode}_password")?,
+            rest_hmac_key: slots(self.rest_hmac_key, "REST HMAC key", "rest.{mode}_hmac_key")?,
         };
         Ok((shop_id, entry))
     }
@@ -393,7 +409,8 @@ impl KeysBuilder {
     ///
     /// # Errors
     ///
-    /// A shop or application configured twice, an empty id, or an empty secret.
+    /// A shop or application configured twice, an empty id, an empty secret, or a secret that
+    /// starts or ends with whitespace ([`ConfigError::Whitespace`], naming the slot).
     pub fn build(self) -> Result<Keys, ConfigError> {
         let mut keys = Keys::default();
         for shop in self.shops {
@@ -414,6 +431,9 @@ impl KeysBuilder {
             }
             if secret.is_empty() {
                 return Err(ConfigError::Invalid(format!("application {id}: an empty secret")));
+            }
+            if secret.has_surrounding_whitespace() {
+                return Err(ConfigError::Whitespace { setting: format!("applications[{id}].secret") });
             }
             applications.entry(id).or_default().push(secret);
         }

@@ -304,7 +304,11 @@ impl Receiver {
         self
     }
 
-    /// Whether TEST-mode notifications are accepted.
+    /// Decides TEST mode for every shop, whatever each shop's own setting says: `true` accepts
+    /// every shop's TEST-mode notifications, `false` refuses them all (`403`). Not called (the
+    /// default), a TEST-mode notification is refused unless its shop opted in
+    /// (`accept_test_mode = true` in its `[[shops]]` table, `ShopKeys::accept_test_mode(true)`).
+    /// See [`Verifier::accept_test_mode`](crate::Verifier::accept_test_mode).
     pub fn accept_test_mode(mut self, accept: bool) -> Self {
         self.verifier = self.verifier.accept_test_mode(accept);
         self

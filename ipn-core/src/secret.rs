@@ -73,6 +73,19 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
+
+    /// Whether the secret starts or ends with whitespace (Unicode whitespace when the bytes are
+    /// UTF-8, ASCII otherwise): a pasted key or a file read with its newline, which the builder
+    /// rejects since the gateway's keys hold none.
+    pub(crate) fn has_surrounding_whitespace(&self) -> bool {
+        match std::str::from_utf8(&self.bytes) {
+            Ok(text) => text.trim() != text,
+            Err(_) => {
+                let edge = |b: Option<&u8>| b.is_some_and(u8::is_ascii_whitespace);
+                edge(self.bytes.first()) || edge(self.bytes.last())
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -25,7 +25,8 @@ pub const JSON_MEDIA_TYPE: &str = "application/json";
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub(crate) endpoint: Endpoint,
-    pub(crate) accept_test_mode: bool,
+    /// `None`: each shop's own setting decides (refused unless the shop opted in).
+    pub(crate) accept_test_mode: Option<bool>,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_clock_skew: Duration,
     pub(crate) link_required: Arc<[String]>,
@@ -39,7 +40,7 @@ impl Default for Policy {
         let limits = Limits::default();
         Self {
             endpoint: Endpoint::Ipn,
-            accept_test_mode: true,
+            accept_test_mode: None,
             max_body_bytes: limits.max_body_bytes,
             max_clock_skew: Duration::from_secs(limits.max_clock_skew_s),
             link_required: link::DEFAULT_REQUIRED_COMPONENTS.iter().map(|s| (*s).to_owned()).collect(),
@@ -56,8 +57,11 @@ impl Policy {
         self.endpoint
     }
 
-    /// Whether TEST-mode notifications are accepted (a shop may refuse them too).
-    pub fn accepts_test_mode(&self) -> bool {
+    /// TEST mode as decided for every shop by [`Verifier::accept_test_mode`]: `Some(true)` accepts
+    /// every shop's TEST notifications, `Some(false)` refuses them all, `None` (the default) leaves
+    /// it to each shop, which refuses them unless it opted in
+    /// ([`Credentials::accepts_test_mode`]).
+    pub fn accepts_test_mode(&self) -> Option<bool> {
         self.accept_test_mode
     }
 
@@ -81,10 +85,11 @@ impl Policy {
         &*self.clock
     }
 
-    /// Refuses an authentic TEST-mode notification unless both this policy and the shop accept
-    /// TEST mode.
+    /// Refuses an authentic TEST-mode notification unless this policy accepts TEST for every
+    /// shop, or leaves it to the shop and the shop opted in.
     pub(crate) fn check_mode(&self, mode: Mode, credentials: &Credentials) -> Result<(), Error> {
-        if mode == Mode::Test && !(self.accept_test_mode && credentials.accepts_test_mode()) {
+        let accepted = self.accept_test_mode.unwrap_or_else(|| credentials.accepts_test_mode());
+        if mode == Mode::Test && !accepted {
             return Err(Error::TestModeRefused);
         }
         Ok(())
@@ -109,10 +114,12 @@ impl Policy {
 /// #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
 /// # }
 /// let keys = Keys::builder()
-///     .shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788"))
+///     // A TEST notification is refused unless its shop opts in (or the verifier accepts TEST
+///     // for every shop with `.accept_test_mode(true)`).
+///     .shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788").accept_test_mode(true))
 ///     .build()
 ///     .unwrap();
-/// let verifier = Verifier::new(keys).endpoint(Endpoint::Ipn).accept_test_mode(true);
+/// let verifier = Verifier::new(keys).endpoint(Endpoint::Ipn);
 ///
 /// let body = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&\
 ///             vads_hash=0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7&\
@@ -134,8 +141,9 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    /// A verifier for the IPN endpoint with the default policy: TEST mode accepted (each shop may
-    /// refuse it), 64 KiB bodies, a 300 s window for signed dates, the system clock.
+    /// A verifier for the IPN endpoint with the default policy: TEST-mode notifications refused
+    /// except for the shops that opted in (see [`accept_test_mode`](Self::accept_test_mode)),
+    /// 64 KiB bodies, a 300 s window for signed dates, the system clock.
     pub fn new(keys: impl KeyStore + 'static) -> Self {
         Self::with_key_store(Arc::new(keys))
     }
@@ -160,10 +168,18 @@ impl Verifier {
         self
     }
 
-    /// Whether TEST-mode notifications are accepted at all (default: yes; a shop's own setting
-    /// can still refuse them). Refuse them in production.
+    /// Decides TEST mode for every shop, whatever each shop's own setting says: `true` accepts
+    /// the TEST-mode notifications of every configured shop (a development server), `false`
+    /// refuses them all (a production server that must never take a TEST payment as paid, even
+    /// if a shop's configuration opts in).
+    ///
+    /// Not called (the default), each shop decides: a TEST-mode notification is refused with
+    /// [`Error::TestModeRefused`] (`403`) unless its shop opted in, with
+    /// [`ShopKeys::accept_test_mode(true)`](crate::ShopKeys::accept_test_mode) or
+    /// `accept_test_mode = true` in its `[[shops]]` table. The signature is checked first: a
+    /// forged TEST notification is a bad signature, not a refusal.
     pub fn accept_test_mode(mut self, accept: bool) -> Self {
-        self.policy.accept_test_mode = accept;
+        self.policy.accept_test_mode = Some(accept);
         self
     }
 

@@ -13,7 +13,12 @@ const PROD_KEY: &str = "8877665544332211";
 
 fn keys() -> Keys {
     Keys::builder()
-        .shop(ShopKeys::new(SHOP).form_key(Mode::Test, TEST_KEY).form_key(Mode::Production, PROD_KEY))
+        .shop(
+            ShopKeys::new(SHOP)
+                .form_key(Mode::Test, TEST_KEY)
+                .form_key(Mode::Production, PROD_KEY)
+                .accept_test_mode(true),
+        )
         .build()
         .unwrap()
 }
@@ -164,7 +169,9 @@ fn rejects_a_tampered_value() {
 #[test]
 fn any_key_of_a_rotated_slot_verifies() {
     let keys = Keys::builder()
-        .shop(ShopKeys::new(SHOP).form_key(Mode::Test, "old-key").form_key(Mode::Test, "new-key"))
+        .shop(
+            ShopKeys::new(SHOP).form_key(Mode::Test, "old-key").form_key(Mode::Test, "new-key").accept_test_mode(true),
+        )
         .build()
         .unwrap();
     let verifier = Verifier::new(keys);
@@ -180,7 +187,12 @@ fn sha1_is_refused_unless_the_shop_opts_in() {
     let body = signed_body(&base_fields("TEST"), TEST_KEY, FormAlgorithm::Sha1);
     assert!(matches!(verify(&body), Err(Error::Sha1NotAllowed)));
     let opted_in = Keys::builder()
-        .shop(ShopKeys::new(SHOP).form_key(Mode::Test, TEST_KEY).form_algorithm(FormAlgorithm::Sha1))
+        .shop(
+            ShopKeys::new(SHOP)
+                .form_key(Mode::Test, TEST_KEY)
+                .form_algorithm(FormAlgorithm::Sha1)
+                .accept_test_mode(true),
+        )
         .build()
         .unwrap();
     assert!(verify_with(&Verifier::new(opted_in), &body).is_ok());

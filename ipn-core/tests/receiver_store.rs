@@ -194,7 +194,7 @@ impl KeyStore for Waiting {
 fn waiting(claims_never_to_wait: bool) -> Receiver {
     let keys =
         Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
-    Receiver::new(Verifier::new(Waiting { keys, claims_never_to_wait }))
+    Receiver::new(Verifier::new(Waiting { keys, claims_never_to_wait }).accept_test_mode(true))
 }
 
 #[tokio::test]

@@ -21,7 +21,8 @@ fn keys() -> Keys {
                 .rest_password(Mode::Test, TEST_PASSWORD)
                 .rest_hmac_key(Mode::Test, TEST_HMAC_KEY)
                 .rest_password(Mode::Production, PRODUCTION_PASSWORD)
-                .rest_hmac_key(Mode::Production, PRODUCTION_HMAC_KEY),
+                .rest_hmac_key(Mode::Production, PRODUCTION_HMAC_KEY)
+                .accept_test_mode(true),
         )
         .build()
         .unwrap()
@@ -338,7 +339,12 @@ fn production_answer_uses_the_production_key_slot() {
 #[test]
 fn any_password_of_a_rotated_slot_verifies() {
     let rotated = Keys::builder()
-        .shop(ShopKeys::new(SHOP).rest_password(Mode::Test, "old-password").rest_password(Mode::Test, "new-password"))
+        .shop(
+            ShopKeys::new(SHOP)
+                .rest_password(Mode::Test, "old-password")
+                .rest_password(Mode::Test, "new-password")
+                .accept_test_mode(true),
+        )
         .build()
         .unwrap();
     let verifier = Verifier::new(rotated);

@@ -16,7 +16,8 @@ fn verifier() -> Verifier {
                 .form_key(Mode::Test, "1122334455667788")
                 .form_key(Mode::Production, "8877665544332211")
                 .rest_password(Mode::Test, "testpassword_X")
-                .rest_hmac_key(Mode::Test, "hmac-key-X"),
+                .rest_hmac_key(Mode::Test, "hmac-key-X")
+                .accept_test_mode(true),
         )
         .application(APP, "app!secret")
         .build()

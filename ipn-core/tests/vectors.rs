@@ -56,6 +56,9 @@ fn keys(config: &Value) -> Keys {
                 }
             }
         }
+        // The vectors are TEST notifications, and their configurations predate the opt-in: read
+        // them as saying `accept_test_mode = true` unless they say otherwise.
+        keys = keys.accept_test_mode(shop.get("accept_test_mode").and_then(Value::as_bool).unwrap_or(true));
         builder = builder.shop(keys);
     }
     for app in config.get("applications").and_then(Value::as_array).into_iter().flatten() {

@@ -53,7 +53,10 @@ async fn main() -> std::io::Result<()> {
             ShopKeys::new("12345678")
                 .form_key(Mode::Test, "1122334455667788")
                 .form_key(Mode::Production, "8877665544332211")
-                .form_algorithm(FormAlgorithm::HmacSha256),
+                .form_algorithm(FormAlgorithm::HmacSha256)
+                // For trying the example with TEST notifications (refused unless the shop opts
+                // in); a production server leaves this out.
+                .accept_test_mode(true),
         )
         .build()
         .map_err(std::io::Error::other)?;

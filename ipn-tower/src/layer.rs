@@ -60,7 +60,11 @@ impl IpnLayer {
         self.map(|r| r.max_body_bytes(limit))
     }
 
-    /// Whether TEST-mode notifications are accepted (refuse them in production).
+    /// Decides TEST mode for every shop, whatever each shop's own setting says: `true` accepts
+    /// every shop's TEST-mode notifications, `false` refuses them all (`403`). Not called (the
+    /// default), a TEST-mode notification is refused unless its shop opted in
+    /// (`accept_test_mode = true` in its `[[shops]]` table, `ShopKeys::accept_test_mode(true)`).
+    /// See [`Verifier::accept_test_mode`](ipn_core::Verifier::accept_test_mode).
     pub fn accept_test_mode(self, accept: bool) -> Self {
         self.map(|r| r.accept_test_mode(accept))
     }

@@ -28,7 +28,7 @@ fn body() -> String {
 fn verifier() -> Verifier {
     let keys =
         Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
-    Verifier::new(keys)
+    Verifier::new(keys).accept_test_mode(true)
 }
 
 /// What the handler saw: calls, and whether it should fail the first one.

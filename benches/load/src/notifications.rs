@@ -12,13 +12,17 @@ pub const TEST_KEY: &str = "1122334455667788";
 /// Its public PRODUCTION key.
 pub const PRODUCTION_KEY: &str = "8877665544332211";
 
-/// The verifier of the `ipn` routes: the vectors' shop and keys, HMAC-SHA-256.
+/// The verifier of the `ipn` routes: the vectors' shop and keys, HMAC-SHA-256, TEST mode accepted
+/// (the notifications posted are TEST ones).
 ///
 /// # Panics
 ///
 /// Never: the keys are constant and valid.
 pub fn verifier() -> Verifier {
-    let shop = ShopKeys::new(SHOP_ID).form_key(Mode::Test, TEST_KEY).form_key(Mode::Production, PRODUCTION_KEY);
+    let shop = ShopKeys::new(SHOP_ID)
+        .form_key(Mode::Test, TEST_KEY)
+        .form_key(Mode::Production, PRODUCTION_KEY)
+        .accept_test_mode(true);
     Verifier::new(Keys::builder().shop(shop).build().expect("the vector keys are valid"))
 }
 

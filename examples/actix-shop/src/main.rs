@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use actix_shop::db::DbUrl;
 use actix_shop::{Args, Options, StartError, demo, load_settings};
 use clap::Parser;
-use ipn_core::Mode;
 
 fn options(args: &Args) -> Result<Options, StartError> {
     let settings = load_settings(args)?;
@@ -25,7 +24,7 @@ fn options(args: &Args) -> Result<Options, StartError> {
         gateway: args.gateway.clone(),
         centralbill: args.centralbill.clone().unwrap_or_else(|| args.gateway.clone()),
         public_url: args.public_url.clone(),
-        mode: Mode::parse(&args.mode).unwrap_or(Mode::Test),
+        mode: args.mode()?,
         fault_injector: false,
     })
 }

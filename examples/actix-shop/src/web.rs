@@ -10,7 +10,7 @@ use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::web::{self, Data, Form, Json, Path, ServiceConfig};
 use actix_web::{HttpResponse, ResponseError, middleware};
 use ipn_actix::IpnMiddleware;
-use ipn_core::{Config, Endpoint, Verifier};
+use ipn_core::{Config, Endpoint, Mode, Verifier};
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
 
@@ -292,6 +292,14 @@ async fn fail_next(app: Data<AppState>) -> HttpResponse {
     }
 }
 
+/// The verifier of the notification routes: the configuration's keys and limits, and TEST-mode
+/// notifications accepted when the shop runs in TEST (the demo), refused when it runs in
+/// PRODUCTION whatever the configuration's `accept_test_mode` says: a production shop never takes
+/// a TEST payment, signed with the less guarded TEST key, as paid.
+fn verifier(config: Config, mode: Mode) -> Verifier {
+    Verifier::from_config(config).accept_test_mode(mode == Mode::Test)
+}
+
 fn with_store(middleware: IpnMiddleware, store: Store) -> IpnMiddleware {
     match store {
         Store::Sqlite(s) => middleware.store(s),
@@ -313,11 +321,12 @@ pub async fn routes(
 ) -> Result<impl Fn(&mut ServiceConfig) + Clone + Send + 'static, StartError> {
     let ipn_store = app.db().notification_store("ipn_notifications").await?;
     let return_store = app.db().notification_store("ipn_browser_returns").await?;
-    let ipn_middleware = with_store(IpnMiddleware::new(Verifier::from_config(config.clone())), ipn_store);
+    let mode = app.merchant().mode;
+    let ipn_middleware = with_store(IpnMiddleware::new(verifier(config.clone(), mode)), ipn_store);
     // Returns have their own claims: a REST return and its IPN carry the same payment, and each
     // must be answered in its own way.
     let return_middleware =
-        with_store(IpnMiddleware::new(Verifier::from_config(config)).endpoint(Endpoint::Return), return_store);
+        with_store(IpnMiddleware::new(verifier(config, mode)).endpoint(Endpoint::Return), return_store);
     Ok(move |cfg: &mut ServiceConfig| {
         let notifications = web::scope("/ipn")
             .wrap(middleware::from_fn(notify::log_delivery))

@@ -53,9 +53,29 @@ pub struct Args {
     /// The shop's public base URL, for the gateway's return link. Default: `http://ADDR`.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
-    /// The mode of the payments the shop requests.
-    #[arg(long, value_name = "MODE", default_value = "TEST", value_parser = ["TEST", "PRODUCTION"])]
-    pub mode: String,
+    /// The mode of the payments the shop requests, and of the notifications it accepts: in
+    /// PRODUCTION, TEST-mode notifications are refused (403) whatever the configuration's
+    /// `accept_test_mode` says. Default: TEST with `--demo`, PRODUCTION otherwise.
+    #[arg(long, value_name = "MODE", value_parser = ["TEST", "PRODUCTION"])]
+    pub mode: Option<String>,
+}
+
+impl Args {
+    /// The mode asked for (`--mode`), else TEST for the demo and PRODUCTION for a real run: a
+    /// shop started without `--mode` is a production shop, and refuses TEST notifications.
+    ///
+    /// # Errors
+    ///
+    /// A `--mode` other than `TEST` or `PRODUCTION`.
+    pub fn mode(&self) -> Result<Mode, StartError> {
+        match self.mode.as_deref() {
+            Some(mode) => {
+                Mode::parse(mode).ok_or_else(|| StartError::Config(format!("--mode {mode:?}: TEST or PRODUCTION")))
+            }
+            None if self.demo => Ok(Mode::Test),
+            None => Ok(Mode::Production),
+        }
+    }
 }
 
 /// Why the shop cannot start.
@@ -97,7 +117,8 @@ pub struct Options {
     pub centralbill: String,
     /// The shop's public base URL; `None`: `http://` and the bound address.
     pub public_url: Option<String>,
-    /// The mode of the payments requested.
+    /// The mode of the payments requested; in PRODUCTION the notification routes refuse TEST-mode
+    /// notifications, in TEST they accept them.
     pub mode: Mode,
     /// Enables `POST /demo/fail-next`, the demo's fault injector.
     pub fault_injector: bool,

@@ -10,7 +10,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
-use ipn_core::{Config, Endpoint, Verifier};
+use ipn_core::{Config, Endpoint, Mode, Verifier};
 use ipn_tower::IpnLayer;
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
@@ -269,6 +269,14 @@ async fn fail_next(State(app): State<AppState>) -> Response {
     }
 }
 
+/// The verifier of the notification routes: the configuration's keys and limits, and TEST-mode
+/// notifications accepted when the shop runs in TEST (the demo), refused when it runs in
+/// PRODUCTION whatever the configuration's `accept_test_mode` says: a production shop never takes
+/// a TEST payment, signed with the less guarded TEST key, as paid.
+fn verifier(config: Config, mode: Mode) -> Verifier {
+    Verifier::from_config(config).accept_test_mode(mode == Mode::Test)
+}
+
 fn with_store(layer: IpnLayer, store: Store) -> IpnLayer {
     match store {
         Store::Sqlite(s) => layer.store(s),
@@ -286,11 +294,11 @@ fn with_store(layer: IpnLayer, store: Store) -> IpnLayer {
 pub async fn router(app: AppState, config: Config) -> Result<Router, StartError> {
     let ipn_store = app.db().notification_store("ipn_notifications").await?;
     let return_store = app.db().notification_store("ipn_browser_returns").await?;
-    let ipn_layer = with_store(IpnLayer::new(Verifier::from_config(config.clone())), ipn_store);
+    let mode = app.merchant().mode;
+    let ipn_layer = with_store(IpnLayer::new(verifier(config.clone(), mode)), ipn_store);
     // Returns have their own claims: a REST return and its IPN carry the same payment, and each
     // must be answered in its own way.
-    let return_layer =
-        with_store(IpnLayer::new(Verifier::from_config(config)).endpoint(Endpoint::Return), return_store);
+    let return_layer = with_store(IpnLayer::new(verifier(config, mode)).endpoint(Endpoint::Return), return_store);
     let notifications = Router::new()
         .route("/ipn", post(notify::ipn).route_layer(ipn_layer.clone()))
         .route("/ipn/centralbill", post(notify::centralbill).route_layer(ipn_layer))

@@ -106,9 +106,10 @@ pub fn toml_config(config: &Value) -> String {
     let mut out = String::new();
     for shop in config["shops"].as_array().into_iter().flatten() {
         out.push_str(&format!("[[shops]]\nshop_id = {}\n", toml_string(shop["shop_id"].as_str().unwrap())));
-        if let Some(accept) = shop.get("accept_test_mode").and_then(Value::as_bool) {
-            out.push_str(&format!("accept_test_mode = {accept}\n"));
-        }
+        // The vectors are TEST notifications, and their configurations predate the opt-in: read
+        // them as saying `accept_test_mode = true` unless they say otherwise.
+        let accept = shop.get("accept_test_mode").and_then(Value::as_bool).unwrap_or(true);
+        out.push_str(&format!("accept_test_mode = {accept}\n"));
         for section in ["form", "rest"] {
             if let Some(table) = shop.get(section).and_then(Value::as_object) {
                 out.push_str(&format!("[shops.{section}]\n"));
@@ -135,6 +136,7 @@ pub fn toml_config(config: &Value) -> String {
 pub const CONFIG: &str = r#"
 [[shops]]
 shop_id = "12345678"
+accept_test_mode = true
 [shops.form]
 algorithm = "hmac-sha256"
 test_key = "1122334455667788"

@@ -14,7 +14,9 @@
 //!     .set("vads_amount", "1000")
 //!     .sign(b"1122334455667788", FormAlgorithm::HmacSha256);
 //!
-//! let keys = Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
+//! // A TEST notification: the shop opts in to TEST mode (refused by default).
+//! let shop = ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788").accept_test_mode(true);
+//! let keys = Keys::builder().shop(shop).build().unwrap();
 //! let notification = pollster::block_on(Verifier::new(keys).verify(request.view())).unwrap();
 //! assert_eq!(notification.amount().unwrap().to_string(), "10.00 EUR");
 //! ```
