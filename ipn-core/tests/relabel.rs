@@ -6,7 +6,7 @@
 //! return is for display and never updates an order (SECURITY.md says what remains there).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use ipn_core::testkit::relabel::{Seed, SeedKind, identity, posted, relabel, seeds};
+use ipn_core::testkit::relabel::{Seed, SeedKind, identity, posted, protected, relabel, seeds};
 use ipn_core::{Endpoint, Error, FormAlgorithm, Keys, Mode, Notification, ShopKeys, Verifier};
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -49,28 +49,6 @@ fn genuine(seed: &Seed, identity: fn(&Notification) -> String) -> Option<String>
     let notification = verify(endpoint, &seed.fields, &seed.signature)
         .unwrap_or_else(|e| panic!("the genuine {} does not verify: {e}", seed.name));
     Some(identity(&notification))
-}
-
-/// What the dictionary and its rules protect today: shop, mode, transaction, amount, status,
-/// operation, source, IPN or not, and, for a transaction, the idempotency fingerprint. The
-/// order id, the effective amount, and the fields of a token registered without payment, can
-/// still be renamed away
-/// by some re-labellings (`full_identity_is_kept`, ignored, finds them; SECURITY.md lists them).
-fn protected(notification: &Notification) -> String {
-    let form = notification.as_form().unwrap();
-    format!(
-        "shop={} mode={:?} transaction={:?} amount={:?} status={:?} operation={:?} source={:?} ipn={} \
-         fingerprint={:?}",
-        notification.merchant_id(),
-        notification.mode(),
-        notification.transaction_id(),
-        notification.amount().map(|a| a.to_string()),
-        notification.status(),
-        form.operation_type().map(|o| o.as_str().to_owned()),
-        form.source().map(|s| s.as_str().to_owned()),
-        form.is_ipn(),
-        form.trans_uuid().map(|_| notification.fingerprint()),
-    )
 }
 
 /// Checks one re-labelling of `seed`; returns a description of what went wrong.

@@ -207,6 +207,28 @@ pub fn identity(notification: &Notification) -> String {
     )
 }
 
+/// What the dictionary and its rules protect today: shop, mode, transaction, amount, status,
+/// operation, source, IPN or not, and, for a transaction, the idempotency fingerprint. The
+/// order id, the effective amount, and the fields of a token registered without payment, can
+/// still be renamed away by some re-labellings ([`identity`] holds them too; SECURITY.md lists
+/// what remains).
+pub fn protected(notification: &Notification) -> String {
+    let form = notification.as_form();
+    format!(
+        "shop={} mode={:?} transaction={:?} amount={:?} status={:?} operation={:?} source={:?} ipn={:?} \
+         fingerprint={:?}",
+        notification.merchant_id(),
+        notification.mode(),
+        notification.transaction_id(),
+        notification.amount().map(|a| a.to_string()),
+        notification.status(),
+        form.and_then(|f| f.operation_type()).map(|o| o.as_str().to_owned()),
+        form.and_then(|f| f.source()).map(|s| s.as_str().to_owned()),
+        form.map(|f| f.is_ipn()),
+        form.and_then(|f| f.trans_uuid()).map(|_| notification.fingerprint()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
