@@ -111,6 +111,11 @@ pub enum Error {
         /// The header name.
         header: String,
     },
+    /// A link signature goes past one of the bounds that keep its verification cheap (its
+    /// header's length, its parameters, its components, its signing string): refused before any
+    /// signing string is built or HMAC computed.
+    #[error("link signature refused: {0}")]
+    LinkBound(crate::link::LinkBound),
     /// The body digest does not match the `Digest` or `Content-Digest` header.
     #[error("the body does not match its digest")]
     DigestMismatch,
@@ -158,7 +163,8 @@ impl Error {
             Error::BodyUnreadable { .. }
             | Error::UnknownScheme
             | Error::Malformed { .. }
-            | Error::MissingField { .. } => Outcome::Malformed,
+            | Error::MissingField { .. }
+            | Error::LinkBound(_) => Outcome::Malformed,
             Error::UnknownShop { .. } | Error::UnknownApplication { .. } => Outcome::UnknownShop,
             Error::SignatureMismatch
             | Error::UnsupportedAlgorithm { .. }
