@@ -32,6 +32,11 @@ impl Headers for HttpHeaders<'_> {
         let mut values = self.0.get_all(name).map(HeaderValue::as_bytes);
         [values.next(), values.next()]
     }
+
+    /// Every value from one lookup of the name, in one pass.
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        Box::new(self.0.get_all(name).map(HeaderValue::as_bytes))
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +62,7 @@ mod tests {
         assert_eq!(headers.first_two("x-other"), [Some(&b"1"[..]), None]);
         assert_eq!(headers.first_two("date"), [None, None]);
         assert_eq!(headers.first_two("not a header name"), [None, None]);
+        assert_eq!(headers.get_all("DIGEST").collect::<Vec<_>>(), [&b"a"[..], b"b"]);
+        assert_eq!(headers.get_all("not a header name").count(), 0);
     }
 }

@@ -133,6 +133,11 @@ pub enum Error {
         /// The header name.
         header: String,
     },
+    /// A link signature goes past one of the bounds that keep its verification cheap (its
+    /// header's length, its parameters, its components, its signing string): refused before any
+    /// signing string is built or HMAC computed.
+    #[error("link signature refused: {0}")]
+    LinkBound(crate::link::LinkBound),
     /// The body digest does not match the `Digest` or `Content-Digest` header.
     #[error("the body does not match its digest")]
     DigestMismatch,
@@ -182,7 +187,8 @@ impl Error {
             | Error::Malformed { .. }
             | Error::MissingField { .. }
             | Error::UnknownField { .. }
-            | Error::InvalidField { .. } => Outcome::Malformed,
+            | Error::InvalidField { .. }
+            | Error::LinkBound(_) => Outcome::Malformed,
             Error::UnknownShop { .. } | Error::UnknownApplication { .. } => Outcome::UnknownShop,
             Error::SignatureMismatch
             | Error::UnsupportedAlgorithm { .. }

@@ -24,6 +24,13 @@ pub trait Headers {
             None => [None, None],
         }
     }
+
+    /// Every value of the header `name`, in the order received. Override it to walk them in one
+    /// pass: the default asks [`get`](Self::get) for each, which costs quadratic time in the
+    /// number of instances when `get` scans (a request may repeat a header thousands of times).
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        Box::new((0..).map_while(move |nth| self.get(name, nth)))
+    }
 }
 
 impl<H: Headers + ?Sized> Headers for &H {
@@ -33,6 +40,10 @@ impl<H: Headers + ?Sized> Headers for &H {
 
     fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
         (**self).first_two(name)
+    }
+
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        (**self).get_all(name)
     }
 }
 
@@ -52,6 +63,11 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
         }
         found
     }
+
+    /// One scan of the list.
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        Box::new(self.iter().filter(move |(n, _)| same_name(n.as_ref(), name)).map(|(_, v)| v.as_ref()))
+    }
 }
 
 /// Names (of headers, components, algorithms) compared ignoring ASCII case; an exact match (they
@@ -69,6 +85,10 @@ impl<N: AsRef<str>, V: AsRef<[u8]>, const LEN: usize> Headers for [(N, V); LEN] 
     fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
         Headers::first_two(self.as_slice(), name)
     }
+
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        Headers::get_all(self.as_slice(), name)
+    }
 }
 
 impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
@@ -78,6 +98,10 @@ impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
 
     fn first_two(&self, name: &str) -> [Option<&[u8]>; 2] {
         Headers::first_two(self.as_slice(), name)
+    }
+
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        Headers::get_all(self.as_slice(), name)
     }
 }
 
@@ -160,24 +184,17 @@ impl<'a> RequestView<'a> {
 
     /// Every value of a header, in the order received.
     pub fn header_values(&self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let name = lowercase(name).into_owned();
-        let headers = self.headers;
-        (0..).map_while(move |i| headers.get(&name, i))
+        self.headers.get_all(&lowercase(name)).collect::<Vec<_>>().into_iter()
     }
 
-    /// The `nth` value of a header whose name is already lowercase (no allocation).
-    pub(crate) fn header_nth(&self, lowercase_name: &str, nth: usize) -> Option<&'a [u8]> {
-        debug_assert!(!lowercase_name.bytes().any(|b| b.is_ascii_uppercase()));
-        self.headers.get(lowercase_name, nth)
-    }
-
-    /// Every value of a header whose name is already lowercase, in the order received.
-    pub(crate) fn lowercase_values<'n>(&self, lowercase_name: &'n str) -> impl Iterator<Item = &'a [u8]> + 'n
+    /// Every value of a header whose name is already lowercase, in the order received, in one
+    /// pass.
+    pub(crate) fn lowercase_values<'n>(&self, lowercase_name: &'n str) -> Box<dyn Iterator<Item = &'a [u8]> + 'n>
     where
         'a: 'n,
     {
-        let view = *self;
-        (0..).map_while(move |i| view.header_nth(lowercase_name, i))
+        debug_assert!(!lowercase_name.bytes().any(|b| b.is_ascii_uppercase()));
+        self.headers.get_all(lowercase_name)
     }
 
     /// The media type of `Content-Type`, lowercased, without parameters (`application/json`).
@@ -196,13 +213,13 @@ const MEMO_LEN: usize = 8;
 /// [`Headers`] scans or hashes; a hit here compares a few short names.
 ///
 /// Names past the first [`MEMO_LEN`] are looked up every time (correct, only slower).
-pub(crate) struct HeaderMemo<'a, 'n> {
+pub(crate) struct HeaderMemo<'a: 'n, 'n> {
     view: RequestView<'a>,
     entries: [(&'n str, [Option<&'a [u8]>; 2]); MEMO_LEN],
     len: usize,
 }
 
-impl<'a, 'n> HeaderMemo<'a, 'n> {
+impl<'a: 'n, 'n> HeaderMemo<'a, 'n> {
     pub(crate) fn new(view: RequestView<'a>) -> Self {
         Self { view, entries: [("", [None, None]); MEMO_LEN], len: 0 }
     }
@@ -227,12 +244,12 @@ impl<'a, 'n> HeaderMemo<'a, 'n> {
         found
     }
 
-    /// Every value of a header whose name is already lowercase, in the order received (past the
-    /// second, rare, each is looked up).
+    /// Every value of a header whose name is already lowercase, in the order received: the
+    /// memo's first two, then (rare) the rest in one more pass.
     pub(crate) fn values(&mut self, lowercase_name: &'n str) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
         let [first, second] = self.first_two(lowercase_name);
         let view = self.view;
-        let rest = second.map(move |_| (2..).map_while(move |i| view.header_nth(lowercase_name, i)));
+        let rest = second.map(|_| view.lowercase_values(lowercase_name).skip(2));
         first.into_iter().chain(second).chain(rest.into_iter().flatten())
     }
 }
@@ -358,6 +375,64 @@ mod tests {
             }
             assert_eq!(memo.values("digest").collect::<Vec<_>>(), [&b"a"[..], b"b", b"c"]);
         }
+    }
+
+    /// Headers that count the entries their lookups visit.
+    struct Counted {
+        list: Vec<(String, String)>,
+        visited: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Counted {
+        fn visit(&self) {
+            self.visited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+
+        fn take(&self) -> usize {
+            self.visited.swap(0, std::sync::atomic::Ordering::Relaxed)
+        }
+    }
+
+    impl Headers for Counted {
+        fn get(&self, name: &str, nth: usize) -> Option<&[u8]> {
+            self.list
+                .iter()
+                .inspect(|_| self.visit())
+                .filter(|(n, _)| same_name(n, name))
+                .nth(nth)
+                .map(|(_, v)| v.as_bytes())
+        }
+
+        fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+            Box::new(
+                self.list
+                    .iter()
+                    .inspect(|_| self.visit())
+                    .filter(move |(n, _)| same_name(n, name))
+                    .map(|(_, v)| v.as_bytes()),
+            )
+        }
+    }
+
+    #[test]
+    fn thousands_of_instances_of_a_header_are_read_in_one_pass() {
+        let mut list = vec![("date".to_owned(), "d".to_owned())];
+        list.extend((0..5_000).map(|i| ("X-A".to_owned(), i.to_string())));
+        let headers = Counted { list, visited: 0.into() };
+        let len = headers.list.len();
+        let view = RequestView::new("POST", "/", &headers, b"");
+        let mut memo = HeaderMemo::new(view);
+        assert_eq!(memo.values("x-a").count(), 5_000);
+        // The memo's first two values, then one pass for all of them.
+        assert!(headers.take() <= 3 * len, "quadratic");
+        assert_eq!(view.header_values("X-A").last(), Some(&b"4999"[..]));
+        assert!(headers.take() <= len, "quadratic");
+        assert_eq!(view.lowercase_values("x-a").count(), 5_000);
+        assert!(headers.take() <= len, "quadratic");
+        // Every implementation in this crate walks the list once.
+        let plain: Vec<(String, String)> = headers.list.clone();
+        assert_eq!(Headers::get_all(&plain, "x-a").count(), 5_000);
+        assert_eq!(Headers::get_all(plain.as_slice(), "x-a").nth(4_999), Some(&b"4999"[..]));
     }
 
     #[test]

@@ -28,6 +28,11 @@ impl ipn_core::Headers for HttpHeaders<'_> {
         let mut values = self.0.get_all(name).iter().map(|value| value.as_bytes());
         [values.next(), values.next()]
     }
+
+    /// Every value from one lookup of the name, in one pass.
+    fn get_all<'s: 'n, 'n>(&'s self, name: &'n str) -> Box<dyn Iterator<Item = &'s [u8]> + 'n> {
+        Box::new(self.0.get_all(name).iter().map(|value| value.as_bytes()))
+    }
 }
 
 #[cfg(test)]
@@ -51,5 +56,8 @@ mod tests {
         map.append("date", "d".parse().unwrap());
         assert_eq!(HttpHeaders(&map).first_two("date"), [Some(&b"d"[..]), None]);
         assert_eq!(HttpHeaders(&map).first_two("digest"), [None, None]);
+        let headers = HttpHeaders(&map);
+        assert_eq!(headers.get_all("SIGNATURE").collect::<Vec<_>>(), [&b"one"[..], b"two"]);
+        assert_eq!(headers.get_all("not a header name").count(), 0);
     }
 }

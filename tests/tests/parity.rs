@@ -1,7 +1,16 @@
 //! One case matrix, run against both adapters: each case is built as an axum app (`ipn-tower`)
 //! and an actix-web app (`ipn-actix`), the same request is sent to both, and both must answer the
-//! same status, `content-type` and body, which must also be the case's expected reply. The two
-//! apps are built by the harness in `adapters/mod.rs`.
+//! same status, `content-type` and body, which must also be the case's expected reply.
+//!
+//! Setup of the two apps, chosen so that every request reaches the middleware:
+//! - axum: `Router::new().route(path, post(handler).layer(IpnLayer))`. `MethodRouter::layer`
+//!   wraps the method router's fallback too, so a GET is answered by the layer (405 with the IPN
+//!   reply), as in actix. (`route_layer` would leave GET to axum's own empty 405.)
+//! - actix: `web::resource(path).wrap(IpnMiddleware).route(web::post().to(handler))`.
+//!
+//! Bodies are sent either whole with `Content-Length`, or streamed without it (axum
+//! `Body::from_stream`, actix `Payload::Stream`), optionally breaking mid-stream. The two apps
+//! are built in `support/mod.rs`, shared with `link_bounds.rs` and `test_mode_default.rs`.
 //!
 //! The public vectors are those holding a notification request (`form`, `rest`, `link`); the
 //! `rfc9421` vector is a signature-base case, not a notification, and the other kinds hold no
@@ -9,17 +18,15 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod adapters;
+mod support;
 
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use adapters::{Answer, Body, Case, Handler, actix_answer, tower_answer};
-use ipn_core::{
-    Endpoint, FixedClock, FormAlgorithm, Keys, Mode, Outcome, Receiver, Reply, RequestView, ShopKeys, Verifier,
-};
+use ipn_core::{Endpoint, FixedClock, FormAlgorithm, Keys, Mode, Outcome, Receiver, Reply, ShopKeys, Verifier};
 use serde_json::Value;
+use support::{Answer, Body, Case, Handler, actix_answer, core_reply, tower_answer};
 
 // ---------------------------------------------------------------------------------------------
 // Vectors
@@ -130,17 +137,6 @@ fn vector_case(name: &str, json: &Value) -> Case {
     };
     case.expected = core_reply(&case, Reply::order_updated());
     case
-}
-
-/// What the core alone concludes for a case's request: `handled` when it verifies, the
-/// rejection's reply otherwise.
-fn core_reply(case: &Case, handled: Reply) -> Reply {
-    let Body::Sized(body) = &case.body else { panic!("{}: the core reads whole bodies", case.name) };
-    let view = RequestView::new(&case.method, &case.target, &case.headers, body);
-    match pollster::block_on(case.receiver.receive(view)) {
-        Ok(_) => handled,
-        Err(rejected) => rejected.reply,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

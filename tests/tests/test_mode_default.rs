@@ -4,13 +4,13 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod adapters;
+mod support;
 
-use adapters::{Answer, Body, Case, Handler, actix_answer, tower_answer};
 use ipn_actix::IpnMiddleware;
 use ipn_core::testkit::{FormBuilder, FormTemplate, RawRequest, RestBuilder, RestTemplate};
 use ipn_core::{Endpoint, FormAlgorithm, Keys, Mode, Outcome, Receiver, Reply, ShopKeys, Verifier};
 use ipn_tower::IpnLayer;
+use support::{Answer, Body, Case, Handler, actix_answer, tower_answer};
 
 const SHOP: &str = "12345678";
 const FORM_KEY: &str = "1122334455667788";

@@ -357,10 +357,11 @@ pub const REQUIRED: [&str; 4] = ["vads_ctx_mode", "vads_site_id", "vads_trans_da
 const PAIRED: [(&str, &str); 2] =
     [("vads_amount", "vads_currency"), ("vads_effective_amount", "vads_effective_currency")];
 
-/// Fields the gateway never sends without another: a transaction always says its operation and
-/// status, and the order's details come with the order's reference. Without these rules a
-/// re-labelling could rename the operation or the order id away into a free-text neighbour.
-const REQUIRES: [(&str, &str); 5] = [
+/// Fields the gateway never sends without another: a transaction always says its amount,
+/// operation and status, and the order's details come with the order's reference. Without these
+/// rules a re-labelling could rename them away into a free-text neighbour.
+const REQUIRES: [(&str, &str); 6] = [
+    ("vads_trans_uuid", "vads_amount"),
     ("vads_trans_uuid", "vads_operation_type"),
     ("vads_trans_uuid", "vads_trans_status"),
     ("vads_order_info", "vads_order_id"),

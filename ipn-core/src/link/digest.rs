@@ -2,8 +2,6 @@
 //! (RFC 3230: `SHA-256=<base64>` of the raw hash, or of its lowercase hex as CentralBill's own
 //! example shows) and `Content-Digest` (RFC 9530, a structured dictionary read with `sfv`).
 
-use std::borrow::Cow;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sfv::{BareItem, Dictionary, ListEntry, Parser};
@@ -75,31 +73,21 @@ impl<'a> BodyHashes<'a> {
     }
 }
 
-/// A header's values joined with `, ` (borrowed when there is one, as usual).
-fn header_text<'a>(headers: &mut HeaderMemo<'a, '_>, name: &'static str) -> Result<Option<Cow<'a, str>>, Error> {
-    let text = |value| {
-        std::str::from_utf8(value)
-            .map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))
-    };
-    let mut values = headers.values(name);
-    let Some(first) = values.next() else { return Ok(None) };
-    let mut joined = Cow::Borrowed(text(first)?);
-    for value in values {
-        let joined = joined.to_mut();
-        joined.push_str(", ");
-        joined.push_str(text(value)?);
-    }
-    Ok(Some(joined))
+/// A header value as text.
+fn text_of<'v>(name: &str, value: &'v [u8]) -> Result<&'v str, Error> {
+    std::str::from_utf8(value).map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))
 }
 
 /// Checks every digest header present against the body.
 ///
 /// At least one of `Digest` and `Content-Digest` must be present; every entry with an algorithm
 /// we implement (SHA-256, SHA-512) must match; entries with other algorithms are ignored as long
-/// as one entry could be checked.
+/// as one entry could be checked. Several instances of a header are read one after the other,
+/// as their values joined with `, ` would be (a `Content-Digest` key repeated across instances
+/// is checked in each), without copying them.
 pub(crate) fn check(headers: &mut HeaderMemo<'_, '_>) -> Result<(), Error> {
-    let digest = header_text(headers, "digest")?;
-    let content_digest = header_text(headers, "content-digest")?;
+    let [digest, _] = headers.first_two("digest");
+    let [content_digest, _] = headers.first_two("content-digest");
     if digest.is_none() && content_digest.is_none() {
         return Err(Error::MissingHeader { header: "digest".into() });
     }
@@ -107,8 +95,8 @@ pub(crate) fn check(headers: &mut HeaderMemo<'_, '_>) -> Result<(), Error> {
     let mut checked = 0_usize;
     let mut unsupported = None;
 
-    if let Some(digest) = &digest {
-        for entry in digest.split(',') {
+    for value in headers.values("digest") {
+        for entry in text_of("Digest", value)?.split(',') {
             let entry = text::trim(entry);
             let (algorithm, value) = entry
                 .split_once('=')
@@ -125,8 +113,8 @@ pub(crate) fn check(headers: &mut HeaderMemo<'_, '_>) -> Result<(), Error> {
         }
     }
 
-    if let Some(content_digest) = &content_digest {
-        let dictionary: Dictionary = Parser::new(content_digest.as_ref())
+    for value in headers.values("content-digest") {
+        let dictionary: Dictionary = Parser::new(text_of("Content-Digest", value)?)
             .parse()
             .map_err(|_| Error::malformed(Scheme::Link, "Content-Digest is not a structured dictionary"))?;
         for (algorithm, entry) in &dictionary {
@@ -349,6 +337,23 @@ mod tests {
         assert!(matches!(check_with(&[("digest", &long)], BODY), Err(Error::DigestMismatch)));
         let joined = [("digest", "MD5=abc"), ("Digest", &digest_header(BODY))];
         assert!(check_with(&joined, BODY).is_ok());
+    }
+
+    #[test]
+    fn every_instance_of_a_digest_header_is_checked() {
+        let (good, bad) = (digest_header(BODY), digest_header(b"other"));
+        assert!(check_with(&[("digest", &good), ("Digest", &hex_form(BODY))], BODY).is_ok());
+        assert!(matches!(check_with(&[("digest", &good), ("digest", &bad)], BODY), Err(Error::DigestMismatch)));
+        let (good, bad) = (content_digest_header(BODY), content_digest_header(b"other"));
+        assert!(check_with(&[("content-digest", &good), ("content-digest", "md5=:AA==:")], BODY).is_ok());
+        // A key repeated across instances is checked in each, not overridden by the last.
+        for pair in [[&good, &bad], [&bad, &good]] {
+            let headers = [("content-digest", pair[0].as_str()), ("content-digest", pair[1].as_str())];
+            assert!(matches!(check_with(&headers, BODY), Err(Error::DigestMismatch)));
+        }
+        let many = vec![("digest", digest_header(BODY)); 5_000];
+        let many: Vec<(&str, &str)> = many.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        assert!(check_with(&many, BODY).is_ok());
     }
 
     #[test]

@@ -3,13 +3,23 @@
 //!
 //! [`Verifier::verify`](crate::Verifier::verify) routes JSON bodies here. In order, without any
 //! secret: the `Signature` and/or `Authorization: Signature ...` parameters (both must verify
-//! when both are present), their algorithm, their coverage of the required components (by
-//! default [`DEFAULT_REQUIRED_COMPONENTS`]), the `Date` window, and the `Digest` /
-//! `Content-Digest` of the body. Then the `keyId` selects the application's secrets and the
-//! HMAC is checked in constant time. Only then is the body typed into a [`LinkNotification`].
+//! when both are present), within the bounds below, their algorithm, their coverage of the
+//! required components (by default [`DEFAULT_REQUIRED_COMPONENTS`]), the `Date` window, and the
+//! `Digest` / `Content-Digest` of the body. Then the `keyId` selects the application's secrets,
+//! and only then is the signing string built and its HMAC checked in constant time. Only then is
+//! the body typed into a [`LinkNotification`].
+//!
+//! Bounds, so that a request costs time and memory in proportion to its size whatever it holds
+//! (each refusal is an [`Error::LinkBound`](crate::Error::LinkBound), answered as malformed): a
+//! signature header of at most [`MAX_SIGNATURE_HEADER_LEN`] bytes, with at most
+//! [`MAX_SIGNATURE_PARAMETERS`] parameters (unknown ones counted) and
+//! [`MAX_SIGNED_COMPONENTS`] components, none listed twice; a signing string of at most
+//! [`MAX_SIGNING_STRING_LEN`] bytes. The parameters are read in one pass, and every instance of
+//! a header in one pass.
 //!
 //! RFC 9421 signatures (the standard successor, `hmac-sha256` profile) can be checked with
-//! [`rfc9421_verify`]; the verifier does not route to them, since no gateway sends them yet.
+//! [`rfc9421_verify`], within the same bounds; the verifier does not route to them, since no
+//! gateway sends them yet.
 //!
 //! The signing helpers ([`signing_string`], [`signature`], [`signature_header`], [`sign`],
 //! [`digest_header`], [`digest_header_hex`]) build what CentralBill sends, for tests and the CLI:
@@ -49,6 +59,7 @@
 //! assert_eq!(link.status(), &link::LinkStatus::Completed);
 //! ```
 
+mod bounds;
 mod dates;
 mod digest;
 mod notification;
@@ -56,6 +67,9 @@ mod rfc9421;
 mod signature;
 mod verify;
 
+pub use bounds::{
+    LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
+};
 pub use dates::parse_http_date;
 pub use digest::{content_digest_header, digest_header, digest_header_hex};
 pub use notification::{

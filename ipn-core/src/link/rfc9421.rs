@@ -10,6 +10,9 @@ use hmac::{Hmac, Mac};
 use sfv::{BareItem, Dictionary, FieldType, InnerList, List, ListEntry, Parser};
 use sha2::Sha256;
 
+use super::bounds::{
+    LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, push_bounded,
+};
 use crate::error::Error;
 use crate::request::RequestView;
 use crate::secret::Secret;
@@ -22,43 +25,67 @@ fn malformed(reason: impl Into<String>) -> Error {
     Error::malformed(Scheme::Link, reason)
 }
 
-/// Every instance of a header joined with `, `, parsed as a structured dictionary.
-fn dictionary(request: RequestView<'_>, name: &str) -> Result<Dictionary, Error> {
-    let mut values = Vec::new();
-    for value in request.header_values(name) {
-        values.push(std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")))?);
+/// Every instance of a header joined with `, ` (at most
+/// [`MAX_SIGNATURE_HEADER_LEN`] bytes), parsed as a structured dictionary.
+fn dictionary(request: RequestView<'_>, name: &'static str, display: &'static str) -> Result<Dictionary, Error> {
+    let (mut joined, mut found) = (String::new(), false);
+    for value in request.lowercase_values(name) {
+        let value = std::str::from_utf8(value).map_err(|_| malformed(format!("the {display} header is not UTF-8")))?;
+        let separator = if found { ", " } else { "" };
+        found = true;
+        if joined.len() + separator.len() + value.len() > MAX_SIGNATURE_HEADER_LEN {
+            return Err(LinkBound::HeaderLength { header: display }.into());
+        }
+        joined.push_str(separator);
+        joined.push_str(value);
     }
-    if values.is_empty() {
+    if !found {
         return Err(Error::MissingHeader { header: name.to_owned() });
     }
-    Parser::new(values.join(", ").as_str())
+    Parser::new(joined.as_str())
         .parse()
-        .map_err(|_| malformed(format!("the {name} header is not a structured dictionary")))
+        .map_err(|_| malformed(format!("the {display} header is not a structured dictionary")))
 }
 
-/// The inner list of `Signature-Input` for a label.
+/// The inner list of `Signature-Input` for a label, within the bounds on its components and
+/// parameters.
 fn signature_input(request: RequestView<'_>, label: &str) -> Result<InnerList, Error> {
-    match dictionary(request, "signature-input")?.shift_remove(label) {
-        Some(ListEntry::InnerList(list)) => Ok(list),
-        Some(ListEntry::Item(_)) => Err(malformed(format!("Signature-Input {label} is not an inner list"))),
-        None => Err(Error::MissingHeader { header: format!("signature-input {label}") }),
+    let list = match dictionary(request, "signature-input", "Signature-Input")?.shift_remove(label) {
+        Some(ListEntry::InnerList(list)) => list,
+        Some(ListEntry::Item(_)) => return Err(malformed(format!("Signature-Input {label} is not an inner list"))),
+        None => return Err(Error::MissingHeader { header: format!("signature-input {label}") }),
+    };
+    if list.items.len() > MAX_SIGNED_COMPONENTS {
+        return Err(LinkBound::Components.into());
     }
+    if list.params.len() > MAX_SIGNATURE_PARAMETERS {
+        return Err(LinkBound::Parameters.into());
+    }
+    Ok(list)
 }
 
-/// The value of one covered component of a request.
-fn component_value(request: RequestView<'_>, name: &str) -> Result<String, Error> {
+/// Appends the value of one covered component of a request to the base.
+fn push_component_value(base: &mut String, request: RequestView<'_>, name: &str) -> Result<(), Error> {
     let target = request.target();
     let (path, query) = target.split_once('?').map_or((target, None), |(p, q)| (p, Some(q)));
     match name {
-        "@method" => Ok(request.method().to_owned()),
+        "@method" => push_bounded(base, request.method()),
         "@authority" => {
             let host = request.header("host").ok_or_else(|| Error::MissingHeader { header: "host".into() })?;
             let host = std::str::from_utf8(host).map_err(|_| malformed("the host header is not UTF-8"))?;
-            Ok(host.trim().to_ascii_lowercase())
+            push_bounded(base, host.trim())?;
+            let start = base.len() - host.trim().len();
+            if let Some(pushed) = base.get_mut(start..) {
+                pushed.make_ascii_lowercase();
+            }
+            Ok(())
         }
-        "@path" => Ok(if path.is_empty() { "/".to_owned() } else { path.to_owned() }),
-        "@query" => Ok(format!("?{}", query.unwrap_or_default())),
-        "@request-target" => Ok(target.to_owned()),
+        "@path" => push_bounded(base, if path.is_empty() { "/" } else { path }),
+        "@query" => {
+            push_bounded(base, "?")?;
+            push_bounded(base, query.unwrap_or_default())
+        }
+        "@request-target" => push_bounded(base, target),
         derived if derived.starts_with('@') => {
             Err(malformed(format!("the derived component {derived} is not supported")))
         }
@@ -66,22 +93,25 @@ fn component_value(request: RequestView<'_>, name: &str) -> Result<String, Error
             if field.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(malformed("component names must be lowercase"));
             }
-            let mut values = Vec::new();
-            for value in request.header_values(field) {
-                let value =
-                    std::str::from_utf8(value).map_err(|_| malformed(format!("the {field} header is not UTF-8")))?;
-                values.push(value.trim());
-            }
-            if values.is_empty() {
+            let mut values = request.lowercase_values(field);
+            let Some(first) = values.next() else {
                 return Err(Error::MissingHeader { header: field.to_owned() });
+            };
+            let utf8 =
+                |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {field} header is not UTF-8")));
+            push_bounded(base, utf8(first)?.trim())?;
+            for value in values {
+                push_bounded(base, ", ")?;
+                push_bounded(base, utf8(value)?.trim())?;
             }
-            Ok(values.join(", "))
+            Ok(())
         }
     }
 }
 
+/// The signature base, at most [`MAX_SIGNING_STRING_LEN`](super::MAX_SIGNING_STRING_LEN) bytes.
 fn base_of(request: RequestView<'_>, input: &InnerList) -> Result<String, Error> {
-    let mut lines = Vec::with_capacity(input.items.len() + 1);
+    let mut base = String::new();
     let mut seen: Vec<&str> = Vec::with_capacity(input.items.len());
     for item in &input.items {
         let BareItem::String(name) = &item.bare_item else {
@@ -91,17 +121,26 @@ fn base_of(request: RequestView<'_>, input: &InnerList) -> Result<String, Error>
             return Err(malformed("component parameters (sf, key, bs, req, name) are not supported"));
         }
         let name = name.as_str();
-        if seen.contains(&name) || name == "@signature-params" {
+        if name == "@signature-params" {
             return Err(malformed(format!("the component {name} cannot be covered here")));
         }
+        // At most `MAX_SIGNED_COMPONENTS` names: a bounded number of comparisons.
+        if seen.contains(&name) {
+            return Err(LinkBound::RepeatedComponent.into());
+        }
         seen.push(name);
-        lines.push(format!("\"{name}\": {}", component_value(request, name)?));
+        push_bounded(&mut base, "\"")?;
+        push_bounded(&mut base, name)?;
+        push_bounded(&mut base, "\": ")?;
+        push_component_value(&mut base, request, name)?;
+        push_bounded(&mut base, "\n")?;
     }
     let params = List::from([ListEntry::InnerList(input.clone())])
         .serialize()
         .ok_or_else(|| malformed("the signature parameters cannot be serialized"))?;
-    lines.push(format!("\"@signature-params\": {params}"));
-    Ok(lines.join("\n"))
+    push_bounded(&mut base, "\"@signature-params\": ")?;
+    push_bounded(&mut base, &params)?;
+    Ok(base)
 }
 
 /// The signature base (RFC 9421 section 2.5) of the signature `label`, from the received
@@ -128,8 +167,10 @@ fn base_of(request: RequestView<'_>, input: &InnerList) -> Result<String, Error>
 /// # Errors
 ///
 /// [`Error::MissingHeader`] when `Signature-Input`, the label or a covered header is missing;
-/// [`Error::Malformed`] for an unparsable field, an unsupported or repeated component, or a
-/// component with parameters.
+/// [`Error::Malformed`] for an unparsable field, an unsupported component, or a component with
+/// parameters; [`Error::LinkBound`] for a repeated component, or past the bounds of
+/// [`link`](crate::link) (the header's length, the number of components or parameters, the
+/// base's length).
 pub fn rfc9421_signature_base(request: RequestView<'_>, label: &str) -> Result<String, Error> {
     base_of(request, &signature_input(request, label)?)
 }
@@ -164,8 +205,7 @@ pub fn rfc9421_verify(request: RequestView<'_>, label: &str, secrets: &[Secret])
         Some(BareItem::String(alg)) => return Err(Error::UnsupportedAlgorithm { algorithm: alg.as_str().to_owned() }),
         Some(_) => return Err(malformed("alg is not a string")),
     }
-    let base = base_of(request, &input)?;
-    let received = match dictionary(request, "signature")?.shift_remove(label) {
+    let received = match dictionary(request, "signature", "Signature")?.shift_remove(label) {
         Some(ListEntry::Item(item)) => match item.bare_item {
             BareItem::ByteSequence(bytes) => bytes,
             _ => return Err(malformed(format!("Signature {label} is not a byte sequence"))),
@@ -173,6 +213,8 @@ pub fn rfc9421_verify(request: RequestView<'_>, label: &str, secrets: &[Secret])
         Some(ListEntry::InnerList(_)) => return Err(malformed(format!("Signature {label} is not a byte sequence"))),
         None => return Err(Error::MissingHeader { header: format!("signature {label}") }),
     };
+    // Only then the base (bounded) and the HMAC.
+    let base = base_of(request, &input)?;
     let matches = secrets.iter().any(|secret| {
         let mut mac = secret.hmac_sha256();
         mac.update(base.as_bytes());
@@ -259,7 +301,6 @@ mod tests {
         for input in [
             r#"s=("@target-uri")"#,
             r#"s=("date";sf)"#,
-            r#"s=("date" "date")"#,
             r#"s=("Date")"#,
             r#"s=(date)"#,
             r#"s=("@signature-params")"#,
@@ -270,10 +311,42 @@ mod tests {
             let request = RequestView::new("POST", "/", &h, b"");
             assert!(matches!(rfc9421_signature_base(request, "s"), Err(Error::Malformed { .. })), "{input}");
         }
+        let h = headers(r#"s=("date" "@method" "date")"#, "s=:AA==:");
+        let request = RequestView::new("POST", "/", &h, b"");
+        assert!(matches!(
+            rfc9421_signature_base(request, "s"),
+            Err(Error::LinkBound(crate::link::LinkBound::RepeatedComponent))
+        ));
         let h = headers(r#"s=("x-missing")"#, "s=:AA==:");
         let request = RequestView::new("POST", "/", &h, b"");
         assert!(matches!(rfc9421_signature_base(request, "s"), Err(Error::MissingHeader { .. })));
         assert!(matches!(rfc9421_signature_base(request, "other"), Err(Error::MissingHeader { .. })));
+    }
+
+    #[test]
+    fn applies_the_link_bounds() {
+        use crate::link::{LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNING_STRING_LEN};
+        let bound = |input: &str, extra: &[(&str, String)]| {
+            let mut h = headers(input, "s=:AA==:");
+            h.extend(extra.iter().map(|(n, v)| ((*n).to_owned(), v.clone())));
+            match rfc9421_verify(RequestView::new("POST", "/", &h, b""), "s", &[secret()]) {
+                Err(Error::LinkBound(bound)) => Some(bound),
+                other => panic!("{input:.60}: {other:?}"),
+            }
+        };
+        let names = |n: usize| (0..n).map(|i| format!("\"x-{i}\"")).collect::<Vec<_>>().join(" ");
+        assert_eq!(bound(&format!("s=({})", names(33)), &[]), Some(LinkBound::Components));
+        let parameters: String = (0..17).map(|i| format!(";p{i}=1")).collect();
+        assert_eq!(bound(&format!(r#"s=("date"){parameters}"#), &[]), Some(LinkBound::Parameters));
+        let long = format!(r#"s=("date");nonce="{}""#, "n".repeat(MAX_SIGNATURE_HEADER_LEN));
+        assert_eq!(bound(&long, &[]), Some(LinkBound::HeaderLength { header: "Signature-Input" }));
+        // Instances of a field are joined, and the joined text is bounded.
+        let many = vec![("signature-input", r#"x=("date")"#.to_owned()); MAX_SIGNATURE_HEADER_LEN / 10];
+        assert_eq!(bound(r#"s=("date")"#, &many), Some(LinkBound::HeaderLength { header: "Signature-Input" }));
+        let big = vec![("x-big", "b".repeat(MAX_SIGNING_STRING_LEN))];
+        assert_eq!(bound(r#"s=("date" "x-big")"#, &big), Some(LinkBound::SigningString));
+        let instances = vec![("x-a", "a".to_owned()); MAX_SIGNING_STRING_LEN / 3];
+        assert_eq!(bound(r#"s=("x-a")"#, &instances), Some(LinkBound::SigningString));
     }
 
     #[test]

@@ -9,6 +9,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::Mac;
 use memchr::memchr;
 
+use super::bounds::{
+    LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
+    push_bounded,
+};
 use crate::error::Error;
 use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::{HmacSha256, Secret, hmac_matches, hmac_sha256_keyed};
@@ -63,21 +67,19 @@ impl fmt::Debug for SignatureParams {
 
 impl SignatureParams {
     /// Parses comma-separated `name="value"` pairs (whitespace around commas tolerated; a bare
-    /// token value such as `created=1402170695` is read too). `keyId`, `algorithm`, `headers` and
-    /// `signature` are required; unknown parameters are ignored; any repeated parameter is an
-    /// error. Component names in `headers` are lowercased.
+    /// token value such as `created=1402170695` is read too), in one pass. `keyId`, `algorithm`,
+    /// `headers` and `signature` are required; unknown parameters are ignored (but counted);
+    /// any repeated parameter is an error. Component names in `headers` are lowercased.
     ///
     /// # Errors
     ///
     /// [`Error::Malformed`] when the syntax is wrong, a parameter is repeated or a required one
-    /// is missing or empty.
+    /// is missing or empty; [`Error::LinkBound`] for a value longer than
+    /// [`MAX_SIGNATURE_HEADER_LEN`](super::MAX_SIGNATURE_HEADER_LEN), more parameters than
+    /// [`MAX_SIGNATURE_PARAMETERS`](super::MAX_SIGNATURE_PARAMETERS), more components than
+    /// [`MAX_SIGNED_COMPONENTS`](super::MAX_SIGNED_COMPONENTS), or a component listed twice.
     pub fn parse(value: &str) -> Result<Self, Error> {
-        RawParams::parse(value).map(|raw| Self {
-            key_id: raw.key_id.to_owned(),
-            algorithm: raw.algorithm.to_owned(),
-            components: raw.components().map(str::to_ascii_lowercase).collect(),
-            signature: raw.signature.to_owned(),
-        })
+        RawParams::parse(value, "Signature").map(|raw| Self::from_raw(&raw))
     }
 
     /// Parses an `Authorization` value of the `Signature` scheme; `None` when the header is of
@@ -87,7 +89,16 @@ impl SignatureParams {
     ///
     /// As [`parse`](Self::parse).
     pub fn parse_authorization(value: &str) -> Option<Result<Self, Error>> {
-        RawParams::authorization_params(value).map(Self::parse)
+        RawParams::parse_authorization(value).map(|raw| raw.map(|raw| Self::from_raw(&raw)))
+    }
+
+    fn from_raw(raw: &RawParams<'_>) -> Self {
+        Self {
+            key_id: raw.key_id.to_owned(),
+            algorithm: raw.algorithm.to_owned(),
+            components: raw.components().map(str::to_ascii_lowercase).collect(),
+            signature: raw.signature.to_owned(),
+        }
     }
 
     /// The received `signature` parameter (base64), for diagnostics: it is not a secret, but
@@ -147,13 +158,22 @@ impl fmt::Debug for RawParams<'_> {
 }
 
 impl<'v> RawParams<'v> {
-    /// As [`SignatureParams::parse`].
-    pub(crate) fn parse(value: &'v str) -> Result<Self, Error> {
-        // Names of unknown parameters seen so far (the known ones are tracked by their slots).
+    /// As [`SignatureParams::parse`], for the value of the header `header` (named in errors).
+    pub(crate) fn parse(value: &'v str, header: &'static str) -> Result<Self, Error> {
+        if value.len() > MAX_SIGNATURE_HEADER_LEN {
+            return Err(LinkBound::HeaderLength { header }.into());
+        }
+        // Names of unknown parameters seen so far (the known ones are tracked by their slots):
+        // at most `MAX_SIGNATURE_PARAMETERS`, so looking a name up among them is bounded.
         let mut seen: Vec<&str> = Vec::new();
+        let mut count = 0;
         let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
         let mut rest = text::trim_start(value);
         while !rest.is_empty() {
+            count += 1;
+            if count > MAX_SIGNATURE_PARAMETERS {
+                return Err(LinkBound::Parameters.into());
+            }
             // Usually `name=` directly: one pass over the name finds the `=`; anything else
             // (spaces before `=`, a bad name, no `=`) is read the long way, with its errors.
             let plain = rest.bytes().take_while(|&b| is_name_byte(b)).count();
@@ -217,11 +237,14 @@ impl<'v> RawParams<'v> {
         let key_id = required(key_id, "keyId")?;
         let algorithm = required(algorithm, "algorithm")?;
         let headers = required(headers, "headers")?;
-        if Components(headers).next().is_none() {
-            return Err(malformed("the signature parameter headers is empty"));
-        }
+        check_components(headers)?;
         let signature = required(signature, "signature")?;
         Ok(Self { key_id, algorithm, headers, signature })
+    }
+
+    /// Parses an `Authorization` value of the `Signature` scheme; `None` for another scheme.
+    pub(crate) fn parse_authorization(value: &'v str) -> Option<Result<Self, Error>> {
+        Self::authorization_params(value).map(|params| Self::parse(params, "Authorization"))
     }
 
     /// The parameters of an `Authorization` value of the `Signature` scheme, unparsed; `None`
@@ -285,6 +308,26 @@ pub(crate) fn first_uncovered<'r, R: AsRef<str>>(components: &[&str], required: 
         .enumerate()
         .find(|(i, wanted)| if *i < 64 { covered & (1 << i) == 0 } else { !covers(wanted.as_ref()) })
         .map(|(_, wanted)| wanted)
+}
+
+/// The `headers` parameter lists at least one component, at most [`MAX_SIGNED_COMPONENTS`], none
+/// twice (ignoring ASCII case): each is compared with those before it, a bounded count.
+fn check_components(headers: &str) -> Result<(), Error> {
+    let mut listed = [""; MAX_SIGNED_COMPONENTS];
+    let mut count = 0;
+    for component in Components(headers) {
+        let (before, free) = listed.split_at_mut(count);
+        let slot = free.first_mut().ok_or(LinkBound::Components)?;
+        if before.iter().any(|c| same_name(c, component)) {
+            return Err(LinkBound::RepeatedComponent.into());
+        }
+        *slot = component;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(malformed("the signature parameter headers is empty"));
+    }
+    Ok(())
 }
 
 /// A byte of a signature parameter's name.
@@ -367,15 +410,18 @@ pub fn signature(signing_string: &str, secret: &[u8]) -> String {
 /// # Errors
 ///
 /// [`Error::MissingHeader`] for a listed header the request lacks; [`Error::Malformed`] for a
-/// header value that is not UTF-8 or an unsupported pseudo-header such as `(created)`.
+/// header value that is not UTF-8 or an unsupported pseudo-header such as `(created)`;
+/// [`Error::LinkBound`] when the string would be longer than
+/// [`MAX_SIGNING_STRING_LEN`](super::MAX_SIGNING_STRING_LEN).
 pub fn signing_string<S: AsRef<str>>(request: RequestView<'_>, components: &[S]) -> Result<String, Error> {
     let mut out = String::new();
     write_signing_string(&mut HeaderMemo::new(request), components.iter().map(AsRef::as_ref), &mut out)?;
     Ok(out)
 }
 
-/// Writes the signing string of a request into `out` (cleared first): one buffer, sized once.
-/// The headers are read through the verifier's memo, which checks them again afterwards.
+/// Writes the signing string of a request into `out` (cleared first): one buffer, sized once,
+/// never past [`MAX_SIGNING_STRING_LEN`] (each piece is measured before it is copied). The
+/// headers are read through the verifier's memo.
 pub(crate) fn write_signing_string<'a: 'c, 'c>(
     headers: &mut HeaderMemo<'a, 'c>,
     components: impl Iterator<Item = &'c str> + Clone,
@@ -383,17 +429,19 @@ pub(crate) fn write_signing_string<'a: 'c, 'c>(
 ) -> Result<(), Error> {
     let request = headers.view();
     out.clear();
-    out.reserve(components.clone().map(|c| c.len() + 64).sum::<usize>() + request.target().len());
+    let estimate = components.clone().map(|c| c.len() + 64).sum::<usize>() + request.target().len();
+    out.reserve(estimate.min(MAX_SIGNING_STRING_LEN));
     for (i, component) in components.enumerate() {
         if i > 0 {
-            out.push('\n');
+            push_bounded(out, "\n")?;
         }
         if same_name(component, REQUEST_TARGET) {
-            out.push_str(REQUEST_TARGET);
-            out.push_str(": ");
-            push_lowercase(out, request.method());
-            out.push(' ');
-            out.push_str(request.target());
+            push_bounded(out, REQUEST_TARGET)?;
+            push_bounded(out, ": ")?;
+            push_bounded(out, request.method())?;
+            lowercase_tail(out, request.method().len());
+            push_bounded(out, " ")?;
+            push_bounded(out, request.target())?;
             continue;
         }
         if component.starts_with('(') {
@@ -412,26 +460,24 @@ pub(crate) fn write_signing_string<'a: 'c, 'c>(
 
 /// `name: value` with the values trimmed and joined with `, `.
 fn push_header_line<'v>(out: &mut String, name: &str, mut values: impl Iterator<Item = &'v [u8]>) -> Result<(), Error> {
-    out.push_str(name);
-    out.push_str(": ");
+    push_bounded(out, name)?;
+    push_bounded(out, ": ")?;
     let Some(first) = values.next() else {
         return Err(Error::MissingHeader { header: name.to_owned() });
     };
     let utf8 = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
-    out.push_str(text::trim(utf8(first)?));
+    push_bounded(out, text::trim(utf8(first)?))?;
     for value in values {
-        out.push_str(", ");
-        out.push_str(text::trim(utf8(value)?));
+        push_bounded(out, ", ")?;
+        push_bounded(out, text::trim(utf8(value)?))?;
     }
     Ok(())
 }
 
-/// Appends `text` in ASCII lowercase: copied, then lowercased in place (no per-char re-encoding).
-fn push_lowercase(out: &mut String, text: &str) {
-    let start = out.len();
-    out.push_str(text);
-    if let Some(pushed) = out.get_mut(start..) {
-        pushed.make_ascii_lowercase();
+/// Lowercases (ASCII) the last `len` bytes of `out`, in place (no per-char re-encoding).
+fn lowercase_tail(out: &mut str, len: usize) {
+    if let Some(tail) = out.len().checked_sub(len).and_then(|start| out.get_mut(start..)) {
+        tail.make_ascii_lowercase();
     }
 }
 
@@ -508,7 +554,7 @@ mod tests {
             let p = SignatureParams::parse(spaced).unwrap();
             assert_eq!((p.key_id(), p.algorithm(), p.components()), ("k", "hmac-sha256", &["date".to_owned()][..]));
         }
-        let reason = |value: &str| match RawParams::parse(value) {
+        let reason = |value: &str| match RawParams::parse(value, "Signature") {
             Err(Error::Malformed { reason, .. }) => reason,
             other => panic!("{other:?}"),
         };
@@ -547,6 +593,71 @@ mod tests {
         }
     }
 
+    fn bound_of(value: &str) -> Option<LinkBound> {
+        match RawParams::parse(value, "Signature") {
+            Err(Error::LinkBound(bound)) => Some(bound),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn rejects_repeated_components_in_any_case() {
+        for headers in ["date date", "(request-target) Date digest DATE", "a b c d e f g h i j k l m n o p a"] {
+            let value = format!(r#"keyId="k",algorithm="hmac-sha256",headers="{headers}",signature="s""#);
+            assert_eq!(bound_of(&value), Some(LinkBound::RepeatedComponent), "{headers}");
+            assert!(matches!(SignatureParams::parse(&value), Err(Error::LinkBound(LinkBound::RepeatedComponent))));
+        }
+    }
+
+    #[test]
+    fn caps_components_parameters_and_length() {
+        let with_components = |n: usize| {
+            let names: Vec<String> = (0..n).map(|i| format!("h{i}")).collect();
+            format!(r#"keyId="k",algorithm="hmac-sha256",headers="{}",signature="s""#, names.join(" "))
+        };
+        assert_eq!(
+            RawParams::parse(&with_components(MAX_SIGNED_COMPONENTS), "Signature").unwrap().components().count(),
+            32
+        );
+        assert_eq!(bound_of(&with_components(MAX_SIGNED_COMPONENTS + 1)), Some(LinkBound::Components));
+
+        let with_parameters = |n: usize| format!("{VALID}{}", (4..n).map(|i| format!(",p{i}=1")).collect::<String>());
+        assert!(RawParams::parse(&with_parameters(MAX_SIGNATURE_PARAMETERS), "Signature").is_ok());
+        assert_eq!(bound_of(&with_parameters(MAX_SIGNATURE_PARAMETERS + 1)), Some(LinkBound::Parameters));
+        // A repeated unknown parameter is still refused as a repeat.
+        assert!(matches!(RawParams::parse(&format!("{VALID},x=1,x=1"), "Signature"), Err(Error::Malformed { .. })));
+
+        let padded = |len: usize| format!("{VALID},x=\"{}\"", "a".repeat(len - VALID.len() - 5));
+        assert_eq!(padded(MAX_SIGNATURE_HEADER_LEN).len(), MAX_SIGNATURE_HEADER_LEN);
+        assert!(RawParams::parse(&padded(MAX_SIGNATURE_HEADER_LEN), "Signature").is_ok());
+        assert_eq!(
+            bound_of(&padded(MAX_SIGNATURE_HEADER_LEN + 1)),
+            Some(LinkBound::HeaderLength { header: "Signature" })
+        );
+        let authorization = format!("Signature {}", padded(MAX_SIGNATURE_HEADER_LEN + 1));
+        assert!(matches!(
+            SignatureParams::parse_authorization(&authorization),
+            Some(Err(Error::LinkBound(LinkBound::HeaderLength { header: "Authorization" })))
+        ));
+        // Another scheme is not read, however long.
+        assert!(SignatureParams::parse_authorization(&format!("Bearer {}", "a".repeat(100_000))).is_none());
+    }
+
+    #[test]
+    fn the_signing_string_stops_at_its_bound() {
+        let value = "v".repeat(MAX_SIGNING_STRING_LEN / 2);
+        let headers = [("x-a", value.as_str()), ("x-b", value.as_str())];
+        let request = RequestView::new("POST", "/", &headers, b"");
+        assert!(matches!(signing_string(request, &["x-a"]), Ok(s) if s.len() < MAX_SIGNING_STRING_LEN));
+        assert!(matches!(signing_string(request, &["x-a", "x-b"]), Err(Error::LinkBound(LinkBound::SigningString))));
+        let headers = vec![("x-a", "v"); MAX_SIGNING_STRING_LEN / 3];
+        let request = RequestView::new("POST", "/", &headers, b"");
+        assert!(matches!(signing_string(request, &["x-a"]), Err(Error::LinkBound(LinkBound::SigningString))));
+        let target = format!("/{}", "t".repeat(MAX_SIGNING_STRING_LEN));
+        let request = RequestView::new("POST", &target, &headers, b"");
+        assert!(matches!(signing_string(request, &[REQUEST_TARGET]), Err(Error::LinkBound(LinkBound::SigningString))));
+    }
+
     #[test]
     fn components_split_like_split_ascii_whitespace() {
         for headers in ["a", " a  B\tc\n", "(request-target) date", "é x\u{a0}y", "", "  \t "] {
@@ -557,7 +668,7 @@ mod tests {
 
     #[test]
     fn same_signature_needs_the_same_components_in_order() {
-        let parse = |v: &'static str| RawParams::parse(v).unwrap();
+        let parse = |v: &'static str| RawParams::parse(v, "Signature").unwrap();
         let a = parse(r#"keyId="k",algorithm="hmac-sha256",headers="(request-target) date",signature="c2ln""#);
         let b = parse(r#"keyId="k", algorithm="hmac-sha256", headers="(Request-Target)  DATE", signature="c2ln""#);
         assert!(a.same_signature(&b) && b.same_signature(&a));
@@ -577,6 +688,7 @@ mod tests {
     fn first_uncovered_agrees_with_covers() {
         let params = RawParams::parse(
             r#"keyId="k",algorithm="hmac-sha256",headers=" (Request-Target)  date\tDIGEST host",signature="c2ln""#,
+            "Signature",
         )
         .unwrap();
         let mut many: Vec<String> = (0..70).map(|i| format!("x-{i}")).collect();
@@ -592,10 +704,10 @@ mod tests {
             let expected = required.iter().find(|c| !params.covers(c));
             assert_eq!(first_uncovered(&params.components().collect::<Vec<_>>(), &required), expected, "{required:?}");
         }
+        // More requirements than the mask holds, all covered (by more components than a received
+        // signature may list: the function does not depend on that bound).
         let all: Vec<String> = (0..70).map(|i| format!("h{i}")).collect();
-        let header = format!(r#"keyId="k",algorithm="a",headers="{}",signature="s""#, all.join(" "));
-        let params = RawParams::parse(&header).unwrap();
-        let components: Vec<&str> = params.components().collect();
+        let components: Vec<&str> = all.iter().map(String::as_str).collect();
         assert_eq!(first_uncovered(&components, &all), None);
         let more = [&all[..], &["h70".to_owned()]].concat();
         assert_eq!(first_uncovered(&components, &more).map(String::as_str), Some("h70"));

@@ -1,6 +1,6 @@
-//! The link verification pipeline: signature headers parsed and their coverage checked, `Date`
-//! inside the window, body digest, then the HMAC with the application secret; only then is the
-//! body typed.
+//! The link verification pipeline: signature headers parsed (within bounds) and their coverage
+//! checked, `Date` inside the window, body digest, then the application's key, the signing
+//! string and the HMAC with the application secret; only then is the body typed.
 
 use super::dates::parse_http_date;
 use super::digest;
@@ -27,7 +27,7 @@ fn received_signatures<'a>(headers: &mut HeaderMemo<'a, '_>) -> Result<[Option<R
             return Err(Error::malformed(Scheme::Link, "several Signature headers"));
         }
         let value = header_str("Signature", value)?;
-        out[0] = Some(RawParams::parse(value)?);
+        out[0] = Some(RawParams::parse(value, "Signature")?);
         signature = Some(value);
     }
     if let [Some(value), second] = headers.first_two("authorization") {
@@ -38,7 +38,7 @@ fn received_signatures<'a>(headers: &mut HeaderMemo<'a, '_>) -> Result<[Option<R
             // The same text as `Signature` (CentralBill's example sends both) parses the same.
             out[1] = match signature {
                 Some(signature) if text::trim_start(signature) == text::trim_start(params) => out[0],
-                _ => Some(RawParams::parse(params)?),
+                _ => Some(RawParams::parse(params, "Authorization")?),
             };
         }
     }
@@ -73,7 +73,9 @@ pub(crate) async fn verify(
     keys: &dyn KeyStore,
     policy: &Policy,
 ) -> Result<LinkNotification, Error> {
-    // Checks that need no secret first. Every header is looked up once.
+    // Checks that need no secret first, all bounded by the request's size: the signature headers
+    // (parsed within the bounds of `super::bounds`), the algorithm, the coverage, the `Date`,
+    // the body's digest. Every header is looked up once.
     let mut headers = HeaderMemo::new(request);
     let signatures = received_signatures(&mut headers)?;
     // The same parameters twice (CentralBill's own example sends both headers) sign the same
@@ -82,31 +84,28 @@ pub(crate) async fn verify(
         [Some(first), Some(second)] if first.same_signature(&second) => [Some(first), None],
         other => other,
     };
-    let mut signing_strings = [String::new(), String::new()];
-    for (params, signing_string) in signatures.iter().zip(&mut signing_strings) {
-        let Some(params) = params else { continue };
+    for params in signatures.iter().flatten() {
         if !same_name(params.algorithm, ALGORITHM) {
             return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
         }
-        // Split once: the coverage check and the signing string both walk them.
         let components: Vec<&str> = params.components().collect();
         if let Some(missing) = first_uncovered(&components, &policy.link_required) {
             return Err(Error::NotCovered { component: missing.clone() });
         }
-        write_signing_string(&mut headers, components.iter().copied(), signing_string)?;
     }
     check_date(&mut headers, policy)?;
     digest::check(&mut headers)?;
 
+    // Then the key, and only for a known one the signing strings (bounded) and their HMACs.
     let application_id = signatures.iter().flatten().map(|params| params.key_id).next().unwrap_or_default();
     let credentials = crate::keys::lookup(keys, KeySlot::Application { application_id })
         .await
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::UnknownApplication { application_id: application_id.to_owned() })?;
-    for (params, signing_string) in signatures.iter().zip(&signing_strings) {
-        if let Some(params) = params {
-            params.verify(signing_string.as_bytes(), credentials.secrets())?;
-        }
+    let mut signing_string = String::new();
+    for params in signatures.iter().flatten() {
+        write_signing_string(&mut headers, params.components(), &mut signing_string)?;
+        params.verify(signing_string.as_bytes(), credentials.secrets())?;
     }
 
     // The notification keeps the body: a slice of the request's buffer when it is shared, a

@@ -1,6 +1,6 @@
-//! The two adapters under one harness: a [`Case`] (a receiver, a handler, a request) is built as
-//! an axum app (`ipn-tower`) and an actix-web app (`ipn-actix`), the request is sent to each, and
-//! each answer is read back as the gateway sees it.
+//! The two apps a case is sent to, shared by the cross-adapter tests: an axum app (`ipn-tower`)
+//! and an actix-web app (`ipn-actix`) built from one [`Case`], each answering with the status,
+//! `content-type` and body the gateway would see (see `parity.rs` for how the routes are set up).
 //!
 //! Setup of the two apps, chosen so that every request reaches the middleware:
 //! - axum: `Router::new().route(path, post(handler).layer(IpnLayer))`. `MethodRouter::layer`
@@ -9,13 +9,13 @@
 //! - actix: `web::resource(path).wrap(IpnMiddleware).route(web::post().to(handler))`.
 //!
 //! Bodies are sent either whole with `Content-Length`, or streamed without it (axum
-//! `Body::from_stream`, actix `Payload::Stream`), optionally breaking mid-stream.
+//! `Body::from_stream`, actix `Payload::Stream`), optionally breaking mid-stream. Each test binary
+//! uses a part of it.
 
-// Each test file uses the part it needs.
 #![allow(dead_code, unreachable_pub)]
 
 use futures_util::stream;
-use ipn_core::{Receiver, Reply};
+use ipn_core::{Receiver, Reply, RequestView};
 
 pub(crate) const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
@@ -77,10 +77,21 @@ impl Answer {
     }
 }
 
+/// What the core alone concludes for a case's request: `handled` when it verifies, the
+/// rejection's reply otherwise.
+pub(crate) fn core_reply(case: &Case, handled: Reply) -> Reply {
+    let Body::Sized(body) = &case.body else { panic!("{}: the core reads whole bodies", case.name) };
+    let view = RequestView::new(&case.method, &case.target, &case.headers, body);
+    match pollster::block_on(case.receiver.receive(view)) {
+        Ok(_) => handled,
+        Err(rejected) => rejected.reply,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ipn-tower (axum)
 
-pub(crate) mod tower_app {
+mod tower_app {
     use axum::body::Bytes;
     use ipn_core::{Notification, Reply, RestNotification};
     use ipn_tower::{Ipn, IpnError, IpnReply};
@@ -153,7 +164,7 @@ pub(crate) async fn tower_answer(case: &Case) -> Answer {
 // ---------------------------------------------------------------------------------------------
 // ipn-actix
 
-pub(crate) mod actix_app {
+mod actix_app {
     use actix_web::web::Bytes;
     use ipn_actix::{Ipn, IpnError, IpnReply};
     use ipn_core::{Notification, Reply, RestNotification};
