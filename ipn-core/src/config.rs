@@ -286,12 +286,6 @@ fn secrets(
     Ok(out)
 }
 
-/// A signed form field name: `vads_`, then ASCII letters, digits and `_`.
-fn is_field_name(name: &str) -> bool {
-    name.strip_prefix(crate::form::SIGNED_PREFIX)
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-}
-
 impl File {
     fn resolve(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut builder = Keys::builder();
@@ -351,7 +345,7 @@ impl File {
                 builder = builder.application(&app.application_id, s);
             }
         }
-        if let Some(name) = self.form.extra_fields.iter().find(|n| !is_field_name(n)) {
+        if let Some(name) = self.form.extra_fields.iter().find(|n| !crate::form::is_field_name(n)) {
             return Err(ConfigError::Invalid(format!(
                 "form.extra_fields: {name:?} is not a vads_* field name (vads_ then letters, digits, _)"
             )));

@@ -73,13 +73,16 @@ pub enum Error {
     },
     /// A form field the gateway does not send, nor the configuration adds (PROTOCOLS 1.1 item 8:
     /// names are not signed, so a name outside the dictionary is refused rather than read).
-    #[error("unknown form field {name}: not a field the gateway sends (add it to the configuration if it now does)")]
+    #[error(
+        "unknown form field {}: not a field the gateway sends (add it to the configuration if it now does)",
+        Printable(.name)
+    )]
     UnknownField {
         /// The name received, escaped and cut to 64 characters.
         name: String,
     },
     /// A form field whose value its documented format forbids.
-    #[error("form field {name} has an invalid value: {reason}")]
+    #[error("form field {} has an invalid value: {reason}", Printable(.name))]
     InvalidField {
         /// The field's name, escaped and cut to 64 characters.
         name: String,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::FormFields;
 use crate::error::Error;
+use crate::text::printable_owned;
 use crate::types::{Endpoint, Scheme};
 
 /// The format of a field's value. An empty value is always accepted (the gateway sends empty
@@ -393,10 +394,19 @@ pub fn field_format(name: &str) -> Option<FieldFormat> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtraFields(Arc<[String]>);
 
+/// Whether `name` is a signed form field name: `vads_`, then ASCII letters, digits and `_`.
+pub(crate) fn is_field_name(name: &str) -> bool {
+    name.strip_prefix(super::SIGNED_PREFIX)
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
 impl ExtraFields {
-    /// The added names.
+    /// The added names. A name that is not a signed field name (`vads_`, then letters, digits,
+    /// `_`) is left out: the signature does not cover such a field, so it is never accepted (the
+    /// configuration file refuses it with an error).
     pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
-        let mut names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        let mut names: Vec<String> =
+            names.into_iter().map(|n| n.as_ref().to_owned()).filter(|n| is_field_name(n)).collect();
         names.sort_unstable();
         names.dedup();
         Self(names.into())
@@ -413,10 +423,10 @@ impl ExtraFields {
     }
 }
 
-/// A name or value for an error message: at most 64 characters, control characters escaped, so
-/// that what an attacker sent cannot forge a log line or flood one.
+/// A received name for an error: its first 64 characters, [`printable`] (control characters
+/// escaped), so that what an attacker sent cannot forge a log line or flood one.
 fn shown(text: &str) -> String {
-    let mut out: String = text.chars().take(64).flat_map(char::escape_debug).collect();
+    let mut out = printable_owned(text.chars().take(64).collect());
     if text.chars().nth(64).is_some() {
         out.push('…');
     }
@@ -553,6 +563,14 @@ mod tests {
         assert_eq!(field_format("vads_product_qty1000"), None);
         assert_eq!(field_format("vads_product_qty"), None);
         assert_eq!(field_format("vads_product_qtyx"), None);
+    }
+
+    #[test]
+    fn extra_fields_are_signed_names_only() {
+        let extra = ExtraFields::new(["vads_ext_info_note", "utm_source", "vads_", "vads_a b", "signature"]);
+        assert_eq!(extra.names(), ["vads_ext_info_note"]);
+        assert_eq!(extra.format("utm_source"), None);
+        assert_eq!(extra.format("vads_ext_info_note"), Some(Text { max: 4096 }));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod signature;
 
 use decode::KnownName;
 pub use decode::{FormError, FormFields};
+pub(crate) use dictionary::is_field_name;
 pub use dictionary::{ExtraFields, FIELDS, FieldFormat, IPN_ONLY, REQUIRED, field_format};
 pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
 use notification::{RawTyped, Typed};
