@@ -257,8 +257,9 @@ impl OneOrMany {
 }
 
 /// Inline secrets plus those named by the `_env` twin; `table` and `setting` name where they are
-/// set (`shops[ID].form`, `test_key`) for the errors. A secret with surrounding whitespace is
-/// refused here, where the error can say which of the two settings (and which variable) holds it.
+/// set (`shops[ID].form`, `test_key`) for the errors. A secret read from the environment with
+/// surrounding whitespace is refused here, where the error can name the variable; the keys
+/// builder refuses an inline one, naming the same setting.
 fn secrets(
     inline: OneOrMany,
     from_env: OneOrMany,
@@ -267,9 +268,6 @@ fn secrets(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Secret>, ConfigError> {
     let mut out = inline.into_vec();
-    if out.iter().any(Secret::has_surrounding_whitespace) {
-        return Err(ConfigError::Whitespace { setting: format!("{table}.{setting}") });
-    }
     for name in from_env.into_vec() {
         let variable = String::from_utf8_lossy(name.expose()).into_owned();
         let value = env(&variable).ok_or_else(|| ConfigError::MissingEnv {

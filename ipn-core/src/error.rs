@@ -229,6 +229,11 @@ impl Error {
         Error::UnknownShop { shop_id: printable(shop_id).into_owned() }
     }
 
+    /// No secret for the application id (`keyId`) the signature claims.
+    pub(crate) fn unknown_application(application_id: &str) -> Self {
+        Error::UnknownApplication { application_id: printable(application_id).into_owned() }
+    }
+
     /// An algorithm the request names and the verifier does not accept.
     pub(crate) fn unsupported_algorithm(algorithm: &str) -> Self {
         Error::UnsupportedAlgorithm { algorithm: printable(algorithm).into_owned() }

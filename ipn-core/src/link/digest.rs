@@ -138,7 +138,7 @@ pub(crate) fn check(headers: &mut HeaderMemo<'_, '_>) -> Result<(), Error> {
 
     if checked == 0 {
         let algorithm = unsupported.unwrap_or_else(|| "none".into());
-        return Err(Error::UnsupportedAlgorithm { algorithm: format!("{algorithm} (body digest)") });
+        return Err(Error::unsupported_algorithm(&format!("{algorithm} (body digest)")));
     }
     Ok(())
 }

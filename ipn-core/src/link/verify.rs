@@ -86,7 +86,7 @@ pub(crate) async fn verify(
     };
     for params in signatures.iter().flatten() {
         if !same_name(params.algorithm, ALGORITHM) {
-            return Err(Error::UnsupportedAlgorithm { algorithm: params.algorithm.to_owned() });
+            return Err(Error::unsupported_algorithm(params.algorithm));
         }
         let components: Vec<&str> = params.components().collect();
         if let Some(missing) = first_uncovered(&components, &policy.link_required) {
@@ -101,7 +101,7 @@ pub(crate) async fn verify(
     let credentials = crate::keys::lookup(keys, KeySlot::Application { application_id })
         .await
         .map_err(Error::KeyStore)?
-        .ok_or_else(|| Error::UnknownApplication { application_id: application_id.to_owned() })?;
+        .ok_or_else(|| Error::unknown_application(application_id))?;
     let mut signing_string = String::new();
     for params in signatures.iter().flatten() {
         write_signing_string(&mut headers, params.components(), &mut signing_string)?;
