@@ -94,6 +94,21 @@ fn adapter_budget(size: usize) -> usize {
 /// Verifies `headers` in the core (the error must satisfy `expected`), then sends them through
 /// both adapters (both must answer the core's reply); checks what each allocates. The caller
 /// holds [`serial`].
+/// The link notification `BODY` with `headers`, posted to the middleware-wrapped route.
+fn link_case(name: &str, receiver: Receiver, headers: Vec<(String, String)>, expected: Reply) -> Case {
+    Case {
+        name: name.to_owned(),
+        receiver,
+        wrapped: true,
+        handler: Handler::Success,
+        method: "POST".to_owned(),
+        target: "/ipn/link".to_owned(),
+        headers,
+        body: Body::Sized(BODY.as_bytes().to_vec()),
+        expected,
+    }
+}
+
 fn assert_refused(name: &str, receiver: Receiver, headers: Vec<(String, String)>, expected: impl Fn(&Error) -> bool) {
     let size = size(&headers);
     let region = Region::new(GLOBAL);
@@ -107,17 +122,7 @@ fn assert_refused(name: &str, receiver: Receiver, headers: Vec<(String, String)>
     let expected = Answer::expected(&rejected.reply);
     assert_eq!(rejected.reply.status(), Reply::for_outcome(rejected.error.outcome()).status());
 
-    let case = Case {
-        name: name.to_owned(),
-        receiver,
-        wrapped: true,
-        handler: Handler::Success,
-        method: "POST".to_owned(),
-        target: "/ipn/link".to_owned(),
-        headers,
-        body: Body::Sized(BODY.as_bytes().to_vec()),
-        expected: rejected.reply,
-    };
+    let case = link_case(name, receiver, headers, rejected.reply);
     actix_web::rt::System::new().block_on(async {
         let region = Region::new(GLOBAL);
         let tower = tower_answer(&case).await;
@@ -307,17 +312,7 @@ fn a_request_at_every_bound_is_verified_by_both_adapters() {
     let view = RequestView::new("POST", "/ipn/link", &headers, BODY.as_bytes());
     pollster::block_on(receiver().receive(view)).unwrap();
 
-    let case = Case {
-        name: "at every bound".to_owned(),
-        receiver: receiver(),
-        wrapped: true,
-        handler: Handler::Success,
-        method: "POST".to_owned(),
-        target: "/ipn/link".to_owned(),
-        headers,
-        body: Body::Sized(BODY.as_bytes().to_vec()),
-        expected: Reply::order_updated(),
-    };
+    let case = link_case("at every bound", receiver(), headers, Reply::order_updated());
     actix_web::rt::System::new().block_on(async {
         let expected = Answer::expected(&Reply::order_updated());
         assert_eq!(tower_answer(&case).await, expected, "tower");
