@@ -284,8 +284,9 @@ impl Verifier {
         } else {
             let fields = FormFields::decode(body, request.shared_body())
                 .map_err(|e| Error::malformed(Scheme::Form, e.to_string()))?;
-            // REST is what `kr-hash` signs, not any `kr-` name: a form keeps its unsigned
-            // extras, and a body never passes for both schemes.
+            // REST is what `kr-hash` signs, not any `kr-` name (a form body with a `kr-` field is
+            // read as a form, whose dictionary refuses it), and a body never passes for both
+            // schemes.
             let form = fields.has_prefix(form::SIGNED_PREFIX);
             if fields.get(rest::HASH_FIELD).is_some() {
                 if form {
