@@ -8,9 +8,13 @@
 //!     shop_id = "12345678"
 //!     ## TEST-mode notifications are refused unless the shop opts in (default: false).
 //!     accept_test_mode = true
+//!     ## Optional: confirm each form IPN with the gateway's REST API (needs the REST password).
+//!     confirm_with = "https://api.payzen.eu"
 //!     [shops.form]
 //!     algorithm = "hmac-sha256"
 //!     test_key = "1122334455667788"
+//!     [shops.rest]
+//!     test_password = "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M"
 //!
 //!     [[applications]]
 //!     application_id = "fbab3ccc-719e-11ed-93ad-02420a0003c1"
@@ -34,7 +38,7 @@ use serde::Deserialize;
 use crate::form::ExtraFields;
 use crate::keys::{FormAlgorithm, Keys, ShopKeys};
 use crate::secret::Secret;
-use crate::types::Mode;
+use crate::types::{GatewayApi, Mode};
 
 /// A configuration that cannot be used. The message names the setting, never its value.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +191,7 @@ struct FormFieldsFile {
 struct ShopFile {
     shop_id: String,
     accept_test_mode: Option<bool>,
+    confirm_with: Option<String>,
     form: Option<FormFile>,
     rest: Option<RestFile>,
 }
@@ -291,6 +296,11 @@ impl File {
             let mut keys = ShopKeys::new(&shop.shop_id);
             if let Some(accept) = shop.accept_test_mode {
                 keys = keys.accept_test_mode(accept);
+            }
+            if let Some(url) = &shop.confirm_with {
+                let api = GatewayApi::new(url)
+                    .map_err(|e| ConfigError::Invalid(format!("shops[{}].confirm_with: {e}", shop.shop_id)))?;
+                keys = keys.confirm_with(api);
             }
             if let Some(form) = shop.form {
                 let algorithm = match form.algorithm.as_deref() {

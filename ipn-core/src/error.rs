@@ -155,6 +155,20 @@ pub enum Error {
     /// An authentic TEST-mode notification, refused by policy.
     #[error("TEST mode notification refused by policy")]
     TestModeRefused,
+    /// The gateway's REST API contradicts the form notification, or knows no such transaction:
+    /// a forged or re-labelled notification (see [`ShopKeys::confirm_with`](crate::ShopKeys::confirm_with)).
+    #[error("not confirmed by the gateway: {reason}")]
+    NotConfirmed {
+        /// What differs (the values are escaped).
+        reason: String,
+    },
+    /// The gateway's REST API could not confirm the notification now: unreachable, too slow,
+    /// refused the REST password, answered something else. `503`: the gateway retries.
+    #[error("gateway API unavailable: {reason}")]
+    ConfirmationUnavailable {
+        /// Why (never a secret).
+        reason: String,
+    },
     /// The key store could not be reached.
     #[error("key store unavailable")]
     KeyStore(#[source] crate::keys::KeyStoreError),
@@ -204,6 +218,8 @@ impl Error {
             Error::WrongEndpoint(_) => Outcome::WrongEndpoint,
             Error::TestModeRefused => Outcome::TestModeRefused,
             Error::KeyStore(_) | Error::Store(_) => Outcome::StoreUnavailable,
+            Error::NotConfirmed { .. } => Outcome::NotConfirmed,
+            Error::ConfirmationUnavailable { .. } => Outcome::GatewayUnavailable,
             Error::AlreadyProcessed { .. } => Outcome::AlreadyProcessed,
             Error::InProgress { .. } => Outcome::InProgress,
         }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::config::ConfigError;
 use crate::secret::Secret;
-use crate::types::Mode;
+use crate::types::{GatewayApi, Mode};
 
 /// The signature algorithm of a shop's form notifications, chosen in its Back Office.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -88,12 +88,30 @@ pub struct Credentials {
     secrets: Arc<[Secret]>,
     form_algorithm: FormAlgorithm,
     accept_test_mode: bool,
+    confirm_with: Option<GatewayApi>,
 }
 
 impl Credentials {
     /// Credentials with these secrets, HMAC-SHA-256 and TEST mode refused.
     pub fn new(secrets: impl Into<Arc<[Secret]>>) -> Self {
-        Self { secrets: secrets.into(), form_algorithm: FormAlgorithm::default(), accept_test_mode: false }
+        Self {
+            secrets: secrets.into(),
+            form_algorithm: FormAlgorithm::default(),
+            accept_test_mode: false,
+            confirm_with: None,
+        }
+    }
+
+    /// Confirms this shop's form IPNs with its gateway's REST API before the handler runs (see
+    /// [`ShopKeys::confirm_with`]); meaningful on form credentials.
+    pub fn confirm_with(mut self, api: GatewayApi) -> Self {
+        self.confirm_with = Some(api);
+        self
+    }
+
+    /// The gateway API this shop's form IPNs are confirmed with, if it opted in.
+    pub fn confirmed_with(&self) -> Option<&GatewayApi> {
+        self.confirm_with.as_ref()
     }
 
     /// Sets the form signature algorithm.
@@ -243,6 +261,8 @@ struct ShopEntry {
 pub struct Keys {
     shops: HashMap<String, ShopEntry, IdHasher>,
     applications: HashMap<String, Credentials, IdHasher>,
+    // Whether a shop confirms its notifications with its gateway.
+    confirms: bool,
 }
 
 impl Keys {
@@ -280,8 +300,10 @@ impl KeyStore for Keys {
         Ok(self.lookup(slot).cloned())
     }
 
+    /// `true` unless a shop confirms its notifications with its gateway: that verification waits
+    /// for the gateway's API.
     fn never_waits(&self) -> bool {
-        true
+        !self.confirms
     }
 
     fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
@@ -295,6 +317,7 @@ impl KeyStore for Keys {
 pub struct ShopKeys {
     shop_id: String,
     accept_test_mode: bool,
+    confirm_with: Option<GatewayApi>,
     form_algorithm: FormAlgorithm,
     form: [Vec<Secret>; MODES],
     rest_password: [Vec<Secret>; MODES],
@@ -307,6 +330,7 @@ impl ShopKeys {
         Self {
             shop_id: shop_id.into(),
             accept_test_mode: false,
+            confirm_with: None,
             form_algorithm: FormAlgorithm::HmacSha256,
             form: Default::default(),
             rest_password: Default::default(),
@@ -348,12 +372,42 @@ impl ShopKeys {
         self
     }
 
+    /// Confirms each of this shop's form IPNs with its gateway before the handler runs: the
+    /// verifier asks `api` (`https://api.payzen.eu`, `https://api.systempay.fr`...) for the
+    /// transaction (`V4/Transaction/Get`, authenticated with the shop id and its REST password
+    /// for the notification's mode, which the shop must then have) and compares status, amount,
+    /// currency, order id, operation and mode. A notification the gateway contradicts is refused
+    /// ([`Error::NotConfirmed`](crate::Error::NotConfirmed), `401`); an API that cannot answer gets
+    /// `503`, so the gateway retries. Confirmations are remembered, so a retry or a duplicate does
+    /// not call the API again. `confirm_with = "https://..."` in the shop's `[[shops]]` table is
+    /// the same opt-in.
+    ///
+    /// Worth it for shops whose form notifications echo text a buyer typed (see the crate's
+    /// security notes); the REST notification format needs none. A notification that names no
+    /// transaction (a token registered without payment) cannot be confirmed and is refused.
+    pub fn confirm_with(mut self, api: GatewayApi) -> Self {
+        self.confirm_with = Some(api);
+        self
+    }
+
     fn into_entry(self) -> Result<(String, ShopEntry), ConfigError> {
         let shop_id = self.shop_id;
         if shop_id.is_empty() {
             return Err(ConfigError::Invalid("a shop has an empty shop_id".into()));
         }
         let (algorithm, accept) = (self.form_algorithm, self.accept_test_mode);
+        if self.confirm_with.is_some() {
+            for mode in [Mode::Test, Mode::Production] {
+                let i = mode_index(mode);
+                if !self.form[i].is_empty() && self.rest_password[i].is_empty() {
+                    let mode = mode.as_str().to_ascii_lowercase();
+                    return Err(ConfigError::Invalid(format!(
+                        "shop {shop_id}: confirm_with needs the REST password of every mode with a form key (rest.{mode}_password)"
+                    )));
+                }
+            }
+        }
+        let confirm_with = self.confirm_with.clone();
         // `setting` names the slot as the TOML does (`form.{mode}_key`...), for the errors.
         let slots = |secrets: [Vec<Secret>; MODES],
                      what: &str,
@@ -370,7 +424,9 @@ impl ShopKeys {
                     return Err(ConfigError::Whitespace { setting });
                 }
                 if !list.is_empty() {
-                    out[i] = Some(Credentials::new(list).form_algorithm(algorithm).accept_test_mode(accept));
+                    let mut credentials = Credentials::new(list).form_algorithm(algorithm).accept_test_mode(accept);
+                    credentials.confirm_with = confirm_with.clone();
+                    out[i] = Some(credentials);
                 }
             }
             Ok(out)
@@ -414,6 +470,7 @@ impl KeysBuilder {
     pub fn build(self) -> Result<Keys, ConfigError> {
         let mut keys = Keys::default();
         for shop in self.shops {
+            keys.confirms |= shop.confirm_with.is_some();
             let (id, entry) = shop.into_entry()?;
             match keys.shops.entry(id) {
                 Entry::Occupied(e) => {

@@ -2,6 +2,7 @@
 
 mod clock;
 mod config;
+pub mod confirm;
 mod error;
 mod extract;
 mod fingerprint;
@@ -45,7 +46,7 @@ pub use request::{Headers, RequestView};
 pub use rest::RestNotification;
 pub use secret::Secret;
 pub use store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
-pub use types::{Endpoint, Mode, OperationType, Scheme, StatusClass, TransactionStatus};
+pub use types::{Endpoint, GatewayApi, Mode, OperationType, Scheme, StatusClass, TransactionStatus};
 pub use verifier::{FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, Policy, Verifier};
 
 /// Re-exported so implementors of [`KeyStore`] use the same macro version.

@@ -50,11 +50,15 @@ pub enum Outcome {
     ProcessingFailed,
     /// The key store or notification store could not be reached (`503`: the gateway retries).
     StoreUnavailable,
+    /// The gateway's REST API contradicts the form notification: forged or re-labelled (`401`).
+    NotConfirmed,
+    /// The gateway's REST API could not confirm the notification now (`503`: the gateway retries).
+    GatewayUnavailable,
 }
 
 impl Outcome {
     /// Every outcome, for tables and tests.
-    pub const ALL: [Outcome; 17] = [
+    pub const ALL: [Outcome; 19] = [
         Outcome::Received,
         Outcome::EmptyPost,
         Outcome::MethodNotAllowed,
@@ -72,6 +76,8 @@ impl Outcome {
         Outcome::InProgress,
         Outcome::ProcessingFailed,
         Outcome::StoreUnavailable,
+        Outcome::NotConfirmed,
+        Outcome::GatewayUnavailable,
     ];
 
     /// The default HTTP status.
@@ -79,7 +85,7 @@ impl Outcome {
         match self {
             Outcome::Received | Outcome::Processed | Outcome::AlreadyProcessed => 200,
             Outcome::EmptyPost | Outcome::Malformed | Outcome::WrongEndpoint => 400,
-            Outcome::BadSignature | Outcome::StaleRequest => 401,
+            Outcome::BadSignature | Outcome::StaleRequest | Outcome::NotConfirmed => 401,
             Outcome::UnknownShop | Outcome::TestModeRefused => 403,
             Outcome::MethodNotAllowed => 405,
             Outcome::RequestTimeout => 408,
@@ -87,7 +93,7 @@ impl Outcome {
             Outcome::BodyTooLarge => 413,
             Outcome::UnsupportedMediaType => 415,
             Outcome::ProcessingFailed => 500,
-            Outcome::StoreUnavailable => 503,
+            Outcome::StoreUnavailable | Outcome::GatewayUnavailable => 503,
         }
     }
 
@@ -111,6 +117,8 @@ impl Outcome {
             Outcome::InProgress => "Notification being processed; retry later.",
             Outcome::ProcessingFailed => "An error occurred while updating the order.",
             Outcome::StoreUnavailable => "Service unavailable; retry later.",
+            Outcome::NotConfirmed => "Notification not confirmed by the payment gateway.",
+            Outcome::GatewayUnavailable => "Payment gateway API unavailable; retry later.",
         }
     }
 

@@ -255,3 +255,68 @@ mod tests {
         assert_eq!(Mode::parse("test"), None);
     }
 }
+
+/// The base URL of a gateway's REST API (`https://api.payzen.eu`, `https://api.systempay.fr`...),
+/// where a shop that opts in has its form notifications confirmed
+/// ([`ShopKeys::confirm_with`](crate::ShopKeys::confirm_with)).
+///
+/// The REST password travels to it in every call, so it must be `https`; plain `http` is
+/// accepted only on the loopback interface, for a local simulator (`ipn gateway`).
+///
+/// ```
+/// use ipn_core::GatewayApi;
+/// let api = GatewayApi::new("https://api.payzen.eu/").unwrap();
+/// assert_eq!(api.as_str(), "https://api.payzen.eu");
+/// assert!(GatewayApi::new("http://127.0.0.1:8080").is_ok());
+/// assert!(GatewayApi::new("http://api.payzen.eu").is_err());
+/// assert!(GatewayApi::new("https://user:pw@api.payzen.eu").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GatewayApi(std::sync::Arc<str>);
+
+impl GatewayApi {
+    /// Checks and keeps a base URL (a trailing `/` is dropped).
+    ///
+    /// # Errors
+    ///
+    /// Why the URL is refused: not `https` (nor `http` on loopback), no host, credentials, a query,
+    /// a fragment or a character outside a URL. The message never repeats the URL, which may
+    /// hold a password.
+    pub fn new(url: &str) -> Result<Self, String> {
+        let url = url.strip_suffix('/').unwrap_or(url);
+        let (rest, loopback_only) = if let Some(rest) = url.strip_prefix("https://") {
+            (rest, false)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (rest, true)
+        } else {
+            return Err("the gateway API URL must start with https://".into());
+        };
+        let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+        let host = match authority.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => host,
+            _ => authority,
+        };
+        let host_ok = !host.is_empty()
+            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-[]:".contains(&b))
+            && !authority.contains('@');
+        let path_ok = path.bytes().all(|b| b.is_ascii_graphic() && !b"?#@\\".contains(&b));
+        if !host_ok || !path_ok {
+            return Err("the gateway API URL must be a plain base URL: host, optional port and path".into());
+        }
+        if loopback_only && !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Err("the gateway API URL must use https (plain http on loopback only)".into());
+        }
+        Ok(Self(url.into()))
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GatewayApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Limits};
+use crate::confirm::{ApiTransport, Confirmer};
 use crate::error::Error;
 use crate::form::{self, FormFields};
 use crate::keys::{Credentials, KeyStore};
@@ -138,6 +139,7 @@ impl Policy {
 pub struct Verifier {
     keys: Arc<dyn KeyStore>,
     policy: Policy,
+    confirmer: Confirmer,
 }
 
 impl Verifier {
@@ -150,7 +152,7 @@ impl Verifier {
 
     /// A verifier over a shared key store.
     pub fn with_key_store(keys: Arc<dyn KeyStore>) -> Self {
-        Self { keys, policy: Policy::default() }
+        Self { keys, policy: Policy::default(), confirmer: Confirmer::default() }
     }
 
     /// A verifier over a loaded configuration's keys and limits.
@@ -229,6 +231,16 @@ impl Verifier {
         self
     }
 
+    /// How the form IPNs of the shops that opted in ([`ShopKeys::confirm_with`](crate::ShopKeys::confirm_with))
+    /// reach their gateway's REST API. Default: [`HttpTransport`](crate::confirm::HttpTransport)
+    /// with the `gateway-api` feature; without it and without a transport, such a notification
+    /// is answered `503` ([`Error::ConfirmationUnavailable`]). Confirmations are remembered by the
+    /// verifier and its clones; setting a transport starts afresh.
+    pub fn gateway_transport(mut self, transport: impl ApiTransport + 'static) -> Self {
+        self.confirmer = Confirmer::with_transport(Arc::new(transport));
+        self
+    }
+
     /// The policy in force.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -295,7 +307,7 @@ impl Verifier {
                     rest::verify(&fields, &*self.keys, &self.policy).await.map(Notification::Rest)
                 }
             } else if form {
-                form::verify(fields, &*self.keys, &self.policy).await.map(Notification::Form)
+                self.verify_form(fields).await.map(Notification::Form)
             } else if fields.has_prefix("kr-") {
                 Err(Error::MissingField { scheme: Scheme::Rest, field: rest::HASH_FIELD })
             } else {
@@ -306,5 +318,17 @@ impl Verifier {
             tracing::debug!(%error, outcome = ?error.outcome(), "notification rejected");
         }
         result
+    }
+
+    /// A form notification: its signature, then, for an IPN of a shop that opted in, the
+    /// gateway's confirmation. A browser return is not confirmed: it only tells which page to show.
+    async fn verify_form(&self, fields: FormFields) -> Result<form::FormNotification, Error> {
+        let (notification, confirm_with) = form::verify(fields, &*self.keys, &self.policy).await?;
+        if let Some(api) = confirm_with
+            && self.policy.endpoint == Endpoint::Ipn
+        {
+            self.confirmer.confirm(&notification, &api, &*self.keys).await?;
+        }
+        Ok(notification)
     }
 }

@@ -15,7 +15,7 @@ pub use signature::{SIGNED_PREFIX, sign, signing_payload};
 
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
-use crate::types::{Mode, Scheme};
+use crate::types::{GatewayApi, Mode, Scheme};
 use crate::verifier::Policy;
 
 /// The shop and mode a form notification claims (`vads_site_id`, `vads_ctx_mode`), read before
@@ -87,12 +87,13 @@ pub(crate) fn read(fields: &FormFields) -> Read<'_> {
     Read { signature, ctx_mode, site_id, typed }
 }
 
-/// Authenticates decoded form fields, then types them.
+/// Authenticates decoded form fields, then types them; with the gateway API the shop confirms
+/// its notifications with, if it opted in.
 pub(crate) async fn verify(
     fields: FormFields,
     keys: &dyn KeyStore,
     policy: &Policy,
-) -> Result<FormNotification, Error> {
+) -> Result<(FormNotification, Option<GatewayApi>), Error> {
     dictionary::check(&fields, policy.endpoint, &policy.extra_form_fields)?;
     let Read { signature, ctx_mode, site_id, typed } = read(&fields);
     let (shop_id, mode) = claimed(site_id, ctx_mode)?;
@@ -105,5 +106,5 @@ pub(crate) async fn verify(
     signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
     policy.check_mode(mode, &credentials)?;
     let typed = Typed::parse(typed)?;
-    Ok(FormNotification::new(fields, mode, typed))
+    Ok((FormNotification::new(fields, mode, typed), credentials.confirmed_with().cloned()))
 }
