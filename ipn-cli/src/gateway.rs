@@ -4,6 +4,13 @@
 //! shop with the gateway's retry schedule, and offers back-office actions (refund, cancel,
 //! validate, replay) on past payments.
 //!
+//! It also serves the REST API's `V4/Transaction/Get` (`POST /api-payment/V4/Transaction/Get`,
+//! HTTP Basic with the shop id and the REST API password of a mode, body `{"uuid":"…"}`), as the
+//! vendor's API answers it, for every transaction it notified with a form IPN, in the state it
+//! last notified: a shop confirming a form IPN with the gateway can be tested against it.
+//! [`Gateway::api_outage`] (or `POST /api-payment/outage/{n}`) makes the next calls answer 503;
+//! [`Gateway::api_calls`] counts them.
+//!
 //! It is a library type so that example shops and tests can start it in-process:
 //! [`Gateway::router`] is an axum router, and [`Gateway::start_form_payment`],
 //! [`Gateway::complete`] and [`Gateway::back_office`] drive it without a browser.
@@ -19,19 +26,22 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
 use ipn_core::testkit::{
     FormBuilder, FormTemplate, LinkBuilder, LinkTemplate, RawRequest, fresh_hex, payment_link_signature,
 };
-use ipn_core::{KeySlot, Mode, Secret, form};
-use serde_json::Value;
+use ipn_core::{Currency, KeySlot, Mode, Secret, form};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::send::{self, Delivery, Resign, RetryPolicy};
 use crate::settings::Settings;
@@ -160,6 +170,25 @@ pub struct PaymentSummary {
     pub order_id: String,
     /// The notifications sent for it, in order.
     pub deliveries: Vec<DeliveryRecord>,
+    /// The uuids (`vads_trans_uuid`) of the transactions notified for it, oldest first: the
+    /// payment's, then a refund's. Empty for a CentralBill payment.
+    pub transactions: Vec<String>,
+}
+
+/// What the gateway knows of a transaction, for `Transaction/Get`: the fields of the last form
+/// IPN that notified it.
+#[derive(Debug, Clone)]
+struct Transaction {
+    payment: u64,
+    /// Creation order, to list a payment's transactions.
+    seq: usize,
+    created: OffsetDateTime,
+    shop_id: String,
+    mode: Mode,
+    /// The refunded transaction, for a refund.
+    parent: Option<String>,
+    /// The signed fields, without `signature`.
+    fields: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -167,6 +196,11 @@ struct Inner {
     settings: Settings,
     notify: String,
     payments: Mutex<(u64, HashMap<u64, Payment>)>,
+    /// By `vads_trans_uuid`. Never locked while `payments` is.
+    transactions: Mutex<HashMap<String, Transaction>>,
+    /// `Transaction/Get` calls left to answer 503.
+    api_outage: AtomicU32,
+    api_calls: AtomicU64,
 }
 
 /// The gateway simulator. Cheap to clone (shared state).
@@ -182,7 +216,14 @@ impl Gateway {
     /// gateway does (4 more attempts, 15 minutes apart) unless changed.
     pub fn new(settings: Settings, notify: String) -> Self {
         Self {
-            inner: Arc::new(Inner { settings, notify, payments: Mutex::new((0, HashMap::new())) }),
+            inner: Arc::new(Inner {
+                settings,
+                notify,
+                payments: Mutex::new((0, HashMap::new())),
+                transactions: Mutex::new(HashMap::new()),
+                api_outage: AtomicU32::new(0),
+                api_calls: AtomicU64::new(0),
+            }),
             retries: send::DEFAULT_RETRIES,
             interval: send::DEFAULT_RETRY_INTERVAL,
         }
@@ -207,6 +248,48 @@ impl Gateway {
         self.inner.payments.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn transactions(&self) -> MutexGuard<'_, HashMap<String, Transaction>> {
+        // As for `lock`: each update is one insert or one assignment.
+        self.inner.transactions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes the next `n` `Transaction/Get` calls answer 503 (as an unreachable API would, to
+    /// test that a shop answers its IPN 503 so that the gateway retries). Replaces any outage
+    /// under way; 0 ends it.
+    pub fn api_outage(&self, n: u32) {
+        self.inner.api_outage.store(n, Ordering::SeqCst);
+    }
+
+    /// The `Transaction/Get` calls received so far, whatever their answer (503 during an outage,
+    /// 401, 413... included): to check that a cache avoided a call.
+    pub fn api_calls(&self) -> u64 {
+        self.inner.api_calls.load(Ordering::SeqCst)
+    }
+
+    /// Records the signed fields of a form IPN as the state of its transaction
+    /// (`vads_trans_uuid`): a new transaction for a new uuid (a payment, a refund), an update
+    /// otherwise (a cancellation, a validation, a replay, which keeps the parent).
+    fn record(&self, payment: u64, shop_id: &str, mode: Mode, fields: &[(String, String)], parent: Option<String>) {
+        let Some(uuid) = field(fields, "vads_trans_uuid").filter(|u| !u.is_empty()) else {
+            return;
+        };
+        let mut transactions = self.transactions();
+        let seq = transactions.len();
+        let entry = transactions.entry(uuid.to_owned()).or_insert_with(|| Transaction {
+            payment,
+            seq,
+            created: OffsetDateTime::now_utc(),
+            shop_id: shop_id.to_owned(),
+            mode,
+            parent: None,
+            fields: Vec::new(),
+        });
+        entry.fields = fields.to_vec();
+        if parent.is_some() {
+            entry.parent = parent;
+        }
+    }
+
     fn insert(&self, kind: Kind) -> u64 {
         let mut guard = self.lock();
         guard.0 += 1;
@@ -224,6 +307,10 @@ impl Gateway {
 
     /// The payments, by id.
     pub fn payments(&self) -> Vec<PaymentSummary> {
+        let mut transactions: HashMap<u64, Vec<(usize, String)>> = HashMap::new();
+        for (uuid, t) in self.transactions().iter() {
+            transactions.entry(t.payment).or_default().push((t.seq, uuid.clone()));
+        }
         let guard = self.lock();
         let mut list: Vec<_> = guard
             .1
@@ -236,6 +323,11 @@ impl Gateway {
                     Kind::Link { invoice_id, .. } => invoice_id.clone(),
                 },
                 deliveries: p.deliveries.clone(),
+                transactions: {
+                    let mut list = transactions.remove(&p.id).unwrap_or_default();
+                    list.sort_unstable();
+                    list.into_iter().map(|(_, uuid)| uuid).collect()
+                },
             })
             .collect();
         list.sort_by_key(|p| p.id);
@@ -338,7 +430,7 @@ impl Gateway {
             }
         };
         let label = format!("payment {}", request.get("vads_trans_status").unwrap_or_default().to_lowercase());
-        self.send_form(payment, request, status, &label).await
+        self.send_form(payment, request, status, &label, None).await
     }
 
     /// A back-office action on a past payment: updates it and sends the notification.
@@ -359,7 +451,7 @@ impl Gateway {
                     let builder = FormBuilder::from_request(&last)
                         .map_err(|e| GatewayError::BadRequest(e.to_string()))?
                         .set("vads_url_check_src", "BO");
-                    self.send_form(payment, builder, status, "replay").await
+                    self.send_form(payment, builder, status, "replay", None).await
                 }
                 Kind::Link { .. } => {
                     let body: Value =
@@ -399,7 +491,8 @@ impl Gateway {
         let builder = form_ipn(template, &payment.kind, fields, uuid.unwrap_or(""));
         let builder = if uuid.is_none() { builder.set("vads_trans_uuid", fresh_hex(32)) } else { builder };
         let label = format!("{action:?}").to_lowercase();
-        self.send_form(payment, builder, new_status, &label).await
+        let parent = uuid.is_none().then(|| trans_uuid.clone());
+        self.send_form(payment, builder, new_status, &label, parent).await
     }
 
     fn sign_link(&self, builder: LinkBuilder, application_id: &str) -> Result<RawRequest, GatewayError> {
@@ -445,6 +538,7 @@ impl Gateway {
         builder: FormBuilder,
         status: PaymentStatus,
         label: &str,
+        parent: Option<String>,
     ) -> Result<Delivery, GatewayError> {
         let Kind::Form { shop_id, mode, .. } = &payment.kind else {
             return Err(GatewayError::NotAllowed("not a form payment".into()));
@@ -452,6 +546,8 @@ impl Gateway {
         let slot = KeySlot::Form { shop_id, mode: *mode };
         let (key, algorithm) =
             self.inner.settings.signing_key(slot).ok_or_else(|| GatewayError::UnknownKey(slot.to_string()))?;
+        // The transaction is in its new state at the gateway whether or not the shop hears of it.
+        self.record(payment.id, shop_id, *mode, builder.fields(), parent);
         let request = builder.target(send::url_target(&self.inner.notify).unwrap_or("/")).sign(key.expose(), algorithm);
         self.deliver(payment, request, status, label).await
     }
@@ -492,7 +588,9 @@ impl Gateway {
 
     /// The web interface: `GET /` (back office), `POST /vads-payment/` (hosted payment form),
     /// `GET /link` (CentralBill payment link), `POST /pay/{id}` (the buyer's choice),
-    /// `POST /payments/{id}/{action}` (refund, cancel, validate, replay).
+    /// `POST /payments/{id}/{action}` (refund, cancel, validate, replay), and the REST API:
+    /// `POST /api-payment/V4/Transaction/Get`, `POST /api-payment/outage/{n}` (the next `n`
+    /// calls answer 503, as [`api_outage`](Self::api_outage)).
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", get(back_office_page))
@@ -500,8 +598,205 @@ impl Gateway {
             .route("/link", get(link_payment_page))
             .route("/pay/{id}", post(choose))
             .route("/payments/{id}/{action}", post(action))
+            .route(TRANSACTION_GET, post(transaction_get))
+            .route("/api-payment/outage/{n}", post(outage))
             .with_state(self.clone())
     }
+
+    /// The shop and the modes whose REST API password the `Authorization` header holds (both
+    /// when the shop uses one password for both), or `None`.
+    fn authenticate(&self, headers: &HeaderMap) -> Option<(String, Vec<Mode>)> {
+        let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, credentials) = value.trim().split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("Basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD.decode(credentials.trim()).ok()?;
+        let colon = decoded.iter().position(|&b| b == b':')?;
+        let (shop_id, password) = (std::str::from_utf8(&decoded[..colon]).ok()?, &decoded[colon + 1..]);
+        let password = Secret::new(password);
+        // Both modes are compared (constant time each), whichever matches.
+        let modes: Vec<Mode> = [Mode::Test, Mode::Production]
+            .into_iter()
+            .filter(|&mode| {
+                let slot = KeySlot::RestPassword { shop_id, mode };
+                self.inner.settings.signing_key(slot).is_some_and(|(key, _)| key == password)
+            })
+            .collect();
+        (!modes.is_empty()).then(|| (shop_id.to_owned(), modes))
+    }
+}
+
+/// The path of the REST API's `Transaction/Get`.
+const TRANSACTION_GET: &str = "/api-payment/V4/Transaction/Get";
+
+/// The largest `Transaction/Get` request body read; a larger one is answered 413.
+pub const API_BODY_LIMIT: usize = 4096;
+
+/// A `V4/WebService/WebServiceError` answer.
+fn api_error(code: &str, message: &str) -> Value {
+    json!({
+        "errorCode": code,
+        "errorMessage": message,
+        "detailedErrorCode": null,
+        "detailedErrorMessage": null,
+        "_type": "V4/WebService/WebServiceError",
+    })
+}
+
+/// A `V4/WebService/Response` of `Transaction/Get`, as JSON.
+fn api_response(code: StatusCode, document: &Value) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json;charset=UTF-8")], document.to_string()).into_response()
+}
+
+/// An instant as the API writes it: RFC 3339, UTC, to the second (`2026-11-20T10:15:00+00:00`).
+fn api_date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00");
+    at.to_offset(time::UtcOffset::UTC).format(format).unwrap_or_default()
+}
+
+/// The envelope of an authenticated call's answer.
+fn envelope(server_url: &str, mode: Mode, success: bool, answer: Value) -> Value {
+    json!({
+        "webService": "Transaction/Get",
+        "version": "V4",
+        "applicationVersion": "ipn-gateway",
+        "status": if success { "SUCCESS" } else { "ERROR" },
+        "answer": answer,
+        "ticket": null,
+        "serverDate": api_date(OffsetDateTime::now_utc()),
+        "applicationProvider": "LYRA",
+        "metadata": null,
+        "mode": mode.as_str(),
+        "serverUrl": server_url,
+        "_type": "V4/WebService/Response",
+    })
+}
+
+/// The REST API's coarse `status` for a `detailedStatus` (the form's `vads_trans_status`), as the
+/// vendor's status reference groups them: PAID once the amount is authorised or captured,
+/// UNPAID when the payment failed or ended unpaid (refused, cancelled, abandoned, expired),
+/// RUNNING while it waits for something (a manual validation, an authorisation, a check).
+fn coarse_status(detailed: &str) -> &'static str {
+    match detailed {
+        "ACCEPTED" | "AUTHORISED" | "CAPTURED" | "PARTIALLY_AUTHORISED" => "PAID",
+        "REFUSED" | "CANCELLED" | "ABANDONED" | "EXPIRED" | "ERROR" | "CAPTURE_FAILED" | "NOT_CREATED" => "UNPAID",
+        _ => "RUNNING",
+    }
+}
+
+/// A `V4/Transaction` from the fields of the last IPN that notified it.
+fn transaction_json(uuid: &str, t: &Transaction) -> Value {
+    let get = |name: &str| field(&t.fields, name).filter(|v| !v.is_empty());
+    let minor = |name: &str| get(name).and_then(|v| v.parse::<u64>().ok());
+    let alpha = |name: &str| get(name).map(|c| Currency::from_numeric(c).code().to_owned());
+    let (amount, currency) = (minor("vads_amount"), alpha("vads_currency"));
+    let effective_amount = minor("vads_effective_amount").or(amount);
+    let effective_currency = alpha("vads_effective_currency").or_else(|| currency.clone());
+    let detailed = get("vads_trans_status").unwrap_or_default();
+    let operation = get("vads_operation_type").unwrap_or("DEBIT");
+    json!({
+        "shopId": t.shop_id,
+        "uuid": uuid,
+        "amount": amount,
+        "currency": currency,
+        "paymentMethodType": "CARD",
+        "paymentMethodToken": null,
+        "status": coarse_status(detailed),
+        "detailedStatus": detailed,
+        "operationType": operation,
+        "effectiveStrongAuthentication": "DISABLED",
+        "creationDate": api_date(t.created),
+        "errorCode": null,
+        "errorMessage": null,
+        "detailedErrorCode": null,
+        "detailedErrorMessage": null,
+        "metadata": null,
+        "transactionDetails": {
+            "liabilityShift": "NO",
+            "effectiveAmount": effective_amount,
+            "effectiveCurrency": effective_currency,
+            "creationContext": if operation == "CREDIT" { "REFUND" } else { "CHARGE" },
+            "cardDetails": {
+                "effectiveBrand": get("vads_card_brand"),
+                "pan": get("vads_card_number"),
+                "_type": "V4/CardDetails",
+            },
+            "parentTransactionUuid": t.parent,
+            "_type": "V4/TransactionDetails",
+        },
+        "orderDetails": {
+            "orderTotalAmount": amount,
+            "orderEffectiveAmount": effective_amount,
+            "orderCurrency": currency,
+            "mode": t.mode.as_str(),
+            "orderId": get("vads_order_id"),
+            "metadata": null,
+            "_type": "V4/OrderDetails",
+        },
+        "customer": { "email": get("vads_cust_email"), "reference": null, "_type": "V4/Customer/Customer" },
+        "_type": "V4/Transaction",
+    })
+}
+
+/// `POST /api-payment/V4/Transaction/Get`: body `{"uuid":"…"}`, HTTP Basic with the shop id and
+/// the REST API password of the mode whose transactions it sees.
+async fn transaction_get(State(gateway): State<Gateway>, request: axum::extract::Request) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Request {
+        uuid: String,
+    }
+
+    gateway.inner.api_calls.fetch_add(1, Ordering::SeqCst);
+    if gateway.inner.api_outage.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable (simulated outage)").into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    // A body declared too large is refused before it is read; one that grows beyond the limit
+    // while read (or breaks off) too.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is limited to {API_BODY_LIMIT} bytes\n"));
+    if declared.is_some_and(|length| length > API_BODY_LIMIT as u64) {
+        return too_large.into_response();
+    }
+    let Ok(body) = axum::body::to_bytes(body, API_BODY_LIMIT).await else {
+        return too_large.into_response();
+    };
+    let Some((shop_id, modes)) = gateway.authenticate(headers) else {
+        let document = json!({
+            "webService": "Transaction/Get",
+            "version": "V4",
+            "status": "ERROR",
+            "answer": api_error("INT_905", "invalid authentication"),
+            "mode": null,
+            "_type": "V4/WebService/Response",
+        });
+        return api_response(StatusCode::UNAUTHORIZED, &document);
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let server_url = format!("http://{host}");
+    let mode = modes.first().copied().unwrap_or(Mode::Test);
+    let Ok(Request { uuid }) = serde_json::from_slice::<Request>(&body) else {
+        let answer = api_error("INT_902", "web-service input data validation error");
+        return api_response(StatusCode::OK, &envelope(&server_url, mode, false, answer));
+    };
+    let found = gateway
+        .transactions()
+        .get(&uuid)
+        .filter(|t| t.shop_id == shop_id && modes.contains(&t.mode))
+        .map(|t| (t.mode, transaction_json(&uuid, t)));
+    let document = match found {
+        Some((mode, answer)) => envelope(&server_url, mode, true, answer),
+        None => envelope(&server_url, mode, false, api_error("PSP_010", "transaction not found")),
+    };
+    api_response(StatusCode::OK, &document)
+}
+
+/// `POST /api-payment/outage/{n}`: the next `n` `Transaction/Get` calls answer 503.
+async fn outage(State(gateway): State<Gateway>, Path(n): Path<u32>) -> String {
+    gateway.api_outage(n);
+    format!("the next {n} Transaction/Get calls answer 503\n")
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -625,7 +920,7 @@ async fn action(State(gateway): State<Gateway>, Path((id, name)): Path<(u64, Str
 
 async fn back_office_page(State(gateway): State<Gateway>) -> Html<String> {
     let mut body = format!(
-        "<p>Notifications go to <code>{}</code>. Post a signed payment form to <code>/vads-payment/</code> or open a CentralBill link on <code>/link?...</code>.</p><table border=\"1\"><tr><th>#</th><th>order</th><th>status</th><th>notifications</th><th>actions</th></tr>",
+        "<p>Notifications go to <code>{}</code>. Post a signed payment form to <code>/vads-payment/</code> or open a CentralBill link on <code>/link?...</code>.</p><p>The REST API answers for the transactions of form payments: <code>curl -u SHOP_ID:REST_PASSWORD -H 'Content-Type: application/json' -d '{{\"uuid\":\"UUID\"}}' http://HOST{TRANSACTION_GET}</code> (the password of the transaction's mode).</p><table border=\"1\"><tr><th>#</th><th>order</th><th>status</th><th>transactions (uuid)</th><th>notifications</th><th>actions</th></tr>",
         escape(&gateway.inner.notify)
     );
     for p in gateway.payments() {
@@ -651,12 +946,14 @@ async fn back_office_page(State(gateway): State<Gateway>) -> Html<String> {
                 p.id
             );
         }
+        let uuids: Vec<String> = p.transactions.iter().map(|u| format!("<code>{}</code>", escape(u))).collect();
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{log}</td><td>{actions}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{log}</td><td>{actions}</td></tr>",
             p.id,
             escape(&p.order_id),
-            p.status
+            p.status,
+            uuids.join("<br>")
         );
     }
     body.push_str("</table>");

@@ -52,7 +52,7 @@ enum Command {
     Send(SendArgs),
     /// Run a local gateway simulator: payment pages, IPNs with retries, back-office actions.
     #[command(
-        after_help = "Example:\n  ipn gateway --config ipn.toml --notify http://localhost:3000/ipn --bind 127.0.0.1:8080\n\nPost a signed payment form (vads_* fields and signature) to http://ADDR/vads-payment/, or open a\nCentralBill link http://ADDR/link?applicationId=..&invoiceId=..&customerId=..&amount=..&currency=..&signature=..\nthen choose accept, refuse or abandon; back-office actions are on http://ADDR/."
+        after_help = "Example:\n  ipn gateway --config ipn.toml --notify http://localhost:3000/ipn --bind 127.0.0.1:8080\n\nPost a signed payment form (vads_* fields and signature) to http://ADDR/vads-payment/, or open a\nCentralBill link http://ADDR/link?applicationId=..&invoiceId=..&customerId=..&amount=..&currency=..&signature=..\nthen choose accept, refuse or abandon; back-office actions are on http://ADDR/.\n\nThe REST API answers V4/Transaction/Get for the transactions of form payments (HTTP Basic with\nthe shop id and the REST API password of the transaction's mode):\n  curl -u 12345678:PASSWORD -H 'Content-Type: application/json' -d '{\"uuid\":\"UUID\"}' http://ADDR/api-payment/V4/Transaction/Get\nPOST http://ADDR/api-payment/outage/N makes the next N calls answer 503, as --api-outage N does at start."
     )]
     Gateway(GatewayArgs),
 }
@@ -181,6 +181,9 @@ struct GatewayArgs {
     /// The wait between notification attempts.
     #[arg(long, value_name = "DURATION", default_value = "15m")]
     retry_interval: String,
+    /// Answer the first N calls of the REST API (Transaction/Get) 503, as an unreachable API.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    api_outage: u32,
 }
 
 /// A failure that ends the command with a status and a message on stderr.
@@ -327,6 +330,7 @@ fn run_gateway(args: &GatewayArgs) -> Result<u8, Fail> {
     let addr: std::net::SocketAddr = args.bind.parse().map_err(|e| usage(format!("--bind {:?}: {e}", args.bind)))?;
     let gateway =
         ipn_cli::gateway::Gateway::new(settings, args.notify.clone()).retries(args.retries).retry_interval(interval);
+    gateway.api_outage(args.api_outage);
     let rt = runtime()?;
     rt.block_on(async move {
         let listener =
