@@ -151,6 +151,18 @@ impl Config {
         &self.extra_form_fields
     }
 
+    /// Opts a configured shop in to confirmation with its gateway after loading, for an API
+    /// address known only at run time (a local simulator on a free port): the same as
+    /// `confirm_with` in its `[[shops]]` table. See [`ShopKeys::confirm_with`].
+    ///
+    /// # Errors
+    ///
+    /// No such shop, or a shop without the REST password of a mode it has a form key for.
+    pub fn confirm_with(mut self, shop_id: &str, api: GatewayApi) -> Result<Self, ConfigError> {
+        self.keys = self.keys.confirm_with(shop_id, api)?;
+        Ok(self)
+    }
+
     /// Splits into keys and limits.
     pub fn into_parts(self) -> (Keys, Limits) {
         (self.keys, self.limits)

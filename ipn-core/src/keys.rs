@@ -281,6 +281,29 @@ impl Keys {
         self.applications.len()
     }
 
+    /// Opts a shop in to confirmation with its gateway after building (see
+    /// [`ShopKeys::confirm_with`]).
+    ///
+    /// # Errors
+    ///
+    /// No such shop, or a shop without the REST password of a mode it has a form key for.
+    pub fn confirm_with(mut self, shop_id: &str, api: GatewayApi) -> Result<Self, ConfigError> {
+        let Some(entry) = self.shops.get_mut(shop_id) else {
+            return Err(ConfigError::Invalid(format!("confirm_with: no shop {shop_id} is configured")));
+        };
+        for mode in [Mode::Test, Mode::Production] {
+            let i = mode_index(mode);
+            if entry.form[i].is_some() && entry.rest_password[i].is_none() {
+                return Err(missing_password(shop_id, mode));
+            }
+            if let Some(form) = &mut entry.form[i] {
+                form.confirm_with = Some(api.clone());
+            }
+        }
+        self.confirms = true;
+        Ok(self)
+    }
+
     /// The same lookup as [`KeyStore::credentials`], synchronous (the in-memory store never waits).
     pub fn lookup(&self, slot: KeySlot<'_>) -> Option<&Credentials> {
         match slot {
@@ -400,10 +423,7 @@ impl ShopKeys {
             for mode in [Mode::Test, Mode::Production] {
                 let i = mode_index(mode);
                 if !self.form[i].is_empty() && self.rest_password[i].is_empty() {
-                    let mode = mode.as_str().to_ascii_lowercase();
-                    return Err(ConfigError::Invalid(format!(
-                        "shop {shop_id}: confirm_with needs the REST password of every mode with a form key (rest.{mode}_password)"
-                    )));
+                    return Err(missing_password(&shop_id, mode));
                 }
             }
         }
@@ -438,6 +458,13 @@ impl ShopKeys {
         };
         Ok((shop_id, entry))
     }
+}
+
+fn missing_password(shop_id: &str, mode: Mode) -> ConfigError {
+    let mode = mode.as_str().to_ascii_lowercase();
+    ConfigError::Invalid(format!(
+        "shop {shop_id}: confirm_with needs the REST password of every mode with a form key (rest.{mode}_password)"
+    ))
 }
 
 /// Builds [`Keys`]. Reads as a sentence: `Keys::builder().shop(..).application(..).build()`.

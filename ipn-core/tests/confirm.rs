@@ -236,6 +236,13 @@ fn opting_in_needs_the_rest_passwords_and_an_https_api() {
         )
     };
     assert!(Config::from_toml(&toml(API)).is_ok());
+    let loaded = Config::from_toml(&toml(API).replace("confirm_with", "# confirm_with")).unwrap();
+    assert!(ipn_core::KeyStore::never_waits(loaded.keys()));
+    let late = loaded.confirm_with(SHOP, api.clone()).unwrap();
+    assert!(!ipn_core::KeyStore::never_waits(late.keys()));
+    let form = late.keys().lookup(ipn_core::KeySlot::Form { shop_id: SHOP, mode: Mode::Test }).unwrap();
+    assert_eq!(form.confirmed_with(), Some(&api));
+    assert!(late.confirm_with("87654321", api.clone()).is_err());
     assert!(Config::from_toml(&toml("http://127.0.0.1:8080")).is_ok());
     for refused in
         ["http://api.gateway.example", "ftp://x", "https://shop:secretpw@api.example", "https://a.example?x=1"]
