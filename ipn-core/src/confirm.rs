@@ -10,7 +10,7 @@
 //! ([`Error::ConfirmationUnavailable`]), so the gateway retries and nothing is lost.
 //!
 //! The core stays sans-IO: it builds the call ([`ApiRequest`]) and reads the answer; an
-//! [`ApiTransport`] sends it. [`HttpTransport`] (feature `gateway-api`) is the one the verifier
+//! [`ApiTransport`] sends it. `HttpTransport` (feature `gateway-api`) is the one the verifier
 //! uses unless given another ([`Verifier::gateway_transport`](crate::Verifier::gateway_transport)).
 
 use std::borrow::Cow;
@@ -131,7 +131,7 @@ impl TransportError {
 }
 
 /// Sends a call to the gateway's REST API. Implement it to use another HTTP client, or to answer
-/// from a fixture in tests; [`HttpTransport`] (feature `gateway-api`) is the default.
+/// from a fixture in tests; `HttpTransport` (feature `gateway-api`) is the default.
 #[async_trait]
 pub trait ApiTransport: Send + Sync + fmt::Debug {
     /// Sends the request as it is and returns the response, whatever its status.

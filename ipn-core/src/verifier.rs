@@ -232,7 +232,7 @@ impl Verifier {
     }
 
     /// How the form IPNs of the shops that opted in ([`ShopKeys::confirm_with`](crate::ShopKeys::confirm_with))
-    /// reach their gateway's REST API. Default: [`HttpTransport`](crate::confirm::HttpTransport)
+    /// reach their gateway's REST API. Default: `confirm::HttpTransport`
     /// with the `gateway-api` feature; without it and without a transport, such a notification
     /// is answered `503` ([`Error::ConfirmationUnavailable`]). Confirmations are remembered by the
     /// verifier and its clones; setting a transport starts afresh.
