@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Short fuzz run of every target in fuzz/ (not part of scripts/test.sh): scripts/fuzz.sh [SECONDS]
 # [TARGET...]. Each target runs SECONDS (default 60) in turn, one at a time, on its corpus under
-# fuzz/corpus/<target>; a crash stops the script with the reproducer under fuzz/artifacts/.
+# fuzz/corpus/<target> (seeded by fuzz/examples/seed_corpus.rs when missing); a crash stops the
+# script with the reproducer under fuzz/artifacts/.
 #
 # Only the stable toolchain is needed. cargo-fuzz drives libFuzzer (the C++ engine is built by
 # libfuzzer-sys with the system C++ compiler) and passes rustc a few unstable flags:
@@ -28,6 +29,10 @@ flags=(--sanitizer none --debug-assertions)
 logs=fuzz/artifacts/logs
 mkdir -p "$logs"
 cargo fuzz build "${flags[@]}"
+# The corpus is not in git: the seeds (signed notifications of every template) are generated.
+if [ ! -d fuzz/corpus ]; then
+  (cd fuzz && cargo run --quiet --example seed_corpus)
+fi
 for target in "${targets[@]}"; do
   echo "=== $target (${seconds}s, $(date -u +%H:%M:%S))"
   log="$logs/$target.log"
