@@ -19,7 +19,7 @@ use futures_util::future::{self, LocalBoxFuture};
 use futures_util::{StreamExt, stream};
 use ipn_core::store::NotificationStore;
 use ipn_core::trace::Trace;
-use ipn_core::{Clock, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
+use ipn_core::{Clock, Delivery, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
 use tracing::Instrument;
 
 use crate::headers::HttpHeaders;
@@ -181,16 +181,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     B: MessageBody,
 {
-    let verified = match verify(&receiver, &mut req).await {
-        // An in-memory store claims in place; another is waited for.
-        Ok(notification) => match receiver.begin_now(&notification) {
-            Some(begun) => begun,
-            None => receiver.begin(&notification).await,
-        }
-        .map(|delivery| (notification, delivery)),
-        Err(rejected) => Err(rejected),
-    };
-    let (notification, delivery) = match verified {
+    let (notification, delivery) = match admit(&receiver, &mut req).await {
         Ok(verified) => verified,
         Err(rejected) => {
             trace.rejected(&rejected);
@@ -217,14 +208,13 @@ where
     };
     let status = response.status().as_u16();
     trace.answered(outcome, status);
-    if let Err(delivery) = receiver.finish_now(delivery, status, outcome) {
-        receiver.finish_outcome(delivery, status, outcome).await;
-    }
+    receiver.complete(delivery, status, outcome).await;
     Ok(response)
 }
 
-/// Prechecks, reads and verifies the request; on success the same bytes are back as its payload.
-async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notification, Rejected> {
+/// Prechecks, reads, verifies the request and claims its notification; on success the same bytes
+/// are back as its payload.
+async fn admit(receiver: &Receiver, req: &mut ServiceRequest) -> Result<(Notification, Delivery), Rejected> {
     let content_length = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -256,15 +246,15 @@ async fn verify(receiver: &Receiver, req: &mut ServiceRequest) -> Result<Notific
     }
     let body = buffer.finish().into_chunk();
 
-    let notification = {
+    let admitted = {
         let headers = HttpHeaders(req.headers());
         let target = req.uri().path_and_query().map_or_else(|| req.uri().path(), |target| target.as_str());
-        receiver.receive(RequestView::shared(req.method().as_str(), target, &headers, &body)).await?
+        receiver.admit(RequestView::shared(req.method().as_str(), target, &headers, &body)).await?
     };
     // The same bytes for the route, as a one-item stream (one allocation, where `Payload::from`
     // builds an h1 payload: two).
     req.set_payload(Payload::Stream { payload: Box::pin(stream::once(future::ready(Ok(body)))) });
-    Ok(notification)
+    Ok(admitted)
 }
 
 #[cfg(test)]

@@ -258,7 +258,7 @@ impl Confirmer {
         }
         let transport = self.transport()?;
         let slot = KeySlot::RestPassword { shop_id: claim.shop_id, mode: claim.mode };
-        let credentials = crate::keys::lookup(keys, slot).await.map_err(Error::KeyStore)?;
+        let credentials = keys.credentials(slot).await.map_err(Error::KeyStore)?;
         let Some(password) = credentials.as_ref().and_then(|c| c.secrets().last()) else {
             return Err(unavailable(format_args!("no {slot} to call the gateway's API")));
         };

@@ -177,50 +177,12 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     ///
     /// When the store cannot be reached; the delivery is then answered 503 and retried.
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError>;
-
-    /// Whether [`credentials`](Self::credentials) always answers on its first poll, never
-    /// waiting (an in-memory store, like [`Keys`]). Adapters then verify in place
-    /// ([`Receiver::receive_now`](crate::Receiver::receive_now)) instead of boxing the
-    /// verification; a store that waits after all is verified again the boxed way. Default: `false`.
-    fn never_waits(&self) -> bool {
-        false
-    }
-
-    /// [`credentials`](Self::credentials) without a future, for a store that has them at hand
-    /// (the in-memory [`Keys`]): `credentials` returns a boxed future (`async_trait`), an
-    /// allocation per verification that the verifier skips when this answers. `None` (the
-    /// default) when the lookup must be awaited.
-    ///
-    /// # Errors
-    ///
-    /// As [`credentials`](Self::credentials).
-    fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
-        let _ = slot;
-        None
-    }
-}
-
-/// The credentials of a slot: [`KeyStore::credentials_now`] when the store answers at once, the
-/// awaited (boxed) [`KeyStore::credentials`] otherwise. Every scheme looks its keys up this way.
-pub(crate) async fn lookup(keys: &dyn KeyStore, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
-    match keys.credentials_now(slot) {
-        Some(found) => found,
-        None => keys.credentials(slot).await,
-    }
 }
 
 #[async_trait]
 impl<K: KeyStore + ?Sized> KeyStore for Arc<K> {
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
         (**self).credentials(slot).await
-    }
-
-    fn never_waits(&self) -> bool {
-        (**self).never_waits()
-    }
-
-    fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
-        (**self).credentials_now(slot)
     }
 }
 
@@ -261,8 +223,6 @@ struct ShopEntry {
 pub struct Keys {
     shops: HashMap<String, ShopEntry, IdHasher>,
     applications: HashMap<String, Credentials, IdHasher>,
-    // Whether a shop confirms its notifications with its gateway.
-    confirms: bool,
 }
 
 impl Keys {
@@ -300,7 +260,6 @@ impl Keys {
                 form.confirm_with = Some(api.clone());
             }
         }
-        self.confirms = true;
         Ok(self)
     }
 
@@ -321,16 +280,6 @@ impl Keys {
 impl KeyStore for Keys {
     async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
         Ok(self.lookup(slot).cloned())
-    }
-
-    /// `true` unless a shop confirms its notifications with its gateway: that verification waits
-    /// for the gateway's API.
-    fn never_waits(&self) -> bool {
-        !self.confirms
-    }
-
-    fn credentials_now(&self, slot: KeySlot<'_>) -> Option<Result<Option<Credentials>, KeyStoreError>> {
-        Some(Ok(self.lookup(slot).cloned()))
     }
 }
 
@@ -497,7 +446,6 @@ impl KeysBuilder {
     pub fn build(self) -> Result<Keys, ConfigError> {
         let mut keys = Keys::default();
         for shop in self.shops {
-            keys.confirms |= shop.confirm_with.is_some();
             let (id, entry) = shop.into_entry()?;
             match keys.shops.entry(id) {
                 Entry::Occupied(e) => {
@@ -553,39 +501,6 @@ mod tests {
         assert!(keys.lookup(KeySlot::RestHmacKey { shop_id: "1", mode: Mode::Production }).is_none());
         assert!(keys.lookup(KeySlot::Form { shop_id: "2", mode: Mode::Test }).is_none());
         assert!(keys.lookup(KeySlot::Application { application_id: "app" }).is_some());
-    }
-
-    /// `credentials_now` answers what `credentials` does, for `Keys` and through an `Arc`; a store
-    /// that does not implement it is awaited (the default answers `None`).
-    #[test]
-    fn credentials_now_answers_the_same_credentials_without_a_future() {
-        let keys = Keys::builder().shop(ShopKeys::new("1").form_key(Mode::Test, "t")).build().unwrap();
-        let shared: Arc<dyn KeyStore> = Arc::new(keys.clone());
-        let slots = [
-            KeySlot::Form { shop_id: "1", mode: Mode::Test },
-            KeySlot::Form { shop_id: "1", mode: Mode::Production },
-            KeySlot::Form { shop_id: "2", mode: Mode::Test },
-            KeySlot::Application { application_id: "1" },
-        ];
-        for slot in slots {
-            let awaited = pollster::block_on(keys.credentials(slot)).unwrap().map(|c| c.secrets);
-            for store in [&keys as &dyn KeyStore, &shared] {
-                let now = store.credentials_now(slot).expect("in memory").unwrap().map(|c| c.secrets);
-                assert_eq!(now.is_some(), awaited.is_some(), "{slot:?}");
-                assert!(now.zip(awaited.clone()).is_none_or(|(a, b)| Arc::ptr_eq(&a, &b)), "{slot:?}");
-            }
-        }
-
-        #[derive(Debug)]
-        struct Remote;
-        #[async_trait]
-        impl KeyStore for Remote {
-            async fn credentials(&self, _: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
-                Ok(None)
-            }
-        }
-        assert!(Remote.credentials_now(slots[0]).is_none());
-        assert!(Arc::new(Remote).credentials_now(slots[0]).is_none());
     }
 
     #[test]

@@ -3,10 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::clock::Clock;
@@ -227,8 +224,8 @@ impl<C: AsRef<[u8]>> ChunkBuffer<C> {
 /// The adapters' shared core: verify, then map every outcome to its reply.
 ///
 /// The web adapters (`ipn-tower`, `ipn-actix`) hold one and expose the same builder methods,
-/// which forward here. Around the handler they call [`begin`](Self::begin) and
-/// [`finish`](Self::finish), which do the exactly-once bookkeeping when a
+/// which forward here. Around the handler they call [`admit`](Self::admit) and
+/// [`complete`](Self::complete), which do the exactly-once bookkeeping when a
 /// [`store`](Self::store) is set.
 ///
 /// ```
@@ -283,7 +280,7 @@ impl Receiver {
     }
 
     /// Processes each notification once: claims it in this store before the handler runs
-    /// (see [`begin`](Self::begin)). Pass an `Arc` to share one store between receivers.
+    /// (see [`admit`](Self::admit)). Pass an `Arc` to share one store between receivers.
     ///
     /// How long records are kept is the store's setting (its `retention`, 7 days by default).
     pub fn store(mut self, store: impl NotificationStore + 'static) -> Self {
@@ -432,23 +429,11 @@ impl Receiver {
         self.verifier.verify(request).await.map_err(|e| self.reject(e))
     }
 
-    /// [`receive`](Self::receive) in place, when the key store never waits
-    /// ([`KeyStore::never_waits`](crate::KeyStore::never_waits), the in-memory [`Keys`](crate::Keys)):
-    /// an adapter then has no verification future to box. `None` when the key store may wait, or
-    /// waited after all: verify with [`receive`](Self::receive) (the lookup runs again).
-    pub fn receive_now(&self, request: RequestView<'_>) -> Option<Result<Notification, Rejected>> {
-        if !self.verifier.key_store().never_waits() {
-            return None;
-        }
-        match pin!(self.receive(request)).poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(result) => Some(result),
-            Poll::Pending => None,
-        }
-    }
-
-    /// Claims a verified notification before the handler runs.
+    /// Verifies a buffered request, then claims its notification before the handler runs: the
+    /// first of the two steps an adapter takes around the handler ([`complete`](Self::complete)
+    /// is the second).
     ///
-    /// Without a store, returns a [`Delivery`] that does nothing. With one:
+    /// Without a store, the [`Delivery`] does nothing. With one:
     ///
     /// - won the claim: the [`Delivery`] to pass to [`finish`](Self::finish) once the handler
     ///   answered;
@@ -461,20 +446,12 @@ impl Receiver {
     /// # Errors
     ///
     /// The rejection to answer instead of calling the handler.
-    pub async fn begin(&self, notification: &Notification) -> Result<Delivery, Rejected> {
-        let Some(store) = &self.store else { return Ok(Delivery { claim: None }) };
+    pub async fn admit(&self, request: RequestView<'_>) -> Result<(Notification, Delivery), Rejected> {
+        let notification = self.receive(request).await?;
+        let Some(store) = &self.store else { return Ok((notification, Delivery { claim: None })) };
         let fingerprint = notification.fingerprint();
-        self.claimed(fingerprint, store.claim(fingerprint, self.lease).await)
-    }
-
-    /// [`begin`](Self::begin) without waiting: without a store, or with one that claims in place
-    /// ([`NotificationStore::claim_now`], the in-memory store). `None` when the store must be
-    /// waited for: call [`begin`](Self::begin) (nothing was claimed).
-    pub fn begin_now(&self, notification: &Notification) -> Option<Result<Delivery, Rejected>> {
-        let Some(store) = &self.store else { return Some(Ok(Delivery { claim: None })) };
-        let fingerprint = notification.fingerprint();
-        let claim = store.claim_now(fingerprint, self.lease)?;
-        Some(self.claimed(fingerprint, claim))
+        let delivery = self.claimed(fingerprint, store.claim(fingerprint, self.lease).await)?;
+        Ok((notification, delivery))
     }
 
     fn claimed(
@@ -499,47 +476,19 @@ impl Receiver {
         }
     }
 
-    /// Records how the handler ended: an acknowledged status ([`Reply::is_acknowledged`]:
-    /// 2xx) completes the claim with the reply (`body`, or the [`Outcome::Processed`] message when
-    /// the body is unknown), so a duplicate gets the same answer; any other status releases it,
-    /// so the gateway's retry is processed.
+    /// Records how the handler ended, the second step around the handler: an acknowledged status
+    /// ([`Reply::is_acknowledged`]: 2xx) completes the claim with the reply of the handler's
+    /// outcome (overrides included; the [`Outcome::Processed`] one when it is unknown), so a
+    /// duplicate gets the same answer; any other status releases it, so the gateway's retry is
+    /// processed. Without a claim it does nothing.
     ///
     /// Store errors are logged (`tracing` warning), not returned: the reply is already decided.
     /// A completion that could not be recorded leaves the claim until its lease expires, after
     /// which a retry or replay may be processed again, so handlers should stay idempotent on
     /// their own data too (for example: update an order only from "pending").
-    pub async fn finish(&self, delivery: Delivery, status: u16, body: Option<&str>) {
-        let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return };
-        let reply = match body {
-            Some(body) => Reply::new(status, body.to_owned()),
-            None => self.recorded_reply(status, None),
-        };
-        Self::record(&**store, fingerprint, token, reply).await;
-    }
-
-    /// [`finish`](Self::finish) for a handler's reply of a known outcome (its reply, overrides
-    /// included, is recorded), or of none (the [`Outcome::Processed`] message is).
-    pub async fn finish_outcome(&self, delivery: Delivery, status: u16, outcome: Option<Outcome>) {
+    pub async fn complete(&self, delivery: Delivery, status: u16, outcome: Option<Outcome>) {
         let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return };
         Self::record(&**store, fingerprint, token, self.recorded_reply(status, outcome)).await;
-    }
-
-    /// [`finish_outcome`](Self::finish_outcome) without waiting: without a claim, or with a
-    /// store that records in place ([`NotificationStore::complete_now`], the in-memory store).
-    ///
-    /// # Errors
-    ///
-    /// The delivery back, untouched, when the store must be waited for: pass it to
-    /// [`finish_outcome`](Self::finish_outcome).
-    pub fn finish_now(&self, delivery: Delivery, status: u16, outcome: Option<Outcome>) -> Result<(), Delivery> {
-        let (Some(store), Some((fingerprint, token))) = (&self.store, delivery.claim) else { return Ok(()) };
-        let reply = self.recorded_reply(status, outcome);
-        let done = if reply.is_acknowledged() {
-            store.complete_now(fingerprint, &token, &reply).map(|r| r.map_err(|e| Self::not_completed(fingerprint, &e)))
-        } else {
-            store.release_now(fingerprint, &token).map(|r| r.map_err(|e| Self::not_released(fingerprint, &e)))
-        };
-        done.map(|_| ()).ok_or(delivery)
     }
 
     /// The reply a store records: the status sent, the outcome's message (the processed one when
@@ -572,14 +521,14 @@ impl Receiver {
     }
 }
 
-/// A delivery between [`Receiver::begin`] and [`Receiver::finish`]: the claim it holds, if a
+/// A delivery between [`Receiver::admit`] and [`Receiver::complete`]: the claim it holds, if a
 /// store is set.
 ///
-/// Pass it to [`Receiver::finish`] once the handler answered. Dropped without `finish` (the
+/// Pass it to [`Receiver::complete`] once the handler answered. Dropped without `finish` (the
 /// handler panicked, the client went away), its claim stays until the lease expires, after which
 /// a retry is processed.
 #[derive(Debug)]
-#[must_use = "pass the delivery to Receiver::finish once the handler answered"]
+#[must_use = "pass the delivery to Receiver::complete once the handler answered"]
 pub struct Delivery {
     claim: Option<(Fingerprint, ClaimToken)>,
 }

@@ -237,9 +237,9 @@ fn opting_in_needs_the_rest_passwords_and_an_https_api() {
     };
     assert!(Config::from_toml(&toml(API)).is_ok());
     let loaded = Config::from_toml(&toml(API).replace("confirm_with", "# confirm_with")).unwrap();
-    assert!(ipn_core::KeyStore::never_waits(loaded.keys()));
+    let form = loaded.keys().lookup(ipn_core::KeySlot::Form { shop_id: SHOP, mode: Mode::Test }).unwrap();
+    assert_eq!(form.confirmed_with(), None);
     let late = loaded.confirm_with(SHOP, api.clone()).unwrap();
-    assert!(!ipn_core::KeyStore::never_waits(late.keys()));
     let form = late.keys().lookup(ipn_core::KeySlot::Form { shop_id: SHOP, mode: Mode::Test }).unwrap();
     assert_eq!(form.confirmed_with(), Some(&api));
     assert!(late.confirm_with("87654321", api.clone()).is_err());
@@ -250,13 +250,6 @@ fn opting_in_needs_the_rest_passwords_and_an_https_api() {
         let error = Config::from_toml(&toml(refused)).unwrap_err().to_string();
         assert!(error.contains("confirm_with") && !error.contains("secretpw"), "{refused}: {error}");
     }
-}
-
-#[test]
-fn a_key_store_that_confirms_says_its_verification_waits() {
-    let keys = Keys::builder().shop(shop().confirm_with(GatewayApi::new(API).unwrap())).build().unwrap();
-    assert!(!ipn_core::KeyStore::never_waits(&keys));
-    assert!(ipn_core::KeyStore::never_waits(&Keys::builder().shop(shop()).build().unwrap()));
 }
 
 /// The default transport over real HTTP on loopback: a server that answers each connection with

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, missing_docs)]
-//! `Receiver::begin` / `Receiver::finish`: the exactly-once steps the web adapters call around the
-//! handler, over a notification store.
+//! `Receiver::admit` / `Receiver::complete`: the exactly-once steps the web adapters call around
+//! the handler, over a notification store.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use ipn_core::store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
 use ipn_core::{
-    Credentials, Endpoint, Error, Fingerprint, KeySlot, KeyStore, KeyStoreError, Keys, Mode, Notification, Outcome,
-    Receiver, Reply, RequestView, ShopKeys, Verifier, async_trait,
+    Delivery, Endpoint, Error, Fingerprint, Keys, Mode, Outcome, Receiver, Rejected, Reply, RequestView, ShopKeys,
+    Verifier, async_trait,
 };
 
 const BODY: &str = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&\
@@ -24,39 +24,51 @@ fn verifier() -> Verifier {
     Verifier::new(keys).endpoint(Endpoint::Ipn).accept_test_mode(true)
 }
 
-async fn notification() -> Notification {
-    let headers = [("content-type", "application/x-www-form-urlencoded")];
-    let request = RequestView::new("POST", "/ipn", &headers, BODY.as_bytes());
-    Receiver::new(verifier()).receive(request).await.unwrap()
+const HEADERS: [(&str, &str); 1] = [("content-type", "application/x-www-form-urlencoded")];
+
+fn request() -> RequestView<'static> {
+    RequestView::new("POST", "/ipn", &HEADERS, BODY.as_bytes())
+}
+
+/// The delivery of the one notification these tests send.
+async fn admit(receiver: &Receiver) -> Result<Delivery, Rejected> {
+    receiver.admit(request()).await.map(|(_, delivery)| delivery)
+}
+
+async fn fingerprint() -> Fingerprint {
+    Receiver::new(verifier()).receive(request()).await.unwrap().fingerprint()
 }
 
 #[tokio::test]
 async fn without_a_store_every_delivery_goes_to_the_handler() {
     let receiver = Receiver::new(verifier());
-    let n = notification().await;
-    let delivery = receiver.begin(&n).await.unwrap();
+    let delivery = admit(&receiver).await.unwrap();
     assert!(!delivery.is_claimed());
     assert_eq!(delivery.fingerprint(), None);
-    receiver.finish(delivery, 200, None).await;
-    assert!(!receiver.begin(&n).await.unwrap().is_claimed());
+    receiver.complete(delivery, 200, None).await;
+    assert!(!admit(&receiver).await.unwrap().is_claimed());
 }
 
 #[tokio::test]
 async fn processed_once_then_duplicates_get_the_recorded_reply() {
     let store = Arc::new(MemoryStore::new());
-    let receiver = Receiver::new(verifier()).store(store.clone());
-    let n = notification().await;
+    let receiver = Receiver::new(verifier()).store(store.clone()).reply(
+        Outcome::Processed,
+        200,
+        "OK-Accepted payment, order has been updated.",
+    );
+    let fingerprint = fingerprint().await;
 
-    let delivery = receiver.begin(&n).await.unwrap();
-    assert_eq!(delivery.fingerprint(), Some(n.fingerprint()));
+    let delivery = admit(&receiver).await.unwrap();
+    assert_eq!(delivery.fingerprint(), Some(fingerprint));
     // A copy arriving on another instance meanwhile: 409, the gateway retries.
-    let copy = receiver.begin(&n).await.unwrap_err();
-    assert!(matches!(copy.error, Error::InProgress { fingerprint } if fingerprint == n.fingerprint()));
+    let copy = admit(&receiver).await.unwrap_err();
+    assert!(matches!(copy.error, Error::InProgress { fingerprint: held } if held == fingerprint));
     assert_eq!(copy.reply, Reply::for_outcome(Outcome::InProgress));
     assert_eq!(copy.reply.status(), 409);
 
-    receiver.finish(delivery, 200, Some("OK-Accepted payment, order has been updated.")).await;
-    let replay = receiver.begin(&n).await.unwrap_err();
+    receiver.complete(delivery, 200, Some(Outcome::Processed)).await;
+    let replay = admit(&receiver).await.unwrap_err();
     assert!(matches!(replay.error, Error::AlreadyProcessed { .. }));
     assert_eq!(replay.error.outcome(), Outcome::AlreadyProcessed);
     assert_eq!(replay.reply, Reply::new(200, "OK-Accepted payment, order has been updated."));
@@ -66,13 +78,12 @@ async fn processed_once_then_duplicates_get_the_recorded_reply() {
 #[tokio::test]
 async fn a_failed_handler_releases_the_claim_so_the_retry_is_processed() {
     let receiver = Receiver::new(verifier()).store(MemoryStore::new());
-    let n = notification().await;
-    let first = receiver.begin(&n).await.unwrap();
-    receiver.finish(first, 500, Some("An error occurred while updating the order.")).await;
-    let retry = receiver.begin(&n).await.unwrap();
+    let first = admit(&receiver).await.unwrap();
+    receiver.complete(first, 500, Some(Outcome::ProcessingFailed)).await;
+    let retry = admit(&receiver).await.unwrap();
     assert!(retry.is_claimed());
-    receiver.finish(retry, 200, None).await;
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
+    receiver.complete(retry, 200, None).await;
+    assert_eq!(admit(&receiver).await.unwrap_err().reply, Reply::order_updated());
 }
 
 #[tokio::test]
@@ -82,11 +93,10 @@ async fn an_unknown_body_is_recorded_as_the_processed_message() {
         200,
         "OK-Accepted payment, order has been updated.",
     );
-    let n = notification().await;
-    let delivery = receiver.begin(&n).await.unwrap();
-    receiver.finish(delivery, 202, None).await;
+    let delivery = admit(&receiver).await.unwrap();
+    receiver.complete(delivery, 202, None).await;
     assert_eq!(
-        receiver.begin(&n).await.unwrap_err().reply,
+        admit(&receiver).await.unwrap_err().reply,
         Reply::new(202, "OK-Accepted payment, order has been updated.")
     );
 }
@@ -94,11 +104,10 @@ async fn an_unknown_body_is_recorded_as_the_processed_message() {
 #[tokio::test]
 async fn a_dropped_delivery_is_retried_after_the_lease() {
     let receiver = Receiver::new(verifier()).store(MemoryStore::new()).lease(Duration::from_millis(1000));
-    let n = notification().await;
-    drop(receiver.begin(&n).await.unwrap());
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply.status(), 409);
+    drop(admit(&receiver).await.unwrap());
+    assert_eq!(admit(&receiver).await.unwrap_err().reply.status(), 409);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(receiver.begin(&n).await.unwrap().is_claimed());
+    assert!(admit(&receiver).await.unwrap().is_claimed());
 }
 
 /// A store that can be "down": every operation fails while `down` is set.
@@ -138,117 +147,56 @@ impl NotificationStore for Flaky {
 async fn store_down_gives_503_and_processing_resumes_after() {
     let store = Arc::new(Flaky::default());
     let receiver = Receiver::new(verifier()).store(store.clone()).lease(Duration::from_millis(1000));
-    let n = notification().await;
 
     store.down.store(true, Ordering::SeqCst);
-    let refused = receiver.begin(&n).await.unwrap_err();
+    let refused = admit(&receiver).await.unwrap_err();
     assert!(matches!(refused.error, Error::Store(_)));
     assert_eq!(refused.reply.status(), 503);
     assert!(store.inner.is_empty(), "nothing claimed while down");
 
     store.down.store(false, Ordering::SeqCst);
-    let delivery = receiver.begin(&n).await.unwrap();
+    let delivery = admit(&receiver).await.unwrap();
     // Down again when the handler finished: logged, not recorded; the lease frees the claim.
     store.down.store(true, Ordering::SeqCst);
-    receiver.finish(delivery, 200, None).await;
+    receiver.complete(delivery, 200, None).await;
     store.down.store(false, Ordering::SeqCst);
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply.status(), 409);
+    assert_eq!(admit(&receiver).await.unwrap_err().reply.status(), 409);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let retry = receiver.begin(&n).await.unwrap();
-    receiver.finish(retry, 200, None).await;
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
+    let retry = admit(&receiver).await.unwrap();
+    receiver.complete(retry, 200, None).await;
+    assert_eq!(admit(&receiver).await.unwrap_err().reply, Reply::order_updated());
 }
 
 #[tokio::test]
-async fn begin_and_finish_futures_are_send_for_multi_threaded_servers() {
+async fn admit_and_complete_futures_are_send_for_multi_threaded_servers() {
     fn assert_send<T: Send>(value: T) -> T {
         value
     }
     let receiver = Receiver::new(verifier()).store(MemoryStore::new());
-    let n = notification().await;
-    let delivery = assert_send(receiver.begin(&n)).await.unwrap();
-    assert_send(receiver.finish(delivery, 200, None)).await;
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
-}
-
-/// Keys that make every lookup wait once (a vault on the network), saying or not that they never
-/// wait.
-#[derive(Debug)]
-struct Waiting {
-    keys: Keys,
-    claims_never_to_wait: bool,
-}
-
-#[async_trait]
-impl KeyStore for Waiting {
-    async fn credentials(&self, slot: KeySlot<'_>) -> Result<Option<Credentials>, KeyStoreError> {
-        tokio::task::yield_now().await;
-        self.keys.credentials(slot).await
-    }
-
-    fn never_waits(&self) -> bool {
-        self.claims_never_to_wait
-    }
-}
-
-fn waiting(claims_never_to_wait: bool) -> Receiver {
-    let keys =
-        Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
-    Receiver::new(Verifier::new(Waiting { keys, claims_never_to_wait }).accept_test_mode(true))
+    let (_, delivery) = assert_send(receiver.admit(request())).await.unwrap();
+    assert_send(receiver.complete(delivery, 200, None)).await;
+    assert_eq!(admit(&receiver).await.unwrap_err().reply, Reply::order_updated());
 }
 
 #[tokio::test]
-async fn receive_now_verifies_in_place_only_when_the_key_store_never_waits() {
-    let headers = [("content-type", "application/x-www-form-urlencoded")];
-    let request = RequestView::new("POST", "/ipn", &headers, BODY.as_bytes());
-    let in_place = Receiver::new(verifier()).receive_now(request).expect("in-memory keys never wait");
-    assert_eq!(in_place.unwrap().order_id(), Some("ORDER-1042"));
-    let refused = Receiver::new(verifier()).receive_now(RequestView::new("POST", "/ipn", &headers, b" ")).unwrap();
-    assert_eq!(refused.unwrap_err().reply.status(), 400);
-
-    // A store that waits is left to `receive`; one that waits after saying it never does too.
-    for claims_never_to_wait in [false, true] {
-        let receiver = waiting(claims_never_to_wait);
-        assert!(receiver.receive_now(request).is_none());
-        assert_eq!(receiver.receive(request).await.unwrap().order_id(), Some("ORDER-1042"));
-    }
-}
-
-#[tokio::test]
-async fn begin_now_and_finish_now_work_in_place_with_the_memory_store_only() {
-    let n = notification().await;
-    let without_store = Receiver::new(verifier());
-    let delivery = without_store.begin_now(&n).unwrap().unwrap();
-    assert!(!delivery.is_claimed());
-    without_store.finish_now(delivery, 200, None).unwrap();
-
-    let receiver = Receiver::new(verifier()).store(MemoryStore::new());
-    let delivery = receiver.begin_now(&n).unwrap().unwrap();
-    assert_eq!(receiver.begin_now(&n).unwrap().unwrap_err().reply.status(), 409);
-    receiver.finish_now(delivery, 200, Some(Outcome::Processed)).unwrap();
-    assert_eq!(receiver.begin_now(&n).unwrap().unwrap_err().reply, Reply::order_updated());
-
-    // A store without in-place operations: nothing is claimed nor recorded in place.
-    let flaky = Arc::new(Flaky::default());
-    let receiver = Receiver::new(verifier()).store(flaky.clone());
-    assert!(receiver.begin_now(&n).is_none());
-    assert!(flaky.inner.is_empty());
-    let delivery = receiver.begin(&n).await.unwrap();
-    let delivery = receiver.finish_now(delivery, 200, None).unwrap_err();
-    receiver.finish_outcome(delivery, 200, None).await;
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::order_updated());
-}
-
-#[tokio::test]
-async fn finish_outcome_records_the_outcomes_reply_with_its_override() {
+async fn complete_records_the_outcomes_reply_with_its_override() {
     let receiver = Receiver::new(verifier()).store(MemoryStore::new()).reply(Outcome::Processed, 200, "OK-updated");
-    let n = notification().await;
-    let delivery = receiver.begin(&n).await.unwrap();
-    receiver.finish_outcome(delivery, 200, Some(Outcome::Processed)).await;
-    assert_eq!(receiver.begin(&n).await.unwrap_err().reply, Reply::new(200, "OK-updated"));
+    let delivery = admit(&receiver).await.unwrap();
+    receiver.complete(delivery, 200, Some(Outcome::Processed)).await;
+    assert_eq!(admit(&receiver).await.unwrap_err().reply, Reply::new(200, "OK-updated"));
 
     let receiver = Receiver::new(verifier()).store(MemoryStore::new());
-    let delivery = receiver.begin(&n).await.unwrap();
-    receiver.finish_now(delivery, 500, Some(Outcome::ProcessingFailed)).unwrap();
-    assert!(receiver.begin(&n).await.unwrap().is_claimed(), "a failure releases the claim");
+    let delivery = admit(&receiver).await.unwrap();
+    receiver.complete(delivery, 500, Some(Outcome::ProcessingFailed)).await;
+    assert!(admit(&receiver).await.unwrap().is_claimed(), "a failure releases the claim");
+}
+
+#[tokio::test]
+async fn a_refused_request_claims_nothing() {
+    let store = Arc::new(MemoryStore::new());
+    let receiver = Receiver::new(verifier()).store(store.clone());
+    let forged = BODY.replace("AUTHORISED", "CAPTURED");
+    let refused = receiver.admit(RequestView::new("POST", "/ipn", &HEADERS, forged.as_bytes())).await.unwrap_err();
+    assert_eq!(refused.reply.status(), 401);
+    assert!(store.is_empty());
 }

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, missing_docs)]
-//! A notification store that cannot be reached answers 503 through `Receiver::begin` (the
+//! A notification store that cannot be reached answers 503 through `Receiver::admit` (the
 //! handler is not called, the gateway retries), and processing resumes when it is back.
 //!
 //! The closed-port tests always run with their feature. The restart tests stop and restart the
@@ -12,7 +12,7 @@ mod outage {
     use std::time::Duration;
 
     use ipn_core::store::{Claim, NotificationStore, StoreError};
-    use ipn_core::{Endpoint, Error, Fingerprint, Keys, Mode, Notification, Receiver, RequestView, ShopKeys, Verifier};
+    use ipn_core::{Endpoint, Error, Fingerprint, Keys, Mode, Receiver, RequestView, ShopKeys, Verifier};
 
     const BODY: &str = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&\
                         vads_hash=0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7&\
@@ -26,13 +26,14 @@ mod outage {
         Receiver::new(Verifier::new(keys).endpoint(Endpoint::Ipn).accept_test_mode(true))
     }
 
-    pub(crate) async fn notification() -> Notification {
-        let headers = [("content-type", "application/x-www-form-urlencoded")];
-        receiver().receive(RequestView::new("POST", "/ipn", &headers, BODY.as_bytes())).await.unwrap()
+    const HEADERS: [(&str, &str); 1] = [("content-type", "application/x-www-form-urlencoded")];
+
+    pub(crate) fn request() -> RequestView<'static> {
+        RequestView::new("POST", "/ipn", &HEADERS, BODY.as_bytes())
     }
 
     pub(crate) async fn assert_503(receiver: &Receiver) {
-        let refused = receiver.begin(&notification().await).await.unwrap_err();
+        let refused = receiver.admit(request()).await.unwrap_err();
         assert!(matches!(&refused.error, Error::Store(StoreError::Backend { .. })), "{:?}", refused.error);
         assert_eq!(refused.reply.status(), 503);
     }
@@ -117,9 +118,8 @@ mod outage {
             run("pg_ctlcluster", &[&version, "main", "start"]);
             wait_until_back(&store).await;
 
-            let n = notification().await;
-            let delivery = receiver.begin(&n).await.unwrap();
-            receiver.finish(delivery, 200, None).await;
+            let (n, delivery) = receiver.admit(request()).await.unwrap();
+            receiver.complete(delivery, 200, None).await;
             assert!(matches!(store.claim(n.fingerprint(), Duration::from_secs(1)).await.unwrap(), Claim::Done(_)));
             let drop_table = format!("DROP TABLE {table}");
             ipn_core::store::sqlx::query(ipn_core::store::sqlx::AssertSqlSafe(drop_table))
@@ -177,9 +177,8 @@ mod outage {
             );
             wait_until_back(&store).await;
 
-            let n = notification().await;
-            let delivery = receiver.begin(&n).await.unwrap();
-            receiver.finish(delivery, 200, None).await;
+            let (n, delivery) = receiver.admit(request()).await.unwrap();
+            receiver.complete(delivery, 200, None).await;
             assert!(matches!(store.claim(n.fingerprint(), Duration::from_secs(1)).await.unwrap(), Claim::Done(_)));
             store.purge(Duration::ZERO).await.unwrap();
         }

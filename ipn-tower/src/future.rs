@@ -50,8 +50,7 @@ pin_project! {
             // notification usually arrives whole with its headers, and needs no timer).
             deadline: Option<Pin<Box<Sleep>>>,
         },
-        // Checking the signature or claiming the notification, when the key store or the
-        // notification store waits (in place otherwise).
+        // Checking the signature, then claiming the notification.
         Verifying { verification: Verification },
         // The inner service handles the verified notification.
         Calling {
@@ -97,55 +96,15 @@ fn request_target(parts: &Parts) -> &str {
     uri.path_and_query().map_or("/", |target| target.as_str())
 }
 
-/// Verifies, then claims the notification in the store (when one is set), in place when neither
-/// store waits: the inner service is then called (or the rejection answered) without a boxed
-/// future. Otherwise the next state waits for the boxed verification or claim.
-fn verify_in_place<S, B>(
-    receiver: &Arc<Receiver>,
-    parts: Parts,
-    body: Bytes,
-    inner: &mut S,
-    trace: &Trace,
-) -> State<B, S::Future, S::Response>
-where
-    S: Service<Request<B>>,
-    B: From<Bytes>,
-{
-    let received = {
-        let headers = HttpHeaders(&parts.headers);
-        let view = RequestView::shared(parts.method.as_str(), request_target(&parts), &headers, &body);
-        receiver.receive_now(view)
-    };
-    match received {
-        None => State::Verifying { verification: verify(Arc::clone(receiver), parts, body) },
-        Some(Err(rejected)) => enter(parts, body, Err(rejected), inner, trace),
-        Some(Ok(notification)) => match receiver.begin_now(&notification) {
-            Some(begun) => enter(parts, body, begun.map(|delivery| (notification, delivery)), inner, trace),
-            None => {
-                let receiver = Arc::clone(receiver);
-                let verification = Box::pin(async move {
-                    let begun = receiver.begin(&notification).await;
-                    (parts, body, begun.map(|delivery| (notification, delivery)))
-                });
-                State::Verifying { verification }
-            }
-        },
-    }
-}
-
 /// Verifies, then claims the notification in the store (when one is set).
-fn verify(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
+fn admit(receiver: Arc<Receiver>, parts: Parts, body: Bytes) -> Verification {
     Box::pin(async move {
-        let received = {
+        let admitted = {
             let headers = HttpHeaders(&parts.headers);
             let view = RequestView::shared(parts.method.as_str(), request_target(&parts), &headers, &body);
-            receiver.receive(view).await
+            receiver.admit(view).await
         };
-        let result = match received {
-            Ok(notification) => receiver.begin(&notification).await.map(|delivery| (notification, delivery)),
-            Err(rejected) => Err(rejected),
-        };
-        (parts, body, result)
+        (parts, body, admitted)
     })
 }
 
@@ -195,8 +154,8 @@ where
                             let (parts, buffer) =
                                 read.take().expect("the buffering state holds the request until it ends");
                             let body = buffer.finish().into_chunk();
-                            let next = verify_in_place(this.receiver, parts, body, this.inner, this.trace);
-                            this.state.set(next);
+                            let verification = admit(Arc::clone(this.receiver), parts, body);
+                            this.state.set(State::Verifying { verification });
                             continue;
                         }
                         // The rest of the body is on its way: from now on, under the read timeout
@@ -235,16 +194,9 @@ where
                     let status = response.status().as_u16();
                     this.trace.answered(outcome, status);
                     let Some(delivery) = delivery.take() else { return Poll::Ready(Ok(response)) };
-                    match this.receiver.finish_now(delivery, status, outcome) {
-                        Ok(()) => return Poll::Ready(Ok(response)),
-                        // The notification store waits.
-                        Err(delivery) => {
-                            let receiver = Arc::clone(this.receiver);
-                            let finish: Finish =
-                                Box::pin(async move { receiver.finish_outcome(delivery, status, outcome).await });
-                            this.state.set(State::Finishing { finish, response: Some(response) });
-                        }
-                    }
+                    let receiver = Arc::clone(this.receiver);
+                    let finish: Finish = Box::pin(async move { receiver.complete(delivery, status, outcome).await });
+                    this.state.set(State::Finishing { finish, response: Some(response) });
                 }
                 StateProj::Finishing { finish, response } => {
                     ready!(finish.as_mut().poll(cx));

@@ -42,8 +42,9 @@ pub fn run(framework: Framework, route: Route, n: usize, between: impl FnOnce())
 }
 
 /// The core's share of the `ipn` routes (`store`: `ipn-store`), without a framework: what
-/// [`run`] does per request, less the framework and the adapter. [`Receiver::receive_now`](ipn_core::Receiver::receive_now) over
-/// the same headers and bodies (shared, as the adapters pass them), then [`begin_now`](ipn_core::Receiver::begin_now) and [`finish_now`](ipn_core::Receiver::finish_now) as the
+/// [`run`] does per request, less the framework and the adapter:
+/// [`Receiver::admit`](ipn_core::Receiver::admit) over the same headers and bodies (shared, as
+/// the adapters pass them), then [`Receiver::complete`](ipn_core::Receiver::complete), as the
 /// adapters call them.
 ///
 /// # Panics
@@ -64,10 +65,11 @@ pub fn run_core(store: bool, n: usize, between: impl FnOnce()) {
         let length = body.len().to_string();
         let headers = [("content-type", FORM_CONTENT_TYPE), ("content-length", length.as_str())];
         let view = RequestView::shared("POST", "/ipn", &headers, body);
-        let notification = receiver.receive_now(view).expect("in place").expect("valid");
-        let delivery = receiver.begin_now(&notification).expect("in place").expect("a fresh notification");
-        std::hint::black_box(&notification);
-        receiver.finish_now(delivery, 200, Some(Outcome::Processed)).expect("in place");
+        pollster::block_on(async {
+            let (notification, delivery) = receiver.admit(view).await.expect("a valid, fresh notification");
+            std::hint::black_box(&notification);
+            receiver.complete(delivery, 200, Some(Outcome::Processed)).await;
+        });
     }
 }
 

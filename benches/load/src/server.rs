@@ -177,8 +177,7 @@ fn check_naively(body: &[u8]) -> Result<&'static str, &'static str> {
     }
 }
 
-/// The `direct` route's work: the verification as the middleware runs it (in place when the
-/// keys answer at once), then the reply `ipn` answers, `200 Order successfully updated.`; a
+/// The `direct` route's work: the verification as the middleware runs it, then the reply `ipn` answers, `200 Order successfully updated.`; a
 /// refused notification gets its reply (answered through the adapter's `IpnReply`, as the
 /// middleware answers it).
 async fn verify_directly(
@@ -188,10 +187,7 @@ async fn verify_directly(
     probe: &Probe,
 ) -> Result<&'static str, ipn_core::Reply> {
     let view = ipn_core::RequestView::shared("POST", "/ipn", headers, body);
-    let received = match receiver.receive_now(view) {
-        Some(received) => received,
-        None => receiver.receive(view).await,
-    };
+    let received = receiver.receive(view).await;
     black_box(&received.map_err(|rejected| rejected.reply)?);
     probe.pass().await;
     Ok(ipn_core::Outcome::Processed.default_message())

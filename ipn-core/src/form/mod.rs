@@ -102,7 +102,7 @@ pub(crate) async fn verify(
         return Err(Error::MissingField { scheme: Scheme::Form, field: "signature" });
     };
     let credentials =
-        crate::keys::lookup(keys, slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
+        keys.credentials(slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
     policy.check_mode(mode, &credentials)?;
     let typed = Typed::parse(typed)?;

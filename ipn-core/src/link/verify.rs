@@ -98,7 +98,8 @@ pub(crate) async fn verify(
 
     // Then the key, and only for a known one the signing strings (bounded) and their HMACs.
     let application_id = signatures.iter().flatten().map(|params| params.key_id).next().unwrap_or_default();
-    let credentials = crate::keys::lookup(keys, KeySlot::Application { application_id })
+    let credentials = keys
+        .credentials(KeySlot::Application { application_id })
         .await
         .map_err(Error::KeyStore)?
         .ok_or_else(|| Error::unknown_application(application_id))?;

@@ -145,7 +145,7 @@ pub(crate) async fn verify(
         Endpoint::Return => KeySlot::RestHmacKey { shop_id, mode },
     };
     let credentials =
-        crate::keys::lookup(keys, slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
+        keys.credentials(slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(answer, hash, credentials.secrets())?;
     policy.check_mode(mode, &credentials)?;
 

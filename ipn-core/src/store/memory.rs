@@ -189,8 +189,9 @@ impl State {
     }
 }
 
-impl MemoryStore {
-    fn claim_in_place(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
+#[async_trait]
+impl NotificationStore for MemoryStore {
+    async fn claim(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
         let now = Instant::now();
         let mut state = self.lock();
         if state.purge_due(now) {
@@ -210,7 +211,7 @@ impl MemoryStore {
         Ok(Claim::Acquired(token))
     }
 
-    fn complete_in_place(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
+    async fn complete(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
         let mut state = self.lock();
         let State { records, completed, .. } = &mut *state;
         match records.get_mut(&fingerprint) {
@@ -224,7 +225,7 @@ impl MemoryStore {
         }
     }
 
-    fn release_in_place(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
+    async fn release(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
         let mut state = self.lock();
         match state.records.entry(fingerprint) {
             Entry::Occupied(record) if matches!(record.get(), Record::Claimed { token: held, .. } if held == token) => {
@@ -234,41 +235,9 @@ impl MemoryStore {
             _ => Err(StoreError::ClaimLost { fingerprint }),
         }
     }
-}
-
-#[async_trait]
-impl NotificationStore for MemoryStore {
-    async fn claim(&self, fingerprint: Fingerprint, lease: Duration) -> Result<Claim, StoreError> {
-        self.claim_in_place(fingerprint, lease)
-    }
-
-    async fn complete(&self, fingerprint: Fingerprint, token: &ClaimToken, reply: &Reply) -> Result<(), StoreError> {
-        self.complete_in_place(fingerprint, token, reply)
-    }
-
-    async fn release(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Result<(), StoreError> {
-        self.release_in_place(fingerprint, token)
-    }
 
     async fn purge(&self, retention: Duration) -> Result<u64, StoreError> {
         Ok(self.lock().purge(Instant::now(), retention))
-    }
-
-    fn claim_now(&self, fingerprint: Fingerprint, lease: Duration) -> Option<Result<Claim, StoreError>> {
-        Some(self.claim_in_place(fingerprint, lease))
-    }
-
-    fn complete_now(
-        &self,
-        fingerprint: Fingerprint,
-        token: &ClaimToken,
-        reply: &Reply,
-    ) -> Option<Result<(), StoreError>> {
-        Some(self.complete_in_place(fingerprint, token, reply))
-    }
-
-    fn release_now(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Option<Result<(), StoreError>> {
-        Some(self.release_in_place(fingerprint, token))
     }
 }
 

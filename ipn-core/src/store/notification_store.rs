@@ -68,34 +68,6 @@ pub trait NotificationStore: Send + Sync + std::fmt::Debug {
     ///
     /// When the back-end cannot be reached.
     async fn purge(&self, retention: Duration) -> Result<u64, StoreError>;
-
-    /// [`claim`](Self::claim) without waiting, for a back-end that never waits (the in-memory
-    /// one): `None` (the default) when it cannot, and then it must not have done anything.
-    /// [`Receiver::begin_now`](crate::Receiver::begin_now) uses it so that adapters need not box
-    /// a future for an in-memory store.
-    fn claim_now(&self, fingerprint: Fingerprint, lease: Duration) -> Option<Result<Claim, StoreError>> {
-        let _ = (fingerprint, lease);
-        None
-    }
-
-    /// [`complete`](Self::complete) without waiting, like [`claim_now`](Self::claim_now): `None`
-    /// (the default) when the back-end cannot, having done nothing.
-    fn complete_now(
-        &self,
-        fingerprint: Fingerprint,
-        token: &ClaimToken,
-        reply: &Reply,
-    ) -> Option<Result<(), StoreError>> {
-        let _ = (fingerprint, token, reply);
-        None
-    }
-
-    /// [`release`](Self::release) without waiting, like [`claim_now`](Self::claim_now): `None`
-    /// (the default) when the back-end cannot, having done nothing.
-    fn release_now(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Option<Result<(), StoreError>> {
-        let _ = (fingerprint, token);
-        None
-    }
 }
 
 #[async_trait]
@@ -114,22 +86,5 @@ impl<S: NotificationStore + ?Sized> NotificationStore for Arc<S> {
 
     async fn purge(&self, retention: Duration) -> Result<u64, StoreError> {
         (**self).purge(retention).await
-    }
-
-    fn claim_now(&self, fingerprint: Fingerprint, lease: Duration) -> Option<Result<Claim, StoreError>> {
-        (**self).claim_now(fingerprint, lease)
-    }
-
-    fn complete_now(
-        &self,
-        fingerprint: Fingerprint,
-        token: &ClaimToken,
-        reply: &Reply,
-    ) -> Option<Result<(), StoreError>> {
-        (**self).complete_now(fingerprint, token, reply)
-    }
-
-    fn release_now(&self, fingerprint: Fingerprint, token: &ClaimToken) -> Option<Result<(), StoreError>> {
-        (**self).release_now(fingerprint, token)
     }
 }
