@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ipn_core::{Config, FormAlgorithm, KeySlot, Secret};
+use ipn_core::{Config, FormAlgorithm, GatewayApi, KeySlot, Secret};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -66,6 +66,19 @@ impl Settings {
         &self.config
     }
 
+    /// The same settings with a configured shop's form IPNs confirmed with the gateway's REST API
+    /// at `api` (see [`Config::confirm_with`]): for an API whose address is known only at run
+    /// time, such as a simulator on a free port.
+    ///
+    /// # Errors
+    ///
+    /// No such shop, or the shop has no REST password for a mode it has a form key for (the
+    /// message never holds a secret).
+    pub fn confirm_with(self, shop_id: &str, api: GatewayApi) -> Result<Self, String> {
+        let config = self.config.confirm_with(shop_id, api).map_err(|e| e.to_string())?;
+        Ok(Self { config, ..self })
+    }
+
     /// The configured shop ids.
     pub fn shop_ids(&self) -> &[String] {
         &self.shop_ids
@@ -119,5 +132,44 @@ fn pick(what: &str, flag: &str, requested: Option<&str>, ids: &[String]) -> Resu
         (None, [only]) => Ok(only.clone()),
         (None, []) => Err(format!("the configuration has no {what}")),
         (None, _) => Err(format!("the configuration has several {what}s: name one with {flag}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipn_core::Mode;
+
+    const CONFIG: &str = r#"
+[[shops]]
+shop_id = "12345678"
+accept_test_mode = true
+[shops.form]
+test_key = "1122334455667788"
+[shops.rest]
+test_password = "testpassword_SECRET"
+
+[[shops]]
+shop_id = "87654321"
+[shops.form]
+test_key = "8877665544332211"
+"#;
+
+    #[test]
+    fn confirm_with_opts_a_configured_shop_in_and_refuses_one_that_cannot_call_the_api() {
+        let api = GatewayApi::new("http://127.0.0.1:8080").unwrap();
+        let settings = Settings::from_toml(CONFIG).unwrap().confirm_with("12345678", api.clone()).unwrap();
+        let form = |s: &Settings, shop_id| {
+            s.config().keys().lookup(KeySlot::Form { shop_id, mode: Mode::Test }).unwrap().confirmed_with().cloned()
+        };
+        assert_eq!(form(&settings, "12345678"), Some(api.clone()));
+        assert_eq!(form(&settings, "87654321"), None, "only the shop named opts in");
+        assert_eq!(settings.shop_ids(), ["12345678", "87654321"], "the ids are kept");
+
+        let unknown = settings.clone().confirm_with("00000000", api.clone()).unwrap_err();
+        assert!(unknown.contains("00000000"), "{unknown}");
+        // Confirmation authenticates with the REST password: a shop without one cannot opt in.
+        let no_password = settings.confirm_with("87654321", api).unwrap_err();
+        assert!(no_password.contains("87654321") && !no_password.contains("SECRET"), "{no_password}");
     }
 }

@@ -11,7 +11,7 @@ use ipn_cli::Settings;
 use ipn_cli::gateway::{Action, Choice, Gateway};
 use ipn_cli::send::{self, Attempt, RetryPolicy};
 use ipn_core::testkit::{FormBuilder, FormTemplate, RawRequest, RestBuilder, RestTemplate};
-use ipn_core::{Endpoint, KeySlot};
+use ipn_core::{Endpoint, GatewayApi, KeySlot};
 use serde_json::json;
 
 use crate::web::OrderJson;
@@ -37,11 +37,13 @@ pub struct Demo {
 }
 
 /// Starts the gateway simulators and the shop pointing at each other. `options.gateway` and
-/// `options.centralbill` are replaced by the simulators' addresses; the fault injector is on.
+/// `options.centralbill` are replaced by the simulators' addresses; the fault injector is on; the
+/// configuration's first shop confirms its form IPNs with the payment page simulator's REST API.
 ///
 /// # Errors
 ///
-/// The shop cannot start, or a simulator cannot bind.
+/// The shop cannot start (a shop without a REST password for its form key's mode cannot
+/// confirm), or a simulator cannot bind.
 pub async fn start(mut options: Options) -> Result<Demo, StartError> {
     let bind = |source| StartError::Bind { addr: "127.0.0.1:0".to_owned(), source };
     let gateway_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(bind)?;
@@ -51,6 +53,16 @@ pub async fn start(mut options: Options) -> Result<Demo, StartError> {
     options.gateway = gateway_url.clone();
     options.centralbill = centralbill_url.clone();
     options.fault_injector = true;
+    // The shop (the configuration's first, as `crate::merchant` picks it) confirms its form IPNs
+    // with the simulator's REST API, whose address is known only now.
+    let shop_id = options
+        .settings
+        .shop_ids()
+        .first()
+        .cloned()
+        .ok_or_else(|| StartError::Config("the configuration has no shop".to_owned()))?;
+    let api = GatewayApi::new(&gateway_url).map_err(StartError::Config)?;
+    options.settings = options.settings.confirm_with(&shop_id, api).map_err(StartError::Config)?;
     let settings = options.settings.clone();
     let shop = crate::start(options).await?;
     let simulator =
@@ -173,8 +185,29 @@ impl Demo {
     /// Starts a hosted-form payment at the simulator with the form the checkout page shows.
     async fn form_payment(&self, order_id: &str, extra: &[(&str, &str)]) -> Result<u64, String> {
         let order = self.stored_order(order_id).await?;
-        let fields = self.shop.state.merchant().payment_form(&order, extra);
+        self.start_form_payment(&order, extra)
+    }
+
+    /// Starts a hosted-form payment for another amount than the order's, as a payment form
+    /// signed before the order changed would: the gateway really takes that amount.
+    async fn form_payment_of(&self, order_id: &str, amount_minor: i64) -> Result<u64, String> {
+        let order = crate::db::Order { amount_minor, ..self.stored_order(order_id).await? };
+        self.start_form_payment(&order, &[])
+    }
+
+    fn start_form_payment(&self, order: &crate::db::Order, extra: &[(&str, &str)]) -> Result<u64, String> {
+        let fields = self.shop.state.merchant().payment_form(order, extra);
         self.gateway.start_form_payment(fields).map_err(|e| e.to_string())
+    }
+
+    /// The uuid of a form payment's transaction at the simulator.
+    fn trans_uuid(&self, payment: u64) -> Result<String, String> {
+        self.gateway
+            .payments()
+            .into_iter()
+            .find(|p| p.id == payment)
+            .and_then(|p| p.transactions.into_iter().next())
+            .ok_or_else(|| format!("payment {payment} has no transaction at the simulator"))
     }
 
     /// Starts a CentralBill payment with the link the checkout page shows.
@@ -227,16 +260,19 @@ impl Demo {
         Ok(builder.target("/ipn").sign(password.expose(), Endpoint::Ipn))
     }
 
-    /// A form notification of an accepted payment for `amount_minor`, signed with `key`.
-    fn form_notification(&self, order_id: &str, amount_minor: i64, key: &[u8]) -> RawRequest {
+    /// A form notification of an accepted payment for `amount_minor` of transaction `trans_uuid`
+    /// (the template's when `None`), signed with `key`.
+    fn form_notification(&self, order_id: &str, amount_minor: i64, trans_uuid: Option<&str>, key: &[u8]) -> RawRequest {
         let merchant = self.shop.state.merchant();
-        FormBuilder::new(FormTemplate::Accepted, &merchant.shop_id)
+        let mut builder = FormBuilder::new(FormTemplate::Accepted, &merchant.shop_id)
             .mode(merchant.mode)
             .set("vads_order_id", order_id)
             .set("vads_amount", amount_minor.to_string())
-            .set("vads_effective_amount", amount_minor.to_string())
-            .target("/ipn")
-            .sign(key, merchant.algorithm)
+            .set("vads_effective_amount", amount_minor.to_string());
+        if let Some(uuid) = trans_uuid {
+            builder = builder.set("vads_trans_uuid", uuid);
+        }
+        builder.target("/ipn").sign(key, merchant.algorithm)
     }
 
     async fn notification_count(&self) -> Result<i64, String> {
@@ -277,8 +313,10 @@ impl Demo {
 
         let step = "refused payment (form)";
         let refused = self.order("cup").await.map_err(fail(step))?;
-        let id = self.form_payment(&refused, &[]).await.map_err(fail(step))?;
-        let run = async { Ok(self.gateway.complete(id, Choice::Refuse).await.map_err(|e| e.to_string())?.attempts) };
+        let refused_payment = self.form_payment(&refused, &[]).await.map_err(fail(step))?;
+        let run = async {
+            Ok(self.gateway.complete(refused_payment, Choice::Refuse).await.map_err(|e| e.to_string())?.attempts)
+        };
         steps.push(self.check(step, &refused, expect("refused", &[200], 1), run).await?);
 
         let step = "REST payment";
@@ -327,16 +365,34 @@ impl Demo {
 
         let step = "amount differs from the order";
         let short = self.order("grinder").await.map_err(fail(step))?;
-        let merchant = self.shop.state.merchant();
-        let request = self.form_notification(&short, 100, merchant.form_key.expose());
-        let run = async { Ok(vec![self.post("/ipn", request).await?]) };
+        let id = self.form_payment_of(&short, 100).await.map_err(fail(step))?;
+        let run = async { Ok(self.gateway.complete(id, Choice::Accept).await.map_err(|e| e.to_string())?.attempts) };
         let flagged = Expected { flagged: true, ..expect("pending", &[200], 1) };
         steps.push(self.check(step, &short, flagged, run).await?);
 
         let step = "forged notification";
-        let request = self.form_notification(&refused, 1250, b"not-the-shop-key");
+        let request = self.form_notification(&refused, 1250, None, b"not-the-shop-key");
         let run = async { Ok(vec![self.post("/ipn", request).await?]) };
         steps.push(self.check(step, &refused, expect("refused", &[401], 0), run).await?);
+
+        // Signed with the shop's key, as a genuine signed message re-labelled by an attacker
+        // would be, and claiming AUTHORISED for the refused payment's real transaction: only the
+        // gateway's record, read before the handler runs, tells it apart.
+        let step = "forged notification not confirmed";
+        let uuid = self.trans_uuid(refused_payment).map_err(fail(step))?;
+        let merchant = self.shop.state.merchant();
+        let request = self.form_notification(&refused, 1250, Some(&uuid), merchant.form_key.expose());
+        let run = async { Ok(vec![self.post("/ipn", request).await?]) };
+        steps.push(self.check(step, &refused, expect("refused", &[401], 0), run).await?);
+
+        let step = "gateway API down, the retry succeeds";
+        let outage = self.order("beans").await.map_err(fail(step))?;
+        let id = self.form_payment(&outage, &[]).await.map_err(fail(step))?;
+        let run = async {
+            self.gateway.api_outage(1);
+            Ok(self.gateway.complete(id, Choice::Accept).await.map_err(|e| e.to_string())?.attempts)
+        };
+        steps.push(self.check(step, &outage, expect("paid", &[503, 200], 1), run).await?);
 
         Ok(steps)
     }

@@ -90,8 +90,8 @@ async fn wait(server: tokio::task::JoinHandle<std::io::Result<()>>) -> Result<Ex
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    // The demo prints its own table; its log keeps to warnings (the forged notification, the
-    // injected failure).
+    // The demo prints its own table; its log keeps to warnings (the forged notifications, the
+    // injected failure, the API outage).
     let level = if args.demo { tracing::Level::WARN } else { tracing::Level::INFO };
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use axum_shop::demo::{Demo, StepResult};
 use common::{SECRETS, get, post_form, post_raw, snapshot};
 use ipn_cli::gateway::{Action, Choice};
-use ipn_core::testkit::{FormBuilder, FormTemplate, LinkBuilder, LinkTemplate, RestBuilder, RestTemplate};
+use ipn_core::testkit::{FormBuilder, FormTemplate, LinkBuilder, LinkTemplate, RestBuilder, RestTemplate, fresh_hex};
 use ipn_core::{Endpoint, FormAlgorithm};
 use serde_json::json;
 
@@ -24,7 +24,7 @@ async fn assert_scenario(demo: &Demo) {
     for s in &steps {
         assert!(s.ok(), "step {:?} did not match: {:?}\n{table}", s.name, s.mismatches);
     }
-    assert_eq!(steps.len(), 11, "{table}");
+    assert_eq!(steps.len(), 13, "{table}");
 
     let paid = step(&steps, "accepted payment (form)");
     let first = &paid.order.as_ref().unwrap().notifications[0];
@@ -73,6 +73,29 @@ async fn assert_scenario(demo: &Demo) {
     assert_eq!(forged.attempts[0].stored, "An error occurred while computing the signature.");
     let refused = forged.order.as_ref().unwrap();
     assert_eq!((refused.status.as_str(), refused.notifications.len()), ("refused", 1));
+
+    // Correctly signed, but the gateway has the transaction as REFUSED: refused before the
+    // handler, which records nothing.
+    let relabelled = step(&steps, "forged notification not confirmed");
+    assert_eq!(relabelled.attempts[0].stored, "Notification not confirmed by the payment gateway.");
+    let refused = relabelled.order.as_ref().unwrap();
+    assert_eq!((refused.status.as_str(), refused.notifications.len()), ("refused", 1));
+
+    // The API down: 503 before the handler (unlike a handler failure, nothing is recorded), then
+    // the gateway's retry is confirmed and pays the order once.
+    let outage = step(&steps, "gateway API down, the retry succeeds");
+    let sources: Vec<_> = outage.attempts.iter().map(|a| a.source.as_deref()).collect();
+    assert_eq!(sources, [Some("PAY"), Some("RETRY")]);
+    assert_eq!(outage.attempts[0].stored, "Payment gateway API unavailable; retry later.");
+    let rows: Vec<_> =
+        outage.order.as_ref().unwrap().notifications.iter().map(|n| (n.source.as_str(), n.reply_status)).collect();
+    assert_eq!(rows, [("RETRY", 200)]);
+
+    // One call per form IPN confirmed (the payment, the refusal, the refund, the payment to
+    // validate and its validation, the handler failure's first attempt, the amount mismatch), one
+    // for the forgery, two for the outage: the handler failure's retry and the replay are
+    // confirmed from the cache.
+    assert_eq!(demo.gateway.api_calls(), 10);
 
     // The database agrees with the API, and holds exactly the recorded rows.
     let db = demo.shop.state.db();
@@ -177,10 +200,17 @@ async fn the_checkout_hands_the_buyer_to_the_gateway_and_the_database_follows_ea
 async fn forged_notifications_of_every_scheme_leave_the_database_untouched() {
     let demo = common::demo("forged").await;
     let order_id = demo.order("cup").await.unwrap();
-    let id = demo.gateway.start_form_payment(
-        demo.shop.state.merchant().payment_form(&demo.shop.state.db().order(&order_id).await.unwrap().unwrap(), &[]),
-    );
-    demo.gateway.complete(id.unwrap(), Choice::Refuse).await.unwrap();
+    let id = demo
+        .gateway
+        .start_form_payment(
+            demo.shop
+                .state
+                .merchant()
+                .payment_form(&demo.shop.state.db().order(&order_id).await.unwrap().unwrap(), &[]),
+        )
+        .unwrap();
+    demo.gateway.complete(id, Choice::Refuse).await.unwrap();
+    let uuid = demo.gateway.payments().into_iter().find(|p| p.id == id).unwrap().transactions[0].clone();
     let db = demo.shop.state.db().clone();
     let before = snapshot(&db).await;
     assert_eq!(before.notifications.len(), 1);
@@ -214,6 +244,12 @@ async fn forged_notifications_of_every_scheme_leave_the_database_untouched() {
             "/ipn",
             form.clone().set("vads_site_id", "99999999").sign(b"1122334455667788", FormAlgorithm::HmacSha256),
             403,
+        ),
+        // Signed with the shop's key, but the gateway has this transaction as REFUSED.
+        (
+            "/ipn",
+            form.clone().set("vads_trans_uuid", uuid.as_str()).sign(b"1122334455667788", FormAlgorithm::HmacSha256),
+            401,
         ),
     ];
     for (route, request, expected) in forged {
@@ -334,7 +370,7 @@ fn the_demo_command_plays_the_scenario_and_exits_zero_without_a_terminal() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("Every step matched its expectation."), "{stdout}");
-    assert_eq!(stdout.matches(" yes ").count(), 11, "{stdout}");
+    assert_eq!(stdout.matches(" yes ").count(), 13, "{stdout}");
     for secret in SECRETS {
         assert!(!stdout.contains(secret) && !stderr.contains(secret), "a key was printed");
     }
@@ -363,22 +399,32 @@ fn the_shop_refuses_to_start_without_a_configuration_or_with_a_bad_database_url(
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// The simulator notifies neither token creations nor installments, so the demo's shop, which
+/// confirms its form IPNs with it, would refuse these hand-signed ones: this shop does not confirm.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_registration_and_subscription_installments_update_the_order() {
-    let demo = common::demo("token").await;
-    let order_id = demo.order("beans").await.unwrap();
-    let order = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
-    let payment = demo.gateway.start_form_payment(demo.shop.state.merchant().payment_form(&order, &[])).unwrap();
-    assert!(demo.gateway.complete(payment, Choice::Accept).await.unwrap().delivered());
-    let url = format!("{}/ipn", demo.shop.url);
+    let shop = axum_shop::start(common::options(common::sqlite_url("token"))).await.unwrap();
+    let db = shop.state.db();
+    let (status, location, _) =
+        post_form(format!("{}/checkout", shop.url), vec![("product".into(), "beans".into())]).await;
+    assert_eq!(status, 303);
+    let order_id = location.unwrap().strip_prefix("/checkout/").unwrap().to_owned();
+    let url = format!("{}/ipn", shop.url);
     let key = b"1122334455667788";
+    let payment = FormBuilder::new(FormTemplate::Accepted, "12345678")
+        .set("vads_order_id", order_id.as_str())
+        .set("vads_amount", "2490")
+        .set("vads_effective_amount", "2490")
+        .set("vads_trans_uuid", fresh_hex(32))
+        .target("/ipn");
+    assert_eq!(post_raw(url.clone(), payment.sign(key, FormAlgorithm::HmacSha256)).await.0, 200);
 
     let token = FormBuilder::new(FormTemplate::TokenCreation, "12345678")
         .set("vads_order_id", order_id.as_str())
         .set("vads_identifier", "4d3f2c1b0a99887766554433221100ff")
         .target("/ipn");
     assert_eq!(post_raw(url.clone(), token.sign(key, FormAlgorithm::HmacSha256)).await.0, 200);
-    let stored = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    let stored = db.order(&order_id).await.unwrap().unwrap();
     assert_eq!(stored.token.as_deref(), Some("4d3f2c1b0a99887766554433221100ff"));
     assert_eq!((stored.status.as_str(), stored.flag), ("paid", None));
 
@@ -393,14 +439,13 @@ async fn token_registration_and_subscription_installments_update_the_order() {
             .sign(key, FormAlgorithm::HmacSha256)
     };
     assert_eq!(post_raw(url.clone(), installment("2490")).await, (200, "Order successfully updated.".to_owned()));
-    let stored = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    let stored = db.order(&order_id).await.unwrap().unwrap();
     assert_eq!((stored.installments, stored.flag), (1, None));
     let (status, stored_reply) = post_raw(url, installment("2000")).await;
     assert_eq!((status, stored_reply.as_str()), (200, "Total paid is different from order amount."));
-    let stored = demo.shop.state.db().order(&order_id).await.unwrap().unwrap();
+    let stored = db.order(&order_id).await.unwrap().unwrap();
     assert_eq!(stored.installments, 1);
     assert_eq!(stored.flag.as_deref(), Some("amount mismatch: received 20.00 EUR, order is 24.90 EUR"));
-    let natures: Vec<_> =
-        demo.order_json(&order_id).await.unwrap().notifications.into_iter().map(|n| n.nature).collect();
+    let natures: Vec<_> = db.notifications_for(&order_id).await.unwrap().into_iter().map(|n| n.nature).collect();
     assert_eq!(natures, ["payment", "back-office token creation", "recurring installment", "recurring installment"]);
 }
