@@ -77,9 +77,45 @@ pub enum FieldFormat {
         /// The most characters.
         max: u16,
     },
+    /// [`Text`](FieldFormat::Text) that does not start or end with white space and whose every
+    /// `+` has white space on both sides (`Zoë + Œdipe`): merging neighbours (`A+B`) leaves a
+    /// bare `+`, and cutting at a `+` leaves pieces that end or start with a space.
+    Line {
+        /// The most characters.
+        max: u16,
+    },
+    /// A telephone number: an optional leading `+`, then digits, spaces and `.-()/`, at most
+    /// `max` characters.
+    Phone {
+        /// The most characters.
+        max: u8,
+    },
+    /// A JSON object or array written by the gateway: starts with `{` or `[` and ends with `}`
+    /// or `]`, no control characters, at most `max` characters. Its `+` cannot cut it in two
+    /// values that both have this format.
+    Json {
+        /// The most characters.
+        max: u16,
+    },
+    /// An e-mail address whose `+` (sub-addressing) is in the local part only: one `@`, a domain
+    /// of letters, digits, `-` and `.` holding a `.`, no white space, at most 254 bytes.
+    Mailbox,
+    /// [`Url`](FieldFormat::Url) without `+`, at most 1024 bytes.
+    Link,
 }
 
 impl FieldFormat {
+    /// Whether a received value has this format (an empty value always has).
+    ///
+    /// ```
+    /// use ipn_core::form::FieldFormat;
+    /// assert!(FieldFormat::Digits { min: 1, max: 12 }.accepts("4525"));
+    /// assert!(!FieldFormat::Digits { min: 1, max: 12 }.accepts("45.25"));
+    /// ```
+    pub fn accepts(self, value: &str) -> bool {
+        value.is_empty() || self.mismatch(value).is_none()
+    }
+
     /// Why `value` does not have this format, or `None` when it does. `value` is not empty.
     fn mismatch(self, value: &str) -> Option<&'static str> {
         let bytes = value.as_bytes();
@@ -132,6 +168,46 @@ impl FieldFormat {
                 let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
                 (!chars_at_most(max) || value.chars().any(control)).then_some("expected text")
             }
+            FieldFormat::Line { max } => {
+                let spaced = |at: usize| {
+                    let around = (bytes.get(at.wrapping_sub(1)), bytes.get(at + 1));
+                    matches!(around, (Some(b), Some(a)) if b.is_ascii_whitespace() && a.is_ascii_whitespace())
+                };
+                let edges = value.starts_with(char::is_whitespace) || value.ends_with(char::is_whitespace);
+                let bare_plus = value.match_indices('+').any(|(at, _)| !spaced(at));
+                (edges || bare_plus || FieldFormat::Text { max }.mismatch(value).is_some())
+                    .then_some("expected text (a + between spaces, no space at either end)")
+            }
+            FieldFormat::Phone { max } => {
+                let rest = value.strip_prefix('+').unwrap_or(value);
+                (bytes.len() > usize::from(max)
+                    || !rest
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'.' | b'-' | b'(' | b')' | b'/')))
+                .then_some("expected a telephone number")
+            }
+            FieldFormat::Json { max } => {
+                let framed = matches!(bytes.first(), Some(b'{' | b'[')) && matches!(bytes.last(), Some(b'}' | b']'));
+                (!framed || bytes.len() < 2 || !chars_at_most(max) || value.chars().any(char::is_control))
+                    .then_some("expected a JSON object or array")
+            }
+            FieldFormat::Mailbox => {
+                let domain_ok = |d: &str| {
+                    d.contains('.')
+                        && !d.starts_with('.')
+                        && !d.ends_with('.')
+                        && d.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'))
+                };
+                let valid = FieldFormat::Email.mismatch(value).is_none()
+                    && value.split_once('@').is_some_and(|(local, domain)| {
+                        !local.is_empty() && !local.starts_with('+') && !local.ends_with('+') && domain_ok(domain)
+                    });
+                (!valid).then_some("expected an e-mail address")
+            }
+            FieldFormat::Link => {
+                (value.contains('+') || bytes.len() > 1024 || FieldFormat::Url.mismatch(value).is_some())
+                    .then_some("expected an http(s) URL without +")
+            }
         }
     }
 }
@@ -154,11 +230,19 @@ impl fmt::Display for FieldFormat {
             FieldFormat::Url => f.write_str("an http(s) URL"),
             FieldFormat::Email => f.write_str("an e-mail address"),
             FieldFormat::Text { max } => write!(f, "text of at most {max} characters"),
+            FieldFormat::Line { max } => write!(f, "text of at most {max} characters, a + between spaces"),
+            FieldFormat::Phone { max } => write!(f, "a telephone number of at most {max} characters"),
+            FieldFormat::Json { max } => write!(f, "a JSON object or array of at most {max} characters"),
+            FieldFormat::Mailbox => f.write_str("an e-mail address"),
+            FieldFormat::Link => f.write_str("an http(s) URL without +"),
         }
     }
 }
 
-use FieldFormat::{Alnum, Base64, Date, DateTime, Decimal, Digits, Email, Hex, OneOf, Reference, Text, Token, Url};
+use FieldFormat::{
+    Alnum, Base64, Date, DateTime, Decimal, Digits, Email, Hex, Json, Line, Link, Mailbox, OneOf, Phone, Reference,
+    Text, Token, Url,
+};
 
 const AMOUNT: FieldFormat = Digits { min: 1, max: 12 };
 const CURRENCY: FieldFormat = Digits { min: 3, max: 3 };
@@ -346,6 +430,71 @@ const PRODUCT_LINES: &[(&str, FieldFormat)] = &[
     ("vads_product_vat", Decimal { max: 12 }),
 ];
 
+/// Where the verifier reads a field more narrowly than its documented class in [`FIELDS`]
+/// (see [`Strictness`]), sorted by name; a product line family applies to its every index.
+///
+/// Free text holds a `+` only between spaces, and no space at either end (a bare `+` is what
+/// lets a value absorb its neighbours or be cut into other fields): the vendor's own form SDK
+/// declares names `[A-Za-z0-9]`; refusing `a+b` in an address, an order note or the user info
+/// is a judgement (such a notification is refused, SECURITY.md says so). A `+` stays where a buyer types one and the gateway echoes it: the e-mail's local
+/// part (sub-addressing) and a telephone number's leading `+`; and in the gateway's own JSON
+/// and base64 values, framed so that a cut leaves no valid piece. URLs hold no `+` either (a
+/// merchant's URL spells a space `%20`).
+const TIGHTER: &[(&str, FieldFormat)] = &[
+    ("vads_acquirer_transient_data", Line { max: 255 }),
+    ("vads_bank_label", Line { max: 127 }),
+    ("vads_brand_management", Json { max: 1024 }),
+    ("vads_card_holder_name", Line { max: 127 }),
+    ("vads_contrib", Line { max: 255 }),
+    ("vads_cust_address", Line { max: 255 }),
+    ("vads_cust_address2", Line { max: 255 }),
+    ("vads_cust_address_number", Line { max: 64 }),
+    ("vads_cust_cell_phone", Phone { max: 32 }),
+    ("vads_cust_city", Line { max: 127 }),
+    ("vads_cust_district", Line { max: 127 }),
+    ("vads_cust_email", Mailbox),
+    ("vads_cust_first_name", Line { max: 127 }),
+    ("vads_cust_id", Line { max: 63 }),
+    ("vads_cust_last_name", Line { max: 127 }),
+    ("vads_cust_legal_name", Line { max: 127 }),
+    ("vads_cust_name", Line { max: 127 }),
+    ("vads_cust_national_id", Line { max: 255 }),
+    ("vads_cust_phone", Phone { max: 32 }),
+    ("vads_cust_state", Line { max: 127 }),
+    ("vads_cust_title", Line { max: 63 }),
+    ("vads_cust_zip", Line { max: 64 }),
+    ("vads_order_info", Line { max: 255 }),
+    ("vads_order_info2", Line { max: 255 }),
+    ("vads_order_info3", Line { max: 255 }),
+    ("vads_payment_option_code", Line { max: 255 }),
+    ("vads_payment_seq", Json { max: 4096 }),
+    ("vads_product_label", Line { max: 255 }),
+    ("vads_ship_to_city", Line { max: 127 }),
+    ("vads_ship_to_delivery_company_name", Line { max: 127 }),
+    ("vads_ship_to_district", Line { max: 127 }),
+    ("vads_ship_to_first_name", Line { max: 127 }),
+    ("vads_ship_to_last_name", Line { max: 127 }),
+    ("vads_ship_to_legal_name", Line { max: 127 }),
+    ("vads_ship_to_name", Line { max: 127 }),
+    ("vads_ship_to_phone_num", Phone { max: 32 }),
+    ("vads_ship_to_state", Line { max: 127 }),
+    ("vads_ship_to_street", Line { max: 255 }),
+    ("vads_ship_to_street2", Line { max: 255 }),
+    ("vads_ship_to_street_number", Line { max: 64 }),
+    ("vads_ship_to_zip", Line { max: 64 }),
+    ("vads_shop_name", Line { max: 127 }),
+    ("vads_shop_url", Link),
+    ("vads_sub_desc", Line { max: 255 }),
+    ("vads_url_cancel", Link),
+    ("vads_url_check", Link),
+    ("vads_url_error", Link),
+    ("vads_url_referral", Link),
+    ("vads_url_refused", Link),
+    ("vads_url_return", Link),
+    ("vads_url_success", Link),
+    ("vads_user_info", Line { max: 255 }),
+];
+
 /// Fields that only the gateway's server-to-server notification carries (PROTOCOLS 1.2): required
 /// at the IPN endpoint, refused at the return endpoint.
 pub const IPN_ONLY: [&str; 2] = ["vads_hash", "vads_url_check_src"];
@@ -370,6 +519,22 @@ const REQUIRES: [(&str, &str); 6] = [
     ("vads_order_info3", "vads_order_id"),
 ];
 
+/// How narrowly values are read.
+///
+/// The verifier reads them [`Tightened`](Strictness::Tightened). [`Documented`](Strictness::Documented)
+/// is the documentation's broad format classes alone (`ans..255` for free text...), kept so that
+/// the re-labelling search can measure what the tightening closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Strictness {
+    /// The broad format classes of [`FIELDS`] and the documented structure.
+    Documented,
+    /// [`Documented`](Strictness::Documented) narrowed where the documentation allows it: closed
+    /// sets, lengths, `+` only where a buyer or the gateway puts one, and the rules that keep
+    /// free text from absorbing other fields.
+    Tightened,
+}
+
 /// The format of a documented field, or `None` for a name the gateway does not send.
 ///
 /// ```
@@ -379,14 +544,48 @@ const REQUIRES: [(&str, &str); 6] = [
 /// assert_eq!(field_format("vads_amount_bis"), None);
 /// ```
 pub fn field_format(name: &str) -> Option<FieldFormat> {
+    field_format_with(name, Strictness::Tightened)
+}
+
+/// The format of a documented field read with `strictness`.
+pub fn field_format_with(name: &str, strictness: Strictness) -> Option<FieldFormat> {
+    let tighter = TIGHTER.binary_search_by(|(known, _)| known.cmp(&name));
+    if let (Strictness::Tightened, Ok(at)) = (strictness, tighter) {
+        return Some(TIGHTER[at].1);
+    }
     if let Ok(at) = FIELDS.binary_search_by(|(known, _)| known.cmp(&name)) {
         return Some(FIELDS[at].1);
     }
+    let (prefix, format) = product_line(name)?;
+    match strictness {
+        Strictness::Tightened => Some(TIGHTER.iter().find(|(n, _)| *n == prefix).map_or(format, |(_, f)| *f)),
+        Strictness::Documented => Some(format),
+    }
+}
+
+/// The family of an indexed product line (`vads_product_label3`: `vads_product_label`).
+fn product_line(name: &str) -> Option<(&'static str, FieldFormat)> {
     PRODUCT_LINES.iter().find_map(|(prefix, format)| {
         let index = name.strip_prefix(prefix)?;
         let indexed = (1..=3).contains(&index.len()) && index.bytes().all(|b| b.is_ascii_digit());
-        indexed.then_some(*format)
+        indexed.then_some((*prefix, *format))
     })
+}
+
+/// The families of indexed product lines (`vads_product_label` for `vads_product_label0` to
+/// `vads_product_label999`).
+pub fn product_line_families() -> impl Iterator<Item = &'static str> {
+    PRODUCT_LINES.iter().map(|(prefix, _)| *prefix)
+}
+
+/// The names the structural rules read (required, paired, required together, IPN-only): a
+/// re-labelling that moves a value into or out of one of them changes what the rules see.
+pub fn structural_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = REQUIRED.iter().chain(&IPN_ONLY).copied().collect();
+    names.extend(PAIRED.iter().chain(&REQUIRES).flat_map(|(a, b)| [*a, *b]));
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Names added by the configuration for fields the gateway sends that this dictionary does not
@@ -417,8 +616,9 @@ impl ExtraFields {
         &self.0
     }
 
-    fn format(&self, name: &str) -> Option<FieldFormat> {
-        field_format(name)
+    /// The format `name` is read with: its documented one, or free text for an added name.
+    pub fn format(&self, name: &str, strictness: Strictness) -> Option<FieldFormat> {
+        field_format_with(name, strictness)
             .or_else(|| self.0.binary_search_by(|known| known.as_str().cmp(name)).is_ok().then_some(Text { max: 4096 }))
     }
 }
@@ -442,11 +642,25 @@ fn shown(text: &str) -> String {
 /// format forbids; `MissingField` for a required field absent or empty; `WrongEndpoint` for an
 /// IPN-only field at the return endpoint.
 pub(crate) fn check(fields: &FormFields, endpoint: Endpoint, extra: &ExtraFields) -> Result<(), Error> {
+    check_with(fields, endpoint, extra, Strictness::Tightened)
+}
+
+/// [`check`] read with `strictness`: what the re-labelling search runs its candidates through.
+///
+/// # Errors
+///
+/// As [`check`].
+pub fn check_with(
+    fields: &FormFields,
+    endpoint: Endpoint,
+    extra: &ExtraFields,
+    strictness: Strictness,
+) -> Result<(), Error> {
     for (name, value) in fields.iter() {
         if name == "signature" {
             continue;
         }
-        let Some(format) = extra.format(name) else {
+        let Some(format) = extra.format(name, strictness) else {
             return Err(Error::UnknownField { name: shown(name) });
         };
         if let Some(reason) = (!value.is_empty()).then(|| format.mismatch(value)).flatten() {
@@ -504,6 +718,36 @@ mod tests {
     }
 
     #[test]
+    fn tightenings_are_sorted_and_documented() {
+        for pair in TIGHTER.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+        for (name, _) in TIGHTER {
+            let family = PRODUCT_LINES.iter().any(|(p, _)| p == name);
+            assert!(family || field_format_with(name, Strictness::Documented).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn tightened_formats() {
+        let ok = |f: FieldFormat, v: &str| f.mismatch(v).is_none();
+        assert!(ok(Mailbox, "jeanne.dupont+shop@example.com"));
+        assert!(!ok(Mailbox, "jeanne@example.com+V2"), "no + in the domain");
+        assert!(!ok(Mailbox, "+x@example.com"));
+        assert!(ok(Phone { max: 32 }, "+33 6 12 34 56 78"));
+        assert!(!ok(Phone { max: 32 }, "+33+612345678"));
+        assert!(ok(Json { max: 64 }, r#"{"brand":"CB"}"#));
+        assert!(!ok(Json { max: 64 }, r#"{"brand":"CB"}+V2"#));
+        assert!(ok(Line { max: 64 }, "Banque de démo"));
+        assert!(ok(Line { max: 64 }, "Zoë + Œdipe"));
+        assert!(!ok(Line { max: 64 }, "a+b"));
+        assert!(!ok(Line { max: 64 }, "Zoë "), "the piece a cut at ' + ' leaves");
+        assert!(!ok(Line { max: 64 }, " Œdipe"));
+        assert!(ok(Link, "https://shop.example/return?order=ORDER-1042"));
+        assert!(!ok(Link, "https://shop.example/return+V2"));
+    }
+
+    #[test]
     fn closed_formats_never_hold_a_plus() {
         for (name, format) in FIELDS.iter().chain(PRODUCT_LINES) {
             if !matches!(format, Text { .. } | Email | Url | Base64 { .. }) {
@@ -558,7 +802,8 @@ mod tests {
 
     #[test]
     fn product_lines_are_indexed() {
-        assert_eq!(field_format("vads_product_label0"), Some(FREE));
+        assert_eq!(field_format("vads_product_label0"), Some(Line { max: 255 }));
+        assert_eq!(field_format_with("vads_product_label0", Strictness::Documented), Some(FREE));
         assert_eq!(field_format("vads_product_qty999"), Some(Digits { min: 1, max: 12 }));
         assert_eq!(field_format("vads_product_qty1000"), None);
         assert_eq!(field_format("vads_product_qty"), None);
@@ -569,8 +814,8 @@ mod tests {
     fn extra_fields_are_signed_names_only() {
         let extra = ExtraFields::new(["vads_ext_info_note", "utm_source", "vads_", "vads_a b", "signature"]);
         assert_eq!(extra.names(), ["vads_ext_info_note"]);
-        assert_eq!(extra.format("utm_source"), None);
-        assert_eq!(extra.format("vads_ext_info_note"), Some(Text { max: 4096 }));
+        assert_eq!(extra.format("utm_source", Strictness::Tightened), None);
+        assert_eq!(extra.format("vads_ext_info_note", Strictness::Tightened), Some(Text { max: 4096 }));
     }
 
     #[test]

@@ -8,7 +8,10 @@ mod signature;
 use decode::KnownName;
 pub use decode::{FormError, FormFields};
 pub(crate) use dictionary::is_field_name;
-pub use dictionary::{ExtraFields, FIELDS, FieldFormat, IPN_ONLY, REQUIRED, field_format};
+pub use dictionary::{
+    ExtraFields, FIELDS, FieldFormat, IPN_ONLY, REQUIRED, Strictness, check_with, field_format, field_format_with,
+    product_line_families, structural_names,
+};
 pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
 use notification::{RawTyped, Typed};
 pub use signature::{SIGNED_PREFIX, sign, signing_payload};

@@ -5,6 +5,8 @@
 //! valid. The relabel property test and fuzz target drive [`relabel`] from arbitrary bytes and
 //! check that what still verifies means what the genuine message meant.
 
+pub mod search;
+
 use time::OffsetDateTime;
 
 use super::{FormBuilder, FormTemplate, RawRequest};
@@ -64,29 +66,85 @@ pub fn posted(fields: &[(String, String)], signature: &str) -> RawRequest {
 }
 
 /// Text a buyer chose, which the merchant signs into its payment form and the gateway echoes:
-/// plus-addressed e-mails, and values shaped like the fields an attacker wants to forge.
-const BUYER_TEXT: [(&str, &str); 6] = [
+/// a plus-addressed e-mail whose pieces look like the fields an attacker wants to forge, a
+/// telephone number with its leading `+`, and names, addresses, order notes and user info that
+/// look like shop ids, statuses, sources, amounts, dates, uuids and `V2` (free text holds no `+`
+/// in the dictionary: see `form::FIELDS`).
+const BUYER_TEXT: [(&str, &str); 10] = [
     (
         "vads_cust_email",
-        "x+AUTHORISED+PAY+0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7+y@example.com",
+        "x+AUTHORISED+PAY+0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7+20261120101500+CREDIT+y@example.com",
     ),
     ("vads_cust_first_name", "12345678"),
-    ("vads_cust_last_name", "AUTHORISED+PAY"),
-    ("vads_cust_address", "1+rue+4b5053b3b1fe4b02a07753e7a3f2c1d0+PRODUCTION"),
+    ("vads_cust_last_name", "AUTHORISED"),
+    ("vads_cust_address", "4b5053b3b1fe4b02a07753e7a3f2c1d0"),
     ("vads_cust_city", "PAY"),
-    ("vads_cust_phone", "+33+612345678"),
+    ("vads_cust_phone", "+33612345678"),
+    ("vads_order_info", "CREDIT"),
+    ("vads_order_info2", "4525"),
+    ("vads_order_info3", "20261120101500"),
+    ("vads_user_info", "V2"),
 ];
 
-/// The genuine messages of a shop: every IPN template, browser returns, and payment forms whose
-/// buyer text holds `+` and field-shaped values, all signed with `key` (HMAC-SHA-256), in TEST
-/// mode, dated `at`.
+/// The issue's worked example: a buyer's account e-mail, pre-filled by the merchant into the
+/// signed payment form for the buyer's own order, built to be split into the fields of an
+/// AUTHORISED IPN for that order (hash, operation, order, shop, date, number, status, uuid,
+/// source); the genuine values that follow are left for a late free-text field to absorb.
+pub fn worked_example_email(shop_id: &str, trans_date: &str) -> String {
+    format!(
+        "x+0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7+DEBIT+ORDER-1042+{shop_id}+{trans_date}+\
+         654321+AUTHORISED+4b5053b3b1fe4b02a07753e7a3f2c1d0+PAY+y@example.com"
+    )
+}
+
+/// The documented kinds of IPN the templates do not cover, as changes to the accepted one: a
+/// subscription created with the payment, the first installment of a payment in several, a
+/// token registered with the payment.
+fn more_ipns(accepted: &FormBuilder) -> [(&'static str, FormBuilder); 3] {
+    [
+        (
+            "subscription",
+            accepted
+                .clone()
+                .set("vads_page_action", "REGISTER_PAY_SUBSCRIBE")
+                .set("vads_identifier", "9f3c1e2d4b5a69788796a5b4c3d2e1f0")
+                .set("vads_identifier_status", "CREATED")
+                .set("vads_sub_amount", "1990")
+                .set("vads_sub_currency", "978")
+                .set("vads_sub_desc", "RRULE:FREQ=MONTHLY;COUNT=12")
+                .set("vads_sub_effect_date", "20261201")
+                .set("vads_subscription", "SUB-77"),
+        ),
+        (
+            "multi-installment",
+            accepted
+                .clone()
+                .set("vads_payment_config", "MULTI:first=1525;count=3;period=30")
+                .set("vads_sequence_number", "1"),
+        ),
+        (
+            "token registration with payment",
+            accepted
+                .clone()
+                .set("vads_page_action", "REGISTER_PAY")
+                .set("vads_identifier", "9f3c1e2d4b5a69788796a5b4c3d2e1f0")
+                .set("vads_identifier_status", "CREATED"),
+        ),
+    ]
+}
+
+/// The genuine messages of a shop: every IPN template and the documented kinds they lack
+/// (subscription, several installments, token registration with payment), each also with buyer
+/// text holding `+` and field-shaped values; browser returns; and payment forms, one of them
+/// the issue's worked example. All signed with `key` (HMAC-SHA-256), in TEST mode, dated `at`.
 pub fn seeds(shop_id: &str, key: &[u8], at: OffsetDateTime) -> Vec<Seed> {
     let mut seeds = Vec::new();
-    for template in FormTemplate::ALL {
-        let ipn = FormBuilder::at(template, shop_id, at);
-        let name = template.name();
+    let accepted = FormBuilder::at(FormTemplate::Accepted, shop_id, at);
+    let templates = FormTemplate::ALL.map(|t| (t.name(), FormBuilder::at(t, shop_id, at)));
+    for (name, ipn) in templates.into_iter().chain(more_ipns(&accepted)) {
         seeds.push(Seed::new(SeedKind::Ipn, format!("ipn {name}"), ipn.clone(), key));
         let buyer = BUYER_TEXT.iter().fold(ipn.clone(), |b, (n, v)| b.set(*n, *v));
+        let buyer = if buyer.get("vads_order_id").is_none() { buyer.set("vads_order_id", "ORDER-1042") } else { buyer };
         seeds.push(Seed::new(SeedKind::Ipn, format!("ipn {name} with buyer text"), buyer, key));
         seeds.push(Seed::new(SeedKind::BrowserReturn, format!("return {name}"), ipn.browser_return(), key));
     }
@@ -106,6 +164,8 @@ pub fn seeds(shop_id: &str, key: &[u8], at: OffsetDateTime) -> Vec<Seed> {
         ("vads_version", "V2"),
     ]);
     seeds.push(Seed::new(SeedKind::PaymentForm, "payment form".into(), payment_form.clone(), key));
+    let example = payment_form.clone().set("vads_cust_email", worked_example_email(shop_id, &trans_date));
+    seeds.push(Seed::new(SeedKind::PaymentForm, "payment form, worked example".into(), example, key));
     let buyer = BUYER_TEXT.iter().fold(payment_form, |b, (n, v)| b.set(*n, *v));
     seeds.push(Seed::new(SeedKind::PaymentForm, "payment form with buyer text".into(), buyer, key));
     seeds
