@@ -33,7 +33,7 @@ pub struct FixedClock(pub OffsetDateTime);
 impl FixedClock {
     /// A clock stopped at an HTTP date (`Thu, 01 Dec 2022 19:08:22 GMT` or `+0000`).
     pub fn from_http_date(date: &str) -> Option<Self> {
-        crate::link::parse_http_date(date).map(FixedClock)
+        crate::dates::parse_http_date(date).map(FixedClock)
     }
 }
 

@@ -3,6 +3,7 @@
 mod clock;
 mod config;
 pub mod confirm;
+mod dates;
 mod error;
 mod extract;
 mod fingerprint;

@@ -25,16 +25,7 @@ impl Currency {
 
     /// From an ISO 4217 alpha code as the REST and CentralBill notifications send it (`"EUR"`).
     pub fn from_alpha(code: &str) -> Self {
-        // `iso_currency::Currency::from_code` compares the code with every known one in turn
-        // (about 1,000 instructions for `XOF`); a sorted table answers known codes in a few steps
-        // (keys compared as integers, not with `memcmp`), the crate still answers anything else.
-        let known = alpha_key(code.as_bytes())
-            .and_then(|key| alpha_table().binary_search_by_key(&key, |(k, _)| *k).ok())
-            .and_then(|i| alpha_table().get(i))
-            .map(|(_, currency)| *currency);
-        known
-            .or_else(|| iso_currency::Currency::from_code(code))
-            .map_or_else(|| Currency::Unknown(code.to_owned()), Currency::Iso)
+        iso_currency::Currency::from_code(code).map_or_else(|| Currency::Unknown(code.to_owned()), Currency::Iso)
     }
 
     /// The alpha code (`EUR`), or the unknown code as received.
@@ -136,48 +127,10 @@ impl fmt::Display for Amount {
     }
 }
 
-/// Every currency the `iso_currency` crate knows, by alpha code, sorted; built once from the
-/// numeric codes (the crate offers no list without its `iterator` feature).
-/// A three-byte code as an integer that sorts as the bytes do; `None` for another length.
-fn alpha_key(code: &[u8]) -> Option<u32> {
-    let [a, b, c] = <[u8; 3]>::try_from(code).ok()?;
-    Some(u32::from_be_bytes([0, a, b, c]))
-}
-
-fn alpha_table() -> &'static [(u32, iso_currency::Currency)] {
-    static TABLE: std::sync::OnceLock<Vec<(u32, iso_currency::Currency)>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table: Vec<_> = (0..1000)
-            .filter_map(iso_currency::Currency::from_numeric)
-            .filter_map(|currency| Some((alpha_key(currency.code().as_bytes())?, currency)))
-            .collect();
-        table.sort_unstable_by_key(|(code, _)| *code);
-        table.dedup_by_key(|(code, _)| *code);
-        table
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::str::FromStr;
-
-    #[test]
-    fn alpha_table_agrees_with_the_crate() {
-        assert!(alpha_table().len() > 150);
-        for (key, currency) in alpha_table() {
-            let bytes = key.to_be_bytes();
-            let code = std::str::from_utf8(&bytes[1..]).unwrap();
-            assert_eq!(iso_currency::Currency::from_code(code), Some(*currency));
-            assert_eq!(Currency::from_alpha(code), Currency::Iso(*currency));
-        }
-        assert!(alpha_table().windows(2).all(|pair| pair[0].0 < pair[1].0));
-        for code in ["", "xof", "XO", "XOFF", "ABC", "EU€", "€", "AAA", "ZZZ", "ZWL", "AED"] {
-            let expected = iso_currency::Currency::from_code(code)
-                .map_or_else(|| Currency::Unknown(code.to_owned()), Currency::Iso);
-            assert_eq!(Currency::from_alpha(code), expected, "{code}");
-        }
-    }
 
     #[test]
     fn numeric_and_alpha_codes() {

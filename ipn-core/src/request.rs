@@ -276,28 +276,10 @@ pub(crate) fn body_text(body: &[u8], shared: Option<&Bytes>) -> Option<ByteStrin
 }
 
 /// The media type of a `Content-Type` value: lowercased, parameters dropped; a value that is not
-/// UTF-8 yields an empty string (refused). Borrowed unless it had to be lowercased: every request
-/// asks, and gateways send it lowercase.
-///
-/// Every request asks twice (the adapter's precheck, then the verifier): the usual values are
-/// answered by one comparison, and any other is cut at its `;` with `memchr` and trimmed as
-/// `str::trim` does without decoding characters when there is nothing to trim
-/// ([`text::trim`](crate::text::trim)): `str::split` and `str::trim` cost several times more.
+/// UTF-8 yields an empty string (refused). Borrowed unless it had to be lowercased.
 pub(crate) fn media_type_of(content_type: &[u8]) -> Cow<'_, str> {
-    // The two media types gateways send, alone or right before their parameters (`; charset=UTF-8`):
-    // one comparison, and an ASCII check of the parameters (a value that is not UTF-8 has none).
-    for usual in [crate::FORM_MEDIA_TYPE, crate::JSON_MEDIA_TYPE] {
-        if let Some(parameters) = content_type.strip_prefix(usual.as_bytes())
-            && matches!(parameters.first(), None | Some(b';'))
-            && parameters.is_ascii()
-        {
-            return Cow::Borrowed(usual);
-        }
-    }
     let Ok(text) = std::str::from_utf8(content_type) else { return Cow::Borrowed("") };
-    // `;` is ASCII: its position is a char boundary.
-    let media_type = &text[..memchr::memchr(b';', content_type).unwrap_or(text.len())];
-    lowercase(crate::text::trim(media_type))
+    lowercase(text.split(';').next().unwrap_or_default().trim())
 }
 
 /// `text` in ASCII lowercase, borrowed when it already is.

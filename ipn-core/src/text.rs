@@ -91,32 +91,6 @@ pub(crate) fn printable_owned(text: String) -> String {
     }
 }
 
-/// Whether `byte` is a whole character (ASCII) that is not whitespace.
-fn visible_ascii(byte: u8) -> bool {
-    byte > b' ' && byte < 0x80
-}
-
-/// As [`str::trim_start`].
-pub(crate) fn trim_start(text: &str) -> &str {
-    match text.as_bytes().first() {
-        Some(&byte) if visible_ascii(byte) => text,
-        _ => text.trim_start(),
-    }
-}
-
-/// As [`str::trim_end`].
-pub(crate) fn trim_end(text: &str) -> &str {
-    match text.as_bytes().last() {
-        Some(&byte) if visible_ascii(byte) => text,
-        _ => text.trim_end(),
-    }
-}
-
-/// As [`str::trim`].
-pub(crate) fn trim(text: &str) -> &str {
-    trim_end(trim_start(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,27 +114,5 @@ mod tests {
         assert!(printed.ends_with('…') && printed.starts_with(r"\u{1b}"));
         assert_eq!(printable(&printed), printed, "cutting is idempotent");
         assert!(printable(&"é".repeat(300)).ends_with('…'));
-    }
-
-    #[test]
-    fn trims_as_core_does() {
-        // Every ASCII character and some Unicode whitespace and non-whitespace, alone, at either
-        // end or both, around ordinary text.
-        let mut ends: Vec<String> = (0..0x80_u8).map(|b| char::from(b).to_string()).collect();
-        ends.extend(
-            ["\u{85}", "\u{a0}", "\u{2003}", "\u{3000}", "\u{feff}", "é", "\u{200b}", " \t", "\u{a0} "]
-                .map(String::from),
-        );
-        ends.push(String::new());
-        for start in &ends {
-            for end in &ends {
-                for middle in ["", "x", " ", "a b", "\u{a0}"] {
-                    let text = format!("{start}{middle}{end}");
-                    assert_eq!(trim_start(&text), text.trim_start(), "{text:?}");
-                    assert_eq!(trim_end(&text), text.trim_end(), "{text:?}");
-                    assert_eq!(trim(&text), text.trim(), "{text:?}");
-                }
-            }
-        }
     }
 }

@@ -60,17 +60,17 @@
 //! ```
 
 mod bounds;
-mod dates;
+pub(crate) use crate::dates;
 mod digest;
 mod notification;
 mod rfc9421;
 mod signature;
 mod verify;
 
+pub use crate::dates::parse_http_date;
 pub use bounds::{
     LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
 };
-pub use dates::parse_http_date;
 pub use digest::{content_digest_header, digest_header, digest_header_hex};
 pub use notification::{
     Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,

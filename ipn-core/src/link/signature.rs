@@ -16,7 +16,6 @@ use super::bounds::{
 use crate::error::Error;
 use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::{HmacSha256, Secret, hmac_matches, hmac_sha256_keyed};
-use crate::text;
 use crate::types::Scheme;
 
 /// The one signature algorithm accepted.
@@ -168,7 +167,7 @@ impl<'v> RawParams<'v> {
         let mut seen: Vec<&str> = Vec::new();
         let mut count = 0;
         let (mut key_id, mut algorithm, mut headers, mut signature) = (None, None, None, None);
-        let mut rest = text::trim_start(value);
+        let mut rest = value.trim_start();
         while !rest.is_empty() {
             count += 1;
             if count > MAX_SIGNATURE_PARAMETERS {
@@ -182,14 +181,14 @@ impl<'v> RawParams<'v> {
                 _ => {
                     let eq = memchr(b'=', rest.as_bytes())
                         .ok_or_else(|| malformed("a signature parameter is not name=value"))?;
-                    let name = text::trim_end(&rest[..eq]);
+                    let name = rest[..eq].trim_end();
                     if name.is_empty() || !name.bytes().all(is_name_byte) {
                         return Err(malformed("a signature parameter has an invalid name"));
                     }
                     (name, eq + 1)
                 }
             };
-            rest = text::trim_start(&rest[after..]);
+            rest = rest[after..].trim_start();
             let param_value = if let Some(quoted) = rest.strip_prefix('"') {
                 let end =
                     memchr(b'"', quoted.as_bytes()).ok_or_else(|| malformed("unterminated signature parameter"))?;
@@ -197,7 +196,7 @@ impl<'v> RawParams<'v> {
                 &quoted[..end]
             } else {
                 let end = memchr(b',', rest.as_bytes()).unwrap_or(rest.len());
-                let token = text::trim_end(&rest[..end]);
+                let token = rest[..end].trim_end();
                 rest = &rest[end..];
                 token
             };
@@ -219,9 +218,9 @@ impl<'v> RawParams<'v> {
             if repeated {
                 return Err(malformed(format!("the signature parameter {name} is repeated")));
             }
-            rest = text::trim_start(rest);
+            rest = rest.trim_start();
             if let Some(after) = rest.strip_prefix(',') {
-                rest = text::trim_start(after);
+                rest = after.trim_start();
                 if rest.is_empty() {
                     return Err(malformed("a trailing comma in the signature parameters"));
                 }
@@ -250,7 +249,7 @@ impl<'v> RawParams<'v> {
     /// The parameters of an `Authorization` value of the `Signature` scheme, unparsed; `None`
     /// for another scheme.
     pub(crate) fn authorization_params(value: &'v str) -> Option<&'v str> {
-        let value = text::trim_start(value);
+        let value = value.trim_start();
         let (scheme, params) = value.split_once(|c: char| c.is_ascii_whitespace())?;
         scheme.eq_ignore_ascii_case("Signature").then_some(params)
     }
@@ -466,10 +465,10 @@ fn push_header_line<'v>(out: &mut String, name: &str, mut values: impl Iterator<
         return Err(Error::MissingHeader { header: name.to_owned() });
     };
     let utf8 = |value| std::str::from_utf8(value).map_err(|_| malformed(format!("the {name} header is not UTF-8")));
-    push_bounded(out, text::trim(utf8(first)?))?;
+    push_bounded(out, utf8(first)?.trim())?;
     for value in values {
         push_bounded(out, ", ")?;
-        push_bounded(out, text::trim(utf8(value)?))?;
+        push_bounded(out, utf8(value)?.trim())?;
     }
     Ok(())
 }

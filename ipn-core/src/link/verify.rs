@@ -9,7 +9,6 @@ use super::signature::{ALGORITHM, RawParams, first_uncovered, write_signing_stri
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
 use crate::request::{HeaderMemo, RequestView, same_name};
-use crate::text;
 use crate::types::Scheme;
 use crate::verifier::Policy;
 
@@ -37,7 +36,7 @@ fn received_signatures<'a>(headers: &mut HeaderMemo<'a, '_>) -> Result<[Option<R
         if let Some(params) = RawParams::authorization_params(header_str("Authorization", value)?) {
             // The same text as `Signature` (CentralBill's example sends both) parses the same.
             out[1] = match signature {
-                Some(signature) if text::trim_start(signature) == text::trim_start(params) => out[0],
+                Some(signature) if signature.trim_start() == params.trim_start() => out[0],
                 _ => Some(RawParams::parse(params, "Authorization")?),
             };
         }
