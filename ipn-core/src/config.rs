@@ -36,7 +36,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::form::ExtraFields;
-use crate::keys::{FormAlgorithm, Keys, ShopKeys};
+use crate::keys::{FormAlgorithm, Keys, KeysError, ShopKeys};
 use crate::secret::Secret;
 use crate::types::{GatewayApi, Mode};
 
@@ -75,6 +75,15 @@ pub enum ConfigError {
         /// `_env` setting and the variable it names. Never the key.
         setting: String,
     },
+}
+
+impl From<KeysError> for ConfigError {
+    fn from(error: KeysError) -> Self {
+        match error {
+            KeysError::Invalid(reason) => ConfigError::Invalid(reason),
+            KeysError::Whitespace { setting } => ConfigError::Whitespace { setting },
+        }
+    }
 }
 
 /// Limits applied by the adapters and the verifier.

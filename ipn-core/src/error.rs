@@ -1,7 +1,12 @@
 //! The one error type of the core: each variant says at which stage a delivery stopped and maps
 //! to one [`Outcome`], hence to one reply.
 
+use std::fmt;
+
 use crate::fingerprint::Fingerprint;
+use crate::policy::{
+    MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
+};
 use crate::reply::Outcome;
 use crate::text::{Printable, printable, printable_owned};
 use crate::types::Scheme;
@@ -140,7 +145,7 @@ pub enum Error {
     /// header's length, its parameters, its components, its signing string): refused before any
     /// signing string is built or HMAC computed.
     #[error("link signature refused: {0}")]
-    LinkBound(crate::link::LinkBound),
+    LinkBound(LinkBound),
     /// The body digest does not match the `Digest` or `Content-Digest` header.
     #[error("the body does not match its digest")]
     DigestMismatch,
@@ -187,6 +192,46 @@ pub enum Error {
     /// The notification store could not be reached; the handler was not called.
     #[error("notification store unavailable")]
     Store(#[source] crate::store::StoreError),
+}
+
+/// Which bound a received link signature went past (see the constants of [`link`](crate::link)).
+/// Each is reported as [`Error::LinkBound`], answered like any malformed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkBound {
+    /// A signature header longer than [`MAX_SIGNATURE_HEADER_LEN`].
+    HeaderLength {
+        /// The header (`Signature`, `Authorization`, `Signature-Input`).
+        header: &'static str,
+    },
+    /// More parameters than [`MAX_SIGNATURE_PARAMETERS`].
+    Parameters,
+    /// More covered components than [`MAX_SIGNED_COMPONENTS`].
+    Components,
+    /// A component covered twice: it only makes the signing string longer.
+    RepeatedComponent,
+    /// A signing string or signature base longer than [`MAX_SIGNING_STRING_LEN`].
+    SigningString,
+}
+
+impl fmt::Display for LinkBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkBound::HeaderLength { header } => {
+                write!(f, "the {header} header is longer than {MAX_SIGNATURE_HEADER_LEN} bytes")
+            }
+            LinkBound::Parameters => write!(f, "more than {MAX_SIGNATURE_PARAMETERS} signature parameters"),
+            LinkBound::Components => write!(f, "more than {MAX_SIGNED_COMPONENTS} signed components"),
+            LinkBound::RepeatedComponent => f.write_str("a signed component is listed twice"),
+            LinkBound::SigningString => write!(f, "the signing string would exceed {MAX_SIGNING_STRING_LEN} bytes"),
+        }
+    }
+}
+
+impl From<LinkBound> for Error {
+    fn from(bound: LinkBound) -> Self {
+        Error::LinkBound(bound)
+    }
 }
 
 impl Error {

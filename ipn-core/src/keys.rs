@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::config::ConfigError;
 use crate::secret::Secret;
 use crate::types::{GatewayApi, Mode};
 
@@ -30,6 +29,23 @@ impl FormAlgorithm {
             FormAlgorithm::Sha1 => "sha1",
         }
     }
+}
+
+/// Keys that cannot be used: the configuration's [`ConfigError`](crate::ConfigError) carries
+/// the same two cases. The message names the setting, never its value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeysError {
+    /// A value is not acceptable (duplicate shop, empty secret...).
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// A key, password or secret starts or ends with whitespace. The gateway's keys hold none: it
+    /// was pasted with a space or read with its newline, and would never verify.
+    #[error("invalid configuration: {setting} starts or ends with whitespace (a pasted key?); remove it")]
+    Whitespace {
+        /// Where the key is set (`shops[ID].form.test_key`, `applications[ID].secret`). Never the key.
+        setting: String,
+    },
 }
 
 /// Which secret a notification needs.
@@ -247,9 +263,9 @@ impl Keys {
     /// # Errors
     ///
     /// No such shop, or a shop without the REST password of a mode it has a form key for.
-    pub fn confirm_with(mut self, shop_id: &str, api: GatewayApi) -> Result<Self, ConfigError> {
+    pub fn confirm_with(mut self, shop_id: &str, api: GatewayApi) -> Result<Self, KeysError> {
         let Some(entry) = self.shops.get_mut(shop_id) else {
-            return Err(ConfigError::Invalid(format!("confirm_with: no shop {shop_id} is configured")));
+            return Err(KeysError::Invalid(format!("confirm_with: no shop {shop_id} is configured")));
         };
         for mode in [Mode::Test, Mode::Production] {
             let i = mode_index(mode);
@@ -362,10 +378,10 @@ impl ShopKeys {
         self
     }
 
-    fn into_entry(self) -> Result<(String, ShopEntry), ConfigError> {
+    fn into_entry(self) -> Result<(String, ShopEntry), KeysError> {
         let shop_id = self.shop_id;
         if shop_id.is_empty() {
-            return Err(ConfigError::Invalid("a shop has an empty shop_id".into()));
+            return Err(KeysError::Invalid("a shop has an empty shop_id".into()));
         }
         let (algorithm, accept) = (self.form_algorithm, self.accept_test_mode);
         if self.confirm_with.is_some() {
@@ -381,16 +397,16 @@ impl ShopKeys {
         let slots = |secrets: [Vec<Secret>; MODES],
                      what: &str,
                      setting: &str|
-         -> Result<[Option<Credentials>; MODES], ConfigError> {
+         -> Result<[Option<Credentials>; MODES], KeysError> {
             let mut out: [Option<Credentials>; MODES] = Default::default();
             for (i, list) in secrets.into_iter().enumerate() {
                 if list.iter().any(Secret::is_empty) {
-                    return Err(ConfigError::Invalid(format!("shop {shop_id}: an empty {what}")));
+                    return Err(KeysError::Invalid(format!("shop {shop_id}: an empty {what}")));
                 }
                 if list.iter().any(Secret::has_surrounding_whitespace) {
                     let mode = [Mode::Test, Mode::Production][i].as_str().to_ascii_lowercase();
                     let setting = format!("shops[{shop_id}].{}", setting.replace("{mode}", &mode));
-                    return Err(ConfigError::Whitespace { setting });
+                    return Err(KeysError::Whitespace { setting });
                 }
                 if !list.is_empty() {
                     let mut credentials = Credentials::new(list).form_algorithm(algorithm).accept_test_mode(accept);
@@ -409,9 +425,9 @@ impl ShopKeys {
     }
 }
 
-fn missing_password(shop_id: &str, mode: Mode) -> ConfigError {
+fn missing_password(shop_id: &str, mode: Mode) -> KeysError {
     let mode = mode.as_str().to_ascii_lowercase();
-    ConfigError::Invalid(format!(
+    KeysError::Invalid(format!(
         "shop {shop_id}: confirm_with needs the REST password of every mode with a form key (rest.{mode}_password)"
     ))
 }
@@ -442,14 +458,14 @@ impl KeysBuilder {
     /// # Errors
     ///
     /// A shop or application configured twice, an empty id, an empty secret, or a secret that
-    /// starts or ends with whitespace ([`ConfigError::Whitespace`], naming the slot).
-    pub fn build(self) -> Result<Keys, ConfigError> {
+    /// starts or ends with whitespace ([`KeysError::Whitespace`], naming the slot).
+    pub fn build(self) -> Result<Keys, KeysError> {
         let mut keys = Keys::default();
         for shop in self.shops {
             let (id, entry) = shop.into_entry()?;
             match keys.shops.entry(id) {
                 Entry::Occupied(e) => {
-                    return Err(ConfigError::Invalid(format!("shop {} configured twice", e.key())));
+                    return Err(KeysError::Invalid(format!("shop {} configured twice", e.key())));
                 }
                 Entry::Vacant(e) => {
                     e.insert(entry);
@@ -459,13 +475,13 @@ impl KeysBuilder {
         let mut applications: HashMap<String, Vec<Secret>> = HashMap::new();
         for (id, secret) in self.applications {
             if id.is_empty() {
-                return Err(ConfigError::Invalid("an application has an empty application_id".into()));
+                return Err(KeysError::Invalid("an application has an empty application_id".into()));
             }
             if secret.is_empty() {
-                return Err(ConfigError::Invalid(format!("application {id}: an empty secret")));
+                return Err(KeysError::Invalid(format!("application {id}: an empty secret")));
             }
             if secret.has_surrounding_whitespace() {
-                return Err(ConfigError::Whitespace { setting: format!("applications[{id}].secret") });
+                return Err(KeysError::Whitespace { setting: format!("applications[{id}].secret") });
             }
             applications.entry(id).or_default().push(secret);
         }

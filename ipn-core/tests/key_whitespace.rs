@@ -20,7 +20,7 @@ const SETTINGS: [(&str, &str); 6] = [
 
 const PADDINGS: [(&str, &str); 5] = [(" ", ""), ("", " "), ("", "\n"), ("\t", ""), ("", "\r\n")];
 
-fn assert_names_slot_not_key(err: &ConfigError, slot: &str) {
+fn assert_names_slot_not_key(err: &dyn std::error::Error, slot: &str) {
     let message = err.to_string();
     assert!(message.contains(slot), "{slot} not named: {message}");
     assert!(message.contains("whitespace"), "{message}");

@@ -68,8 +68,9 @@ mod signature;
 mod verify;
 
 pub use crate::dates::parse_http_date;
-pub use bounds::{
-    LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
+pub use crate::error::LinkBound;
+pub use crate::policy::{
+    MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
 };
 pub use digest::{content_digest_header, digest_header, digest_header_hex};
 pub use notification::{

@@ -10,10 +10,10 @@ use hmac::{Hmac, Mac};
 use sfv::{BareItem, Dictionary, FieldType, InnerList, List, ListEntry, Parser};
 use sha2::Sha256;
 
-use super::bounds::{
-    LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, push_bounded,
-};
+use super::bounds::push_bounded;
 use crate::error::Error;
+use crate::error::LinkBound;
+use crate::policy::{MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS};
 use crate::request::RequestView;
 use crate::secret::Secret;
 use crate::types::Scheme;

@@ -9,11 +9,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::Mac;
 use memchr::memchr;
 
-use super::bounds::{
-    LinkBound, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
-    push_bounded,
-};
+use super::bounds::push_bounded;
 use crate::error::Error;
+use crate::error::LinkBound;
+use crate::policy::{
+    MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
+};
 use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::secret::{HmacSha256, Secret, hmac_matches, hmac_sha256_keyed};
 use crate::types::Scheme;
