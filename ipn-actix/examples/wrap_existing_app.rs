@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // opts in. A production server configures PRODUCTION keys and leaves this out.
     let shop = ShopKeys::new(shop_id).form_key(Mode::Test, test_key).accept_test_mode(true);
     let keys = Keys::builder().shop(shop).build()?;
-    let middleware = IpnMiddleware::new(Verifier::new(keys)).max_body_bytes(32 * 1024);
+    let middleware = IpnMiddleware::new(Verifier::new(keys).max_body_bytes(32 * 1024));
 
     let orders = web::Data::new(Orders::default());
     orders.0.lock().map_err(|_| "orders unavailable")?.insert("ORDER-1042".to_owned(), "awaiting payment");

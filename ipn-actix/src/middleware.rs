@@ -3,12 +3,10 @@
 //! with the typed notification in the extensions and the same bytes as payload, or answer the
 //! standard reply without calling it.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::{Ready, ready};
 use std::pin::pin;
 use std::rc::Rc;
-use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -17,9 +15,8 @@ use actix_web::{Error, HttpMessage};
 use bytes::Bytes;
 use futures_util::future::{self, LocalBoxFuture};
 use futures_util::{StreamExt, stream};
-use ipn_core::store::NotificationStore;
 use ipn_core::trace::Trace;
-use ipn_core::{Clock, Delivery, Endpoint, Notification, Outcome, Receiver, Rejected, Replies, RequestView, Verifier};
+use ipn_core::{Delivery, Notification, Receiver, Rejected, RequestView};
 use tracing::Instrument;
 
 use crate::headers::HttpHeaders;
@@ -33,94 +30,23 @@ use crate::response::{ReplyOutcome, reply_response, with_reply};
 /// (413, whether announced by `Content-Length` or streamed), an empty post (400), a bad signature
 /// (401), an unknown shop (403)...
 ///
-/// The builder methods forward to [`ipn_core::Receiver`]. See the crate documentation for an
-/// example.
+/// Built from a [`Verifier`](ipn_core::Verifier) (what is accepted) or a [`Receiver`] around one (how deliveries are
+/// answered and recorded): each option is set there, once, and shared with the other adapters.
+/// See the crate documentation for an example.
 #[derive(Debug, Clone)]
 pub struct IpnMiddleware {
     receiver: Receiver,
 }
 
 impl IpnMiddleware {
-    /// A middleware verifying with `verifier`, with the default replies.
-    pub fn new(verifier: Verifier) -> Self {
-        Self::from_receiver(Receiver::new(verifier))
+    /// A middleware over a receiver, or over a verifier with the default replies and no store.
+    pub fn new(receiver: impl Into<Receiver>) -> Self {
+        Self { receiver: receiver.into() }
     }
 
-    /// A middleware over an already configured receiver.
-    pub fn from_receiver(receiver: Receiver) -> Self {
-        Self { receiver }
-    }
-
-    /// The receiver the middleware forwards to.
+    /// The receiver the middleware verifies and answers with.
     pub fn receiver(&self) -> &Receiver {
         &self.receiver
-    }
-
-    fn map(self, f: impl FnOnce(Receiver) -> Receiver) -> Self {
-        Self { receiver: f(self.receiver) }
-    }
-
-    /// The largest body accepted (default 64 KiB), checked on `Content-Length` and while reading.
-    pub fn max_body_bytes(self, limit: usize) -> Self {
-        self.map(|r| r.max_body_bytes(limit))
-    }
-
-    /// Decides TEST mode for every shop, whatever each shop's own setting says: `true` accepts
-    /// every shop's TEST-mode notifications, `false` refuses them all (`403`). Not called (the
-    /// default), a TEST-mode notification is refused unless its shop opted in
-    /// (`accept_test_mode = true` in its `[[shops]]` table, `ShopKeys::accept_test_mode(true)`).
-    /// See [`Verifier::accept_test_mode`](ipn_core::Verifier::accept_test_mode).
-    pub fn accept_test_mode(self, accept: bool) -> Self {
-        self.map(|r| r.accept_test_mode(accept))
-    }
-
-    /// What the wrapped route is for: the IPN (default) or the buyer's browser return.
-    pub fn endpoint(self, endpoint: Endpoint) -> Self {
-        self.map(|r| r.endpoint(endpoint))
-    }
-
-    /// The accepted media types (default: form and JSON).
-    pub fn media_types<S: AsRef<str>>(self, media_types: impl IntoIterator<Item = S>) -> Self {
-        self.map(|r| r.media_types(media_types))
-    }
-
-    /// The clock for signed-date checks (default: the system clock).
-    pub fn clock(self, clock: impl Clock + 'static) -> Self {
-        self.map(|r| r.clock(clock))
-    }
-
-    /// The accepted distance between a signed `Date` and now (default 300 s).
-    pub fn max_clock_skew(self, window: Duration) -> Self {
-        self.map(|r| r.max_clock_skew(window))
-    }
-
-    /// Overrides the status and message of one outcome (the message is cut to 256 bytes).
-    pub fn reply(self, outcome: Outcome, status: u16, message: impl Into<Cow<'static, str>>) -> Self {
-        self.map(|r| r.reply(outcome, status, message))
-    }
-
-    /// Processes each notification once: claims its fingerprint in `store` before the handler
-    /// runs, records the reply after a 2xx, releases the claim otherwise. A duplicate gets the
-    /// recorded reply without calling the handler; one in progress elsewhere gets `409`; a store
-    /// that cannot be reached gets `503` (the gateway retries).
-    pub fn store(self, store: impl NotificationStore + 'static) -> Self {
-        self.map(|r| r.store(store))
-    }
-
-    /// How long a claim is held before another delivery may take it over (default 60 s).
-    pub fn lease(self, lease: Duration) -> Self {
-        self.map(|r| r.lease(lease))
-    }
-
-    /// How long the whole body may take to arrive (default 10 s); then the request is answered
-    /// `408` (see [`Receiver::read_timeout`](ipn_core::Receiver::read_timeout)).
-    pub fn read_timeout(self, timeout: Duration) -> Self {
-        self.map(|r| r.read_timeout(timeout))
-    }
-
-    /// Replaces the whole reply table.
-    pub fn replies(self, replies: Replies) -> Self {
-        self.map(|r| r.replies(replies))
     }
 }
 
@@ -259,9 +185,7 @@ async fn admit(receiver: &Receiver, req: &mut ServiceRequest) -> Result<(Notific
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use ipn_core::{FixedClock, Keys, Mode, ShopKeys};
+    use ipn_core::{Keys, Mode, ShopKeys, Verifier};
 
     use super::*;
 
@@ -269,33 +193,6 @@ mod tests {
         let keys =
             Keys::builder().shop(ShopKeys::new("12345678").form_key(Mode::Test, "1122334455667788")).build().unwrap();
         IpnMiddleware::new(Verifier::new(keys))
-    }
-
-    #[test]
-    fn builder_methods_forward_to_the_receiver() {
-        let clock = FixedClock::from_http_date("Thu, 01 Dec 2022 19:08:22 GMT").unwrap();
-        let built = middleware()
-            .max_body_bytes(1234)
-            .accept_test_mode(false)
-            .endpoint(Endpoint::Return)
-            .media_types(["application/json"])
-            .clock(clock)
-            .max_clock_skew(Duration::from_secs(7))
-            .reply(Outcome::EmptyPost, 400, "KO-empty");
-        let policy = built.receiver.verifier().policy();
-        assert_eq!(policy.max_body_bytes(), 1234);
-        assert_eq!(policy.accepts_test_mode(), Some(false));
-        // Not set, each shop decides (and refuses TEST unless it opted in).
-        assert_eq!(middleware().receiver.verifier().policy().accepts_test_mode(), None);
-        assert_eq!(policy.endpoint(), Endpoint::Return);
-        assert!(policy.accepts_media_type("application/json"));
-        assert!(!policy.accepts_media_type("application/x-www-form-urlencoded"));
-        assert_eq!(policy.clock().now(), clock.0);
-        assert_eq!(policy.max_clock_skew(), Duration::from_secs(7));
-        assert_eq!(built.receiver.reply_for(Outcome::EmptyPost).body(), "KO-empty");
-
-        let replaced = built.replies(Replies::default());
-        assert_eq!(replaced.receiver.reply_for(Outcome::EmptyPost).body(), "POST is empty.");
     }
 
     #[test]

@@ -16,8 +16,12 @@ use ipn_actix::ipn_core::{Outcome, Verifier};
 const PAY_ACCEPTED: &str = "form-ipn-pay-accepted";
 const ORDER_UPDATED: &str = "Order successfully updated.";
 
+fn verifier() -> Verifier {
+    Verifier::new(form_vector(PAY_ACCEPTED).keys)
+}
+
 fn middleware() -> IpnMiddleware {
-    IpnMiddleware::new(Verifier::new(form_vector(PAY_ACCEPTED).keys))
+    IpnMiddleware::new(verifier())
 }
 
 /// A shop: the IPN routes in a wrapped scope, one unwrapped route using the extractor, and an
@@ -104,12 +108,17 @@ async fn empty_post_is_answered_400_post_is_empty_without_calling_the_handler() 
 async fn body_over_the_limit_with_content_length_is_answered_413_and_at_the_limit_is_accepted() {
     let seen = Seen::data();
     let len = form_vector(PAY_ACCEPTED).body.len();
-    let small =
-        test::init_service(App::new().configure(shop(middleware().max_body_bytes(len - 1), seen.clone()))).await;
+    let small = test::init_service(
+        App::new().configure(shop(IpnMiddleware::new(verifier().max_body_bytes(len - 1)), seen.clone())),
+    )
+    .await;
     assert_eq!(send(&small, post("/shop/ipn").to_request()).await, answer(413, "Notification body too large."));
     assert_eq!(seen.calls(), 0);
 
-    let exact = test::init_service(App::new().configure(shop(middleware().max_body_bytes(len), seen.clone()))).await;
+    let exact = test::init_service(
+        App::new().configure(shop(IpnMiddleware::new(verifier().max_body_bytes(len)), seen.clone())),
+    )
+    .await;
     assert_eq!(send(&exact, post("/shop/ipn").to_request()).await, answer(200, ORDER_UPDATED));
     assert_eq!(seen.calls(), 1);
 }
@@ -117,7 +126,10 @@ async fn body_over_the_limit_with_content_length_is_answered_413_and_at_the_limi
 #[actix_web::test]
 async fn streamed_body_over_the_limit_without_content_length_is_answered_413_and_reading_stops() {
     let seen = Seen::data();
-    let app = test::init_service(App::new().configure(shop(middleware().max_body_bytes(1024), seen.clone()))).await;
+    let app = test::init_service(
+        App::new().configure(shop(IpnMiddleware::new(verifier().max_body_bytes(1024)), seen.clone())),
+    )
+    .await;
     let pulled = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&pulled);
     let chunks = stream::iter(0..100).map(move |_| {
@@ -139,9 +151,10 @@ async fn streamed_body_over_the_limit_without_content_length_is_answered_413_and
 async fn streamed_body_within_the_limit_without_content_length_is_verified() {
     let seen = Seen::data();
     let vector = form_vector(PAY_ACCEPTED);
-    let app =
-        test::init_service(App::new().configure(shop(middleware().max_body_bytes(vector.body.len()), seen.clone())))
-            .await;
+    let app = test::init_service(
+        App::new().configure(shop(IpnMiddleware::new(verifier().max_body_bytes(vector.body.len())), seen.clone())),
+    )
+    .await;
     let body = Bytes::from(vector.body.clone());
     let chunks: Vec<_> = [0..100, 100..1000, 1000..body.len()].into_iter().map(|r| Ok(body.slice(r))).collect();
     let request = vector.request_without_body().uri("/shop/ipn/raw").to_request();
@@ -217,7 +230,10 @@ async fn routes_outside_the_wrapped_scope_are_unaffected() {
 #[actix_web::test]
 async fn test_mode_notification_is_refused_403_when_test_mode_is_not_accepted() {
     let seen = Seen::data();
-    let app = test::init_service(App::new().configure(shop(middleware().accept_test_mode(false), seen.clone()))).await;
+    let app = test::init_service(
+        App::new().configure(shop(IpnMiddleware::new(verifier().accept_test_mode(false)), seen.clone())),
+    )
+    .await;
     let reply = send(&app, post("/shop/ipn").to_request()).await;
     assert_eq!(reply, answer(403, "TEST mode notifications are not accepted."));
     let production = form_vector("form-ipn-production-key").request().uri("/shop/ipn").to_request();
@@ -228,10 +244,12 @@ async fn test_mode_notification_is_refused_403_when_test_mode_is_not_accepted() 
 #[actix_web::test]
 async fn reply_overrides_change_the_middleware_replies() {
     let seen = Seen::data();
-    let middleware = middleware().reply(Outcome::EmptyPost, 400, "KO-POST is empty.").reply(
-        Outcome::BadSignature,
-        403,
-        "KO-Invalid IPN request received.",
+    let middleware = IpnMiddleware::new(
+        ipn_core::Receiver::new(verifier()).reply(Outcome::EmptyPost, 400, "KO-POST is empty.").reply(
+            Outcome::BadSignature,
+            403,
+            "KO-Invalid IPN request received.",
+        ),
     );
     let app = test::init_service(App::new().configure(shop(middleware, seen.clone()))).await;
     let empty = post("/shop/ipn").set_payload("").to_request();
@@ -244,8 +262,10 @@ async fn reply_overrides_change_the_middleware_replies() {
 #[actix_web::test]
 async fn huge_declared_length_under_a_huge_limit_is_not_reserved_up_front() {
     let seen = Seen::data();
-    let app =
-        test::init_service(App::new().configure(shop(middleware().max_body_bytes(usize::MAX), seen.clone()))).await;
+    let app = test::init_service(
+        App::new().configure(shop(IpnMiddleware::new(verifier().max_body_bytes(usize::MAX)), seen.clone())),
+    )
+    .await;
     let vector = form_vector(PAY_ACCEPTED);
     let request = vector
         .request_without_body()
@@ -275,7 +295,12 @@ async fn a_late_body_is_verified_within_the_read_timeout_and_answered_408_past_i
     };
     let timeout = Duration::from_millis(200);
     let seen = Seen::data();
-    let app = test::init_service(App::new().configure(shop(middleware().read_timeout(timeout), seen.clone()))).await;
+    let app =
+        test::init_service(App::new().configure(shop(
+            IpnMiddleware::new(ipn_core::Receiver::new(verifier()).read_timeout(timeout)),
+            seen.clone(),
+        )))
+        .await;
 
     let (request, _) = vector.request().uri("/shop/ipn").to_request().replace_payload(late(Duration::from_millis(20)));
     assert_eq!(send(&app, request).await, answer(200, ORDER_UPDATED));

@@ -100,7 +100,7 @@ fn main() {
         _ => None,
     };
     let keys = Keys::builder().application(APP, SECRET).build().unwrap();
-    let receiver = Receiver::new(Verifier::new(keys)).clock(FixedClock::from_http_date(DATE).unwrap());
+    let receiver = Receiver::new(Verifier::new(keys).clock(FixedClock::from_http_date(DATE).unwrap()));
     println!("{:<24} {:>9} {:>12} {:>14}  error", "request", "bytes", "time", "allocated");
     for (name, request) in cases() {
         if let Some(dir) = &write {

@@ -6,14 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::Clock;
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
 use crate::notification::Notification;
 use crate::reply::{Outcome, Replies, Reply};
 use crate::request::{RequestView, media_type_of};
 use crate::store::{Claim, ClaimToken, NotificationStore};
-use crate::types::Endpoint;
 use crate::verifier::Verifier;
 
 /// A request refused before the handler ran: the error (for logs) and the reply to write.
@@ -52,7 +50,7 @@ pub const MAX_RESERVED_BYTES: usize = 64 * 1024;
 ///
 /// ```
 /// use ipn_core::{Keys, Outcome, Receiver, Verifier};
-/// let receiver = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(8);
+/// let receiver = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(8));
 /// let mut buffer = receiver.body_buffer(Some(u64::MAX));
 /// buffer.push(b"vads_").unwrap();
 /// assert_eq!(buffer.len(), 5);
@@ -124,7 +122,7 @@ impl BodyBuffer {
 ///
 /// ```
 /// use ipn_core::{Buffered, Keys, Receiver, Verifier};
-/// let receiver = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(8);
+/// let receiver = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(8));
 /// let mut one = receiver.chunk_buffer(Some(3));
 /// one.push(&b"a=1"[..]).unwrap();
 /// assert!(matches!(one.finish(), Buffered::Chunk(b"a=1")));
@@ -223,15 +221,15 @@ impl<C: AsRef<[u8]>> ChunkBuffer<C> {
 
 /// The adapters' shared core: verify, then map every outcome to its reply.
 ///
-/// The web adapters (`ipn-tower`, `ipn-actix`) hold one and expose the same builder methods,
-/// which forward here. Around the handler they call [`admit`](Self::admit) and
+/// Each option is set once, where it belongs: what is accepted on the [`Verifier`], how
+/// deliveries are answered and recorded here (replies, store, lease, read timeout). The web
+/// adapters (`ipn-tower`, `ipn-actix`) are built from a receiver (or a verifier) and add none. Around the handler they call [`admit`](Self::admit) and
 /// [`complete`](Self::complete), which do the exactly-once bookkeeping when a
 /// [`store`](Self::store) is set.
 ///
 /// ```
 /// use ipn_core::{Keys, Outcome, Receiver, Verifier};
-/// let receiver = Receiver::new(Verifier::new(Keys::default()))
-///     .max_body_bytes(16 * 1024)
+/// let receiver = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(16 * 1024))
 ///     .reply(Outcome::Processed, 200, "OK-Accepted payment, order has been updated.");
 /// assert_eq!(receiver.max_body_bytes_limit(), 16 * 1024);
 /// let refused = receiver.precheck("GET", None, None).unwrap_err();
@@ -244,6 +242,12 @@ pub struct Receiver {
     store: Option<Arc<dyn NotificationStore>>,
     lease: Duration,
     read_timeout: Duration,
+}
+
+impl From<Verifier> for Receiver {
+    fn from(verifier: Verifier) -> Self {
+        Receiver::new(verifier)
+    }
 }
 
 impl Receiver {
@@ -292,46 +296,6 @@ impl Receiver {
     /// Make it longer than the handler can take.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
-        self
-    }
-
-    /// The largest body accepted (checked on `Content-Length`, then while reading).
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.verifier = self.verifier.max_body_bytes(limit);
-        self
-    }
-
-    /// Decides TEST mode for every shop, whatever each shop's own setting says: `true` accepts
-    /// every shop's TEST-mode notifications, `false` refuses them all (`403`). Not called (the
-    /// default), a TEST-mode notification is refused unless its shop opted in
-    /// (`accept_test_mode = true` in its `[[shops]]` table, `ShopKeys::accept_test_mode(true)`).
-    /// See [`Verifier::accept_test_mode`](crate::Verifier::accept_test_mode).
-    pub fn accept_test_mode(mut self, accept: bool) -> Self {
-        self.verifier = self.verifier.accept_test_mode(accept);
-        self
-    }
-
-    /// The endpoint kind (IPN or browser return).
-    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
-        self.verifier = self.verifier.endpoint(endpoint);
-        self
-    }
-
-    /// The accepted media types.
-    pub fn media_types<S: AsRef<str>>(mut self, media_types: impl IntoIterator<Item = S>) -> Self {
-        self.verifier = self.verifier.media_types(media_types);
-        self
-    }
-
-    /// The clock for date checks.
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.verifier = self.verifier.clock(clock);
-        self
-    }
-
-    /// The window for signed dates.
-    pub fn max_clock_skew(mut self, window: Duration) -> Self {
-        self.verifier = self.verifier.max_clock_skew(window);
         self
     }
 
@@ -552,7 +516,7 @@ mod tests {
 
     #[test]
     fn precheck_order_and_replies() {
-        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(10);
+        let r = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(10));
         assert!(r.precheck("POST", Some(b"application/x-www-form-urlencoded; charset=UTF-8"), Some(10)).is_ok());
         assert_eq!(r.precheck("POST", Some(b"text/plain"), None).unwrap_err().reply.status(), 415);
         assert_eq!(r.precheck("POST", None, Some(11)).unwrap_err().reply.status(), 413);
@@ -563,7 +527,7 @@ mod tests {
 
     #[test]
     fn body_buffer_accepts_up_to_the_limit_and_refuses_past_it_with_the_receivers_reply() {
-        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(10).reply(
+        let r = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(10)).reply(
             Outcome::BodyTooLarge,
             413,
             "KO-big",
@@ -580,7 +544,7 @@ mod tests {
 
     #[test]
     fn body_buffer_stays_refused_once_the_limit_was_crossed() {
-        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(4);
+        let r = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(4));
         let mut buffer = r.body_buffer(None);
         assert!(buffer.push(b"12345").is_err());
         assert!(buffer.push(b"1").is_err(), "a smaller chunk after a refused one must not slip in");
@@ -589,11 +553,11 @@ mod tests {
 
     #[test]
     fn body_buffer_reserves_neither_past_the_limit_nor_past_64_kib() {
-        let small = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(100);
+        let small = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(100));
         let mut buffer = small.body_buffer(Some(u64::MAX));
         buffer.push(b"1").unwrap();
         assert!(buffer.bytes.capacity() < 1024);
-        let huge = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(usize::MAX);
+        let huge = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(usize::MAX));
         let mut buffer = huge.body_buffer(Some(u64::MAX));
         assert_eq!(buffer.bytes.capacity(), 0, "nothing is reserved before the first chunk");
         buffer.push(b"1").unwrap();
@@ -605,7 +569,7 @@ mod tests {
 
     #[test]
     fn chunk_buffer_keeps_one_chunk_and_joins_several_under_the_same_limit() {
-        let r = Receiver::new(Verifier::new(Keys::default())).max_body_bytes(10);
+        let r = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(10));
         let mut one = r.chunk_buffer::<Vec<u8>>(Some(10));
         one.push(Vec::new()).unwrap();
         one.push(b"1234567890".to_vec()).unwrap();

@@ -28,7 +28,7 @@ fn receiver() -> Receiver {
         .application(APP, "app!secret")
         .build()
         .unwrap();
-    Receiver::new(Verifier::new(keys)).accept_test_mode(true)
+    Receiver::new(Verifier::new(keys).accept_test_mode(true))
 }
 
 fn encode(value: &str) -> String {

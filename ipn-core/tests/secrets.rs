@@ -99,9 +99,8 @@ secret = "{APP_SECRET}"
 
 #[test]
 fn errors_replies_and_notifications_never_contain_a_key() {
-    let receiver = Receiver::new(Verifier::new(keys())).accept_test_mode(true);
     for endpoint in [Endpoint::Ipn, Endpoint::Return] {
-        let receiver = receiver.clone().endpoint(endpoint);
+        let receiver = Receiver::new(Verifier::new(keys()).accept_test_mode(true).endpoint(endpoint));
         for request in requests() {
             match pollster::block_on(receiver.receive(request.view())) {
                 Ok(notification) => assert_clean("notification", &format!("{notification:?}")),
@@ -139,7 +138,7 @@ fn tracing_output_at_trace_level_never_contains_a_key() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let receiver = Receiver::new(Verifier::new(keys())).accept_test_mode(true);
+    let receiver = Receiver::new(Verifier::new(keys()).accept_test_mode(true));
     tracing::subscriber::with_default(subscriber, || {
         for request in requests() {
             let trace = Trace::start();

@@ -60,7 +60,7 @@ async fn main() -> std::io::Result<()> {
         )
         .build()
         .map_err(std::io::Error::other)?;
-    let layer = IpnLayer::new(Verifier::new(keys)).max_body_bytes(64 * 1024);
+    let layer = IpnLayer::new(Verifier::new(keys).max_body_bytes(64 * 1024));
 
     // Only the IPN route is wrapped: `route_layer` applies to the routes added before it, and
     // leaves unknown paths (404) and other methods (405) as they are.

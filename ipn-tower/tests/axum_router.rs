@@ -105,7 +105,7 @@ async fn rejections_are_plain_text_utf8() {
 #[tokio::test]
 async fn declared_length_over_the_limit_is_413_without_reading_the_body() {
     let seen = Seen::default();
-    let router = app(IpnLayer::new(pay_accepted().verifier()).max_body_bytes(100), seen.clone());
+    let router = app(IpnLayer::new(pay_accepted().verifier().max_body_bytes(100)), seen.clone());
     // Reading this body fails: a 413 proves the length alone decided.
     let body = Chunked::body([Err(std::io::Error::other("must not be read"))]);
     let request =
@@ -120,7 +120,7 @@ async fn streamed_body_over_the_limit_without_length_is_413() {
     let vector = pay_accepted();
     let seen = Seen::default();
     let limit = vector.body().len() - 1;
-    let router = app(IpnLayer::new(vector.verifier()).max_body_bytes(limit), seen.clone());
+    let router = app(IpnLayer::new(vector.verifier().max_body_bytes(limit)), seen.clone());
     let (head, tail) = vector.body().as_bytes().split_at(limit / 2);
     // Reading stops at the limit: the error after it is never reached.
     let past_the_limit = Err(std::io::Error::other("read past the limit"));
@@ -136,7 +136,7 @@ async fn streamed_body_over_the_limit_without_length_is_413() {
 async fn streamed_body_within_the_limit_is_verified() {
     let vector = pay_accepted();
     let seen = Seen::default();
-    let router = app(IpnLayer::new(vector.verifier()).max_body_bytes(vector.body().len()), seen.clone());
+    let router = app(IpnLayer::new(vector.verifier().max_body_bytes(vector.body().len())), seen.clone());
     let chunks = vector.body().as_bytes().chunks(100).map(|c| Ok(Bytes::copy_from_slice(c))).collect::<Vec<_>>();
     let request = Request::post("/ipn").header("content-type", FORM).body(Chunked::body(chunks)).unwrap();
     let (status, _) = call(router, request).await;
@@ -269,10 +269,12 @@ async fn handler_success_is_200_order_updated_and_duplicates_200_already_process
 #[tokio::test]
 async fn reply_overrides_apply_to_layer_and_handler_replies() {
     let vector = pay_accepted();
-    let layer = IpnLayer::new(vector.verifier())
-        .reply(Outcome::Processed, 200, "OK-Accepted payment, order has been updated.")
-        .reply(Outcome::EmptyPost, 400, "KO-Empty POST.")
-        .reply(Outcome::ProcessingFailed, 503, "KO-Try again.");
+    let layer = IpnLayer::new(
+        ipn_core::Receiver::new(vector.verifier())
+            .reply(Outcome::Processed, 200, "OK-Accepted payment, order has been updated.")
+            .reply(Outcome::EmptyPost, 400, "KO-Empty POST.")
+            .reply(Outcome::ProcessingFailed, 503, "KO-Try again."),
+    );
     let router = Router::new()
         .route("/ipn", post(|| async { IpnReply::order_updated() }))
         .route("/failing", post(|| async { Err::<IpnReply, _>(IpnError::from("database down")) }))
@@ -296,7 +298,7 @@ async fn reply_overrides_apply_to_layer_and_handler_replies() {
 async fn test_mode_refused_is_403_when_the_layer_refuses_it() {
     let vector = pay_accepted();
     let seen = Seen::default();
-    let router = app(IpnLayer::new(vector.verifier()).accept_test_mode(false), seen.clone());
+    let router = app(IpnLayer::new(vector.verifier().accept_test_mode(false)), seen.clone());
     let (status, body) = call(router, vector.request()).await;
     assert_eq!((status, body.as_str()), (403, "TEST mode notifications are not accepted."));
     assert!(seen.lock().unwrap().is_empty());

@@ -70,7 +70,11 @@ async fn get_is_405_with_the_reply_when_the_layer_wraps_a_whole_service() {
 #[tokio::test]
 async fn handler_reply_of_an_outcome_gets_the_layer_override() {
     let vector = Vector::load("form-ipn-pay-accepted");
-    let layer = IpnLayer::new(vector.verifier()).reply(Outcome::AlreadyProcessed, 200, "OK-Already registered.");
+    let layer = IpnLayer::new(ipn_core::Receiver::new(vector.verifier()).reply(
+        Outcome::AlreadyProcessed,
+        200,
+        "OK-Already registered.",
+    ));
     let service = ServiceBuilder::new().layer(layer).service_fn(|_: Request<Full<Bytes>>| async {
         Ok::<_, Infallible>(IpnReply::already_processed().into_http_response::<Full<Bytes>>())
     });
@@ -158,7 +162,9 @@ impl NotificationStore for WaitingStore {
 #[tokio::test]
 async fn key_and_notification_stores_that_wait_are_waited_for() {
     let vector = Vector::load("form-ipn-pay-accepted");
-    let layer = IpnLayer::new(Verifier::new(WaitingKeys(vector.keys()))).store(WaitingStore::default());
+    let layer = IpnLayer::new(
+        ipn_core::Receiver::new(Verifier::new(WaitingKeys(vector.keys()))).store(WaitingStore::default()),
+    );
     let calls = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&calls);
     let service = ServiceBuilder::new().layer(layer).service_fn(move |request: Request<Full<Bytes>>| {

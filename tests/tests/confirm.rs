@@ -51,7 +51,7 @@ async fn serve(adapter: Adapter, listener: std::net::TcpListener, receiver: Rece
                 handled.fetch_add(1, Ordering::SeqCst);
                 ipn_tower::IpnReply::order_updated()
             }
-            let layer = ipn_tower::IpnLayer::from_receiver(receiver);
+            let layer = ipn_tower::IpnLayer::new(receiver);
             let app = axum::Router::new().route("/ipn", post(handler).layer(layer)).with_state(handled);
             listener.set_nonblocking(true).unwrap();
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
@@ -69,7 +69,7 @@ async fn serve(adapter: Adapter, listener: std::net::TcpListener, receiver: Rece
             let server = actix_web::HttpServer::new(move || {
                 actix_web::App::new().app_data(web::Data::new(handled.clone())).service(
                     web::resource("/ipn")
-                        .wrap(ipn_actix::IpnMiddleware::from_receiver(receiver.clone()))
+                        .wrap(ipn_actix::IpnMiddleware::new(receiver.clone()))
                         .route(web::post().to(handler)),
                 )
             })

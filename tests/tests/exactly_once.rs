@@ -111,7 +111,10 @@ mod tower_app {
                 Ok::<_, IpnError>(IpnReply::order_updated())
             }
         });
-        Router::new().route("/ipn", route.layer(IpnLayer::new(verifier()).store(store).lease(Duration::from_secs(30))))
+        Router::new().route(
+            "/ipn",
+            route.layer(IpnLayer::new(ipn_core::Receiver::new(verifier()).store(store).lease(Duration::from_secs(30)))),
+        )
     }
 
     pub(super) async fn deliver(app: &Router, body: &str) -> (u16, String) {
@@ -137,7 +140,8 @@ mod actix_app {
         store: impl NotificationStore + 'static,
         handler: Arc<Handler>,
     ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
-        let middleware = IpnMiddleware::new(verifier()).store(store).lease(Duration::from_secs(30));
+        let middleware =
+            IpnMiddleware::new(ipn_core::Receiver::new(verifier()).store(store).lease(Duration::from_secs(30)));
         test::init_service(App::new().app_data(web::Data::from(handler)).service(
             web::resource("/ipn").wrap(middleware).route(web::post().to(
                 |_: Ipn<ipn_core::Notification>, handler: web::Data<Handler>| async move {

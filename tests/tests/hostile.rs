@@ -35,7 +35,7 @@ fn receiver() -> Receiver {
         .application(APP, APP_SECRET)
         .build()
         .unwrap();
-    Receiver::new(Verifier::new(keys)).accept_test_mode(true).max_body_bytes(LIMIT).read_timeout(READ_TIMEOUT)
+    Receiver::new(Verifier::new(keys).accept_test_mode(true).max_body_bytes(LIMIT)).read_timeout(READ_TIMEOUT)
 }
 
 mod tower_app {
@@ -63,7 +63,7 @@ fn axum_server() -> SocketAddr {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            let layer = ipn_tower::IpnLayer::from_receiver(receiver());
+            let layer = ipn_tower::IpnLayer::new(receiver());
             let app = axum::Router::new().route("/ipn", axum::routing::post(tower_app::handler).layer(layer));
             axum::serve(listener, app).await.unwrap();
         });
@@ -79,7 +79,7 @@ fn actix_server() -> SocketAddr {
             let server = HttpServer::new(|| {
                 App::new().service(
                     web::resource("/ipn")
-                        .wrap(ipn_actix::IpnMiddleware::from_receiver(receiver()))
+                        .wrap(ipn_actix::IpnMiddleware::new(receiver()))
                         .route(web::post().to(actix_app::handler)),
                 )
             })

@@ -44,13 +44,14 @@ fn requests(mode: Mode) -> [(&'static str, RawRequest); 2] {
     ]
 }
 
-/// The receivers the two default builders make of `verifier`, after `configure`: the same policy
-/// (checked), so one case serves both adapters.
+/// The receivers both adapters make of `verifier`, after `accept_test_mode` when given: the same
+/// policy (checked), so one case serves both adapters.
 fn receiver(verifier: Verifier, accept_test_mode: Option<bool>) -> Receiver {
-    let (mut layer, mut middleware) = (IpnLayer::new(verifier.clone()), IpnMiddleware::new(verifier));
-    if let Some(accept) = accept_test_mode {
-        (layer, middleware) = (layer.accept_test_mode(accept), middleware.accept_test_mode(accept));
-    }
+    let verifier = match accept_test_mode {
+        Some(accept) => verifier.accept_test_mode(accept),
+        None => verifier,
+    };
+    let (layer, middleware) = (IpnLayer::new(verifier.clone()), IpnMiddleware::new(verifier));
     let decided = layer.receiver().verifier().policy().accepts_test_mode();
     assert_eq!(decided, middleware.receiver().verifier().policy().accepts_test_mode());
     assert_eq!(decided, accept_test_mode);

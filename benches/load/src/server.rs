@@ -262,7 +262,7 @@ pub mod axum_server {
                 })
             }
             Route::Ipn | Route::IpnStore => {
-                post(ipn).layer(IpnLayer::from_receiver(receiver(options.route, options.store_capacity)))
+                post(ipn).layer(IpnLayer::new(receiver(options.route, options.store_capacity)))
             }
             Route::Naive => post(naive),
         };
@@ -367,7 +367,7 @@ pub mod actix_server {
 
     /// The middleware of the `ipn` routes (built once: the workers share its store).
     pub fn middleware(options: &Options) -> IpnMiddleware {
-        IpnMiddleware::from_receiver(receiver(options.route, options.store_capacity))
+        IpnMiddleware::new(receiver(options.route, options.store_capacity))
     }
 
     pub(super) fn run(options: &Options, listener: std::net::TcpListener, probe: Arc<Probe>) -> io::Result<()> {

@@ -10,7 +10,7 @@ use actix_web::http::header::{ContentType, LOCATION};
 use actix_web::web::{self, Data, Form, Json, Path, ServiceConfig};
 use actix_web::{HttpResponse, ResponseError, middleware};
 use ipn_actix::IpnMiddleware;
-use ipn_core::{Config, Endpoint, Mode, Verifier};
+use ipn_core::{Config, Endpoint, Mode, Receiver, Verifier};
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
 
@@ -300,11 +300,12 @@ fn verifier(config: Config, mode: Mode) -> Verifier {
     Verifier::from_config(config).accept_test_mode(mode == Mode::Test)
 }
 
-fn with_store(middleware: IpnMiddleware, store: Store) -> IpnMiddleware {
-    match store {
-        Store::Sqlite(s) => middleware.store(s),
-        Store::Postgres(s) => middleware.store(s),
-    }
+fn with_store(verifier: Verifier, store: Store) -> IpnMiddleware {
+    let receiver = Receiver::new(verifier);
+    IpnMiddleware::new(match store {
+        Store::Sqlite(s) => receiver.store(s),
+        Store::Postgres(s) => receiver.store(s),
+    })
 }
 
 /// The whole application, to pass to `App::configure` in the `HttpServer` factory (it is cloned
@@ -322,11 +323,10 @@ pub async fn routes(
     let ipn_store = app.db().notification_store("ipn_notifications").await?;
     let return_store = app.db().notification_store("ipn_browser_returns").await?;
     let mode = app.merchant().mode;
-    let ipn_middleware = with_store(IpnMiddleware::new(verifier(config.clone(), mode)), ipn_store);
+    let ipn_middleware = with_store(verifier(config.clone(), mode), ipn_store);
     // Returns have their own claims: a REST return and its IPN carry the same payment, and each
     // must be answered in its own way.
-    let return_middleware =
-        with_store(IpnMiddleware::new(verifier(config, mode)).endpoint(Endpoint::Return), return_store);
+    let return_middleware = with_store(verifier(config, mode).endpoint(Endpoint::Return), return_store);
     Ok(move |cfg: &mut ServiceConfig| {
         let notifications = web::scope("/ipn")
             .wrap(middleware::from_fn(notify::log_delivery))

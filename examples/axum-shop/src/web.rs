@@ -10,7 +10,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
-use ipn_core::{Config, Endpoint, Mode, Verifier};
+use ipn_core::{Config, Endpoint, Mode, Receiver, Verifier};
 use ipn_tower::IpnLayer;
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
@@ -277,11 +277,12 @@ fn verifier(config: Config, mode: Mode) -> Verifier {
     Verifier::from_config(config).accept_test_mode(mode == Mode::Test)
 }
 
-fn with_store(layer: IpnLayer, store: Store) -> IpnLayer {
-    match store {
-        Store::Sqlite(s) => layer.store(s),
-        Store::Postgres(s) => layer.store(s),
-    }
+fn with_store(verifier: Verifier, store: Store) -> IpnLayer {
+    let receiver = Receiver::new(verifier);
+    IpnLayer::new(match store {
+        Store::Sqlite(s) => receiver.store(s),
+        Store::Postgres(s) => receiver.store(s),
+    })
 }
 
 /// The whole application: pages, API, and the three notification routes wrapped by the IPN
@@ -295,10 +296,10 @@ pub async fn router(app: AppState, config: Config) -> Result<Router, StartError>
     let ipn_store = app.db().notification_store("ipn_notifications").await?;
     let return_store = app.db().notification_store("ipn_browser_returns").await?;
     let mode = app.merchant().mode;
-    let ipn_layer = with_store(IpnLayer::new(verifier(config.clone(), mode)), ipn_store);
+    let ipn_layer = with_store(verifier(config.clone(), mode), ipn_store);
     // Returns have their own claims: a REST return and its IPN carry the same payment, and each
     // must be answered in its own way.
-    let return_layer = with_store(IpnLayer::new(verifier(config, mode)).endpoint(Endpoint::Return), return_store);
+    let return_layer = with_store(verifier(config, mode).endpoint(Endpoint::Return), return_store);
     let notifications = Router::new()
         .route("/ipn", post(notify::ipn).route_layer(ipn_layer.clone()))
         .route("/ipn/centralbill", post(notify::centralbill).route_layer(ipn_layer))

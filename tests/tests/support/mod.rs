@@ -129,11 +129,8 @@ pub(crate) async fn tower_answer(case: &Case) -> Answer {
         Handler::RawBody => post(tower_app::raw_body),
         Handler::Twice => post(tower_app::twice),
     };
-    let method_router = if case.wrapped {
-        method_router.layer(ipn_tower::IpnLayer::from_receiver(case.receiver.clone()))
-    } else {
-        method_router
-    };
+    let method_router =
+        if case.wrapped { method_router.layer(ipn_tower::IpnLayer::new(case.receiver.clone())) } else { method_router };
     let router = Router::new().route(case.path(), method_router);
 
     let mut builder = http::Request::builder().method(case.method.as_str()).uri(case.target.as_str());
@@ -226,7 +223,7 @@ pub(crate) async fn actix_answer(case: &Case) -> Answer {
     };
 
     let response = if case.wrapped {
-        let middleware = ipn_actix::IpnMiddleware::from_receiver(case.receiver.clone());
+        let middleware = ipn_actix::IpnMiddleware::new(case.receiver.clone());
         let app =
             test::init_service(App::new().service(web::resource(case.path()).wrap(middleware).route(route()))).await;
         test::call_service(&app, request).await.map_into_boxed_body()
