@@ -102,6 +102,11 @@ impl<'a> Raw<'a> {
         self.0.map(RawValue::get)
     }
 
+    /// Whether the value is an object.
+    pub(crate) fn is_object(self) -> bool {
+        self.raw().is_some_and(|raw| raw.starts_with('{'))
+    }
+
     /// A string.
     pub(crate) fn str(self, key: &str) -> Result<Option<Cow<'a, str>>, JsonFieldError> {
         self.raw()
@@ -129,6 +134,26 @@ impl<'a> Raw<'a> {
     /// An integer.
     pub(crate) fn i64(self, key: &str) -> Result<Option<i64>, JsonFieldError> {
         self.raw().map(|raw| raw.parse::<i64>().map_err(|_| JsonFieldError::new(key, "an integer"))).transpose()
+    }
+
+    /// A number as an exact decimal, read from its text (never through `f64`); a numeric
+    /// string is accepted.
+    pub(crate) fn decimal(self, key: &str) -> Result<Option<Decimal>, JsonFieldError> {
+        self.raw()
+            .map(|raw| {
+                let text = if raw.starts_with('"') {
+                    self.str(key).map_err(|_| JsonFieldError::new(key, "a number"))?.unwrap_or_default()
+                } else {
+                    Cow::Borrowed(raw)
+                };
+                parse_decimal(&text).ok_or_else(|| JsonFieldError::new(key, "a decimal number"))
+            })
+            .transpose()
+    }
+
+    /// An object, read from the raw value.
+    pub(crate) fn object<T: Deserialize<'a>>(self, key: &str) -> Result<Option<T>, JsonFieldError> {
+        self.raw().map(|raw| serde_json::from_str(raw).map_err(|_| JsonFieldError::new(key, "an object"))).transpose()
     }
 }
 
@@ -353,11 +378,45 @@ mod tests {
         assert_eq!(s.k.i64("k").unwrap_err().to_string(), "k is not an integer");
         let s = read(r#"{"k":{"o":[1]},"o":"text","a":{"k":1}}"#).unwrap();
         assert_eq!(s.k.raw(), Some(r#"{"o":[1]}"#));
+        assert!(s.k.is_object());
         assert_eq!(s.k.text("k").unwrap_err().to_string(), "k is not a string or a number");
         assert_eq!(s.o.get("o").unwrap_err().to_string(), "o is not an object");
         assert_eq!(s.a.get("a").unwrap_err().to_string(), "a is not an array of objects");
         let s = read(r#"{"k":"\ud800"}"#).unwrap();
         assert_eq!(s.k.str("k").unwrap_err().to_string(), "k is not a string", "a lone surrogate is not text");
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        for (text, expected) in [
+            ("150.75", Some("150.75")),
+            (r#""0.1""#, Some("0.1")),
+            ("1e2", Some("100")),
+            ("0.30000000000000004", Some("0.30000000000000004")),
+            ("-0", Some("0")),
+            ("true", None),
+            (r#""x""#, None),
+            ("1e99", None),
+        ] {
+            let body = format!(r#"{{"k":{text}}}"#);
+            let s = read(&body).unwrap();
+            let decimal = s.k.decimal("k").ok().flatten();
+            assert_eq!(decimal.map(|d| d.normalize().to_string()).as_deref(), expected, "{text}");
+        }
+        let s = read(r#"{"k":"\ud800"}"#).unwrap();
+        assert_eq!(s.k.decimal("k").unwrap_err().to_string(), "k is not a number");
+    }
+
+    #[test]
+    fn raw_objects_are_read_on_demand() {
+        let s = read(r#"{"k":{"k":1,"k":"two","x":[]}}"#).unwrap();
+        let inner = s.k.object::<Shape<'_>>("k").unwrap().unwrap();
+        assert_eq!(inner.k.string("k").unwrap().as_deref(), Some("two"));
+        for not_an_object in ["1", "[]", r#""{}""#, r#"{"\ud800":1}"#, "1e400"] {
+            let body = format!(r#"{{"k":{not_an_object}}}"#);
+            let s = read(&body).unwrap();
+            assert_eq!(s.k.object::<Shape<'_>>("k").unwrap_err().to_string(), "k is not an object", "{not_an_object}");
+        }
     }
 
     type Flat = Vec<(String, Option<String>)>;

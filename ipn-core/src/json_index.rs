@@ -9,6 +9,8 @@
 //! escape until the string is read as text), at any depth, with no recursion; reading a value as
 //! an object checks its keys as `serde_json` reads keys: escapes must be Unicode scalars.
 
+#![allow(dead_code, reason = "only the reference typing of link::notification reads it")]
+
 #[cfg(test)]
 use std::borrow::Cow;
 

@@ -8,8 +8,8 @@ mod extract;
 mod fingerprint;
 pub mod form;
 mod json;
+#[cfg(test)]
 mod json_index;
-mod json_pick;
 mod keys;
 pub mod link;
 mod money;

@@ -1,18 +1,15 @@
 //! The typed CentralBill notification (PROTOCOLS 3.2), read from the authenticated JSON body
 //! without floats and without re-serializing; the raw body stays available.
 
-use std::borrow::Cow;
-
 use bytestring::ByteString;
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::dates::parse_rfc3339;
 use crate::error::Error;
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::json::parse_decimal;
-use crate::json_index::Kind;
-use crate::json_pick::{self, Picked, PickedValue, ShapeObject};
+use crate::json::{JsonFieldError, Raw, json_object};
 use crate::money::{Amount, Currency};
 use crate::types::{Scheme, StatusClass, wire_enum};
 
@@ -162,239 +159,161 @@ struct LinkData {
     result: LinkResult,
 }
 
-// The objects of the body that are typed, by their index in `SHAPE`.
-const ROOT: usize = 0;
-const RESULT: usize = 1;
-const PAYMENT: usize = 2;
-const APPLICATION: usize = 3;
-const ALREADY_PAID: usize = 4;
-const INVOICE: usize = 5;
-const INVOICE_TOTAL: usize = 6;
-const PAYMENT_FEE: usize = 7;
-
-/// `{"amount": .., "currency": ..}`.
-const MONEY: ShapeObject = ShapeObject { members: &[("amount", None), ("currency", None)] };
-
-/// What [`LinkNotification::from_json`] reads of the body: one pass keeps these members (with
-/// the object each is read as, when it is one) and skips everything else. Each object's members
-/// are listed in the order its [`Reader::fields`] call names them.
-static SHAPE: [ShapeObject; 8] = [
-    ShapeObject {
-        members: &[
-            ("id", None),
-            ("payment", Some(PAYMENT)),
-            ("invoice", Some(INVOICE)),
-            ("paymentFee", Some(PAYMENT_FEE)),
-            ("externalTransactionId", None),
-            ("result", Some(RESULT)),
-        ],
-    },
-    ShapeObject { members: &[("origin", None), ("status", None), ("statusReason", None)] },
-    ShapeObject {
-        members: &[
-            ("id", None),
-            ("type", None),
-            ("application", Some(APPLICATION)),
-            ("invoice", None),
-            ("extras", None),
-            ("totalAmountAlreadyPaid", Some(ALREADY_PAID)),
-        ],
-    },
-    ShapeObject { members: &[("id", None), ("name", None)] },
-    MONEY,
-    ShapeObject {
-        members: &[
-            ("id", None),
-            ("customerId", None),
-            ("totalAmount", Some(INVOICE_TOTAL)),
-            ("issuedAt", None),
-            ("dueDate", None),
-            ("expiresAt", None),
-        ],
-    },
-    MONEY,
-    MONEY,
-];
-
-/// Reads an object's fields, naming errors with their JSON path.
-struct Reader<'p, 'a> {
-    picked: &'p Picked<'a>,
-    /// The object's index in `SHAPE`.
-    object: usize,
-    path: &'static str,
-}
-
-impl<'p, 'a> Reader<'p, 'a> {
-    /// The object's members, as `SHAPE` lists them (`keys` says which they are, for the reader
-    /// of the call); `null` counts as absent.
-    fn fields<const N: usize>(&self, keys: [&'static str; N]) -> [Field<'p, 'a>; N] {
-        let members = SHAPE.get(self.object).map_or(&[][..], |object| object.members);
-        debug_assert!(members.iter().map(|(key, _)| key).eq(keys.iter()), "SHAPE lists {keys:?} in this order");
-        // A loop over a copied array: `array::from_fn` left its closure out of line.
-        let mut fields = [Field { key: "", path: self.path, value: None, picked: self.picked, child: None }; N];
-        for (j, field) in fields.iter_mut().enumerate() {
-            field.key = keys[j];
-            field.value = self.picked.get(self.object, j).filter(|value| value.kind() != Kind::Null);
-            field.child = members.get(j).and_then(|(_, child)| *child);
-        }
-        fields
-    }
-
-    /// `{"amount": .., "currency": ..}`; `None` unless both are present.
-    fn money(&self) -> Result<Option<Amount>, Error> {
-        let [amount, currency] = self.fields(["amount", "currency"]);
-        let value = amount.decimal()?;
-        let currency = currency.str()?;
-        Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
+json_object! {
+    /// The members of the body that are typed, kept raw: each object is read when it is typed,
+    /// so that of a repeated key only the last value counts, even when an earlier one is broken.
+    struct Body<'a> {
+        "id" => id: Raw<'a>,
+        "payment" => payment: Raw<'a>,
+        "invoice" => invoice: Raw<'a>,
+        "paymentFee" => payment_fee: Raw<'a>,
+        "externalTransactionId" => external_transaction_id: Raw<'a>,
+        "result" => result: Raw<'a>,
     }
 }
 
-/// One member of an object, typed on demand.
-#[derive(Clone, Copy)]
-struct Field<'p, 'a> {
-    key: &'static str,
-    path: &'static str,
-    value: Option<PickedValue<'a>>,
-    picked: &'p Picked<'a>,
-    /// The object of `SHAPE` the value was read as, when it is an object.
-    child: Option<usize>,
+json_object! {
+    /// `result`.
+    struct ResultBody<'a> {
+        "origin" => origin: Raw<'a>,
+        "status" => status: Raw<'a>,
+        "statusReason" => status_reason: Raw<'a>,
+    }
 }
 
-impl<'p, 'a> Field<'p, 'a> {
-    fn err(&self, expected: &'static str) -> Error {
-        Error::malformed(Scheme::Link, format!("{}{} is not {expected}", self.path, self.key))
+json_object! {
+    /// `payment`.
+    struct PaymentBody<'a> {
+        "id" => id: Raw<'a>,
+        "type" => kind: Raw<'a>,
+        "application" => application: Raw<'a>,
+        "invoice" => invoice: Raw<'a>,
+        "extras" => extras: Raw<'a>,
+        "totalAmountAlreadyPaid" => total_amount_already_paid: Raw<'a>,
     }
+}
 
-    fn kind(&self) -> Option<Kind> {
-        self.value.map(|value| value.kind())
+json_object! {
+    /// `payment.application`.
+    struct ApplicationBody<'a> {
+        "id" => id: Raw<'a>,
+        "name" => name: Raw<'a>,
     }
+}
 
-    fn str(&self) -> Result<Option<Cow<'a, str>>, Error> {
-        self.value.map(|value| value.str().ok_or_else(|| self.err("a string"))).transpose()
+json_object! {
+    /// `invoice`.
+    struct InvoiceBody<'a> {
+        "id" => id: Raw<'a>,
+        "customerId" => customer_id: Raw<'a>,
+        "totalAmount" => total_amount: Raw<'a>,
+        "issuedAt" => issued_at: Raw<'a>,
+        "dueDate" => due_date: Raw<'a>,
+        "expiresAt" => expires_at: Raw<'a>,
     }
+}
 
-    fn string(&self) -> Result<Option<String>, Error> {
-        Ok(self.str()?.map(Cow::into_owned))
+json_object! {
+    /// `{"amount": .., "currency": ..}`.
+    struct MoneyBody<'a> {
+        "amount" => amount: Raw<'a>,
+        "currency" => currency: Raw<'a>,
     }
+}
 
-    /// A string or a number, as text (ids are sometimes sent either way).
-    fn text(&self) -> Result<Option<String>, Error> {
-        match self.value {
-            None => Ok(None),
-            Some(value) if value.kind() == Kind::String => self.string(),
-            Some(value) if value.kind() == Kind::Number => Ok(Some(value.raw().to_owned())),
-            Some(_) => Err(self.err("a string or a number")),
-        }
+/// Names a typing error with the path of the member's object (`payment.application.`).
+fn at(path: &str) -> impl Fn(JsonFieldError) -> Error + '_ {
+    move |e| Error::malformed(Scheme::Link, format!("{path}{e}"))
+}
+
+/// The object member `key` of the object at `path`.
+fn object<'a, T: Deserialize<'a>>(raw: Raw<'a>, path: &str, key: &str) -> Result<Option<T>, Error> {
+    raw.object(key).map_err(at(path))
+}
+
+/// The amount member `key` of the object at `path`: `{"amount": .., "currency": ..}`; `None`
+/// unless both are present.
+fn money(raw: Raw<'_>, path: &str, key: &str) -> Result<Option<Amount>, Error> {
+    let Some(money) = object::<MoneyBody<'_>>(raw, path, key)? else { return Ok(None) };
+    let e = |e| Error::malformed(Scheme::Link, format!("{path}{key}.{e}"));
+    let value = money.amount.decimal("amount").map_err(e)?;
+    let currency = money.currency.str("currency").map_err(e)?;
+    Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
+}
+
+/// The RFC 3339 date member `key` of the object at `path`.
+fn date(raw: Raw<'_>, path: &str, key: &str) -> Result<Option<OffsetDateTime>, Error> {
+    raw.str(key)
+        .map_err(at(path))?
+        .map(|text| {
+            parse_rfc3339(&text)
+                .ok_or_else(|| Error::malformed(Scheme::Link, format!("{path}{key} is not an RFC 3339 date")))
+        })
+        .transpose()
+}
+
+impl Payment {
+    fn from_json(p: &PaymentBody<'_>) -> Result<Self, Error> {
+        const PATH: &str = "payment.";
+        let e = at(PATH);
+        let paid = p.total_amount_already_paid;
+        Ok(Payment {
+            id: p.id.text("id").map_err(&e)?,
+            kind: p.kind.str("type").map_err(&e)?.map(|t| PaymentType::parse(&t)),
+            application: match object::<ApplicationBody<'_>>(p.application, PATH, "application")? {
+                None => None,
+                Some(a) => {
+                    let e = at("payment.application.");
+                    Some(Application { id: a.id.text("id").map_err(&e)?, name: a.name.string("name").map_err(&e)? })
+                }
+            },
+            invoice: p.invoice.raw().map(str::to_owned),
+            extras: p.extras.raw().map(str::to_owned),
+            total_amount_already_paid: if paid.is_object() {
+                money(paid, PATH, "totalAmountAlreadyPaid")?.map(PaidAmount::Amount)
+            } else {
+                paid.decimal("totalAmountAlreadyPaid").map_err(&e)?.map(PaidAmount::Number)
+            },
+        })
     }
+}
 
-    fn raw(&self) -> Option<String> {
-        self.value.map(|value| value.raw().to_owned())
-    }
-
-    /// A number as an exact decimal (never through `f64`); a numeric string is accepted.
-    fn decimal(&self) -> Result<Option<Decimal>, Error> {
-        self.value
-            .map(|value| {
-                let text = if value.kind() == Kind::String {
-                    value.str().ok_or_else(|| self.err("a number"))?
-                } else {
-                    Cow::Borrowed(value.raw())
-                };
-                parse_decimal(&text).ok_or_else(|| self.err("a decimal number"))
-            })
-            .transpose()
-    }
-
-    fn object(&self, path: &'static str) -> Result<Option<Reader<'p, 'a>>, Error> {
-        self.value
-            .map(|value| {
-                self.child
-                    .filter(|&child| value.kind() == Kind::Object && self.picked.readable(child))
-                    .map(|object| Reader { picked: self.picked, object, path })
-                    .ok_or_else(|| self.err("an object"))
-            })
-            .transpose()
-    }
-
-    fn date(&self) -> Result<Option<OffsetDateTime>, Error> {
-        self.str()?
-            .map(|text| {
-                parse_rfc3339(&text).ok_or_else(|| {
-                    Error::malformed(Scheme::Link, format!("{}{} is not an RFC 3339 date", self.path, self.key))
-                })
-            })
-            .transpose()
-    }
-
-    fn money(&self, path: &'static str) -> Result<Option<Amount>, Error> {
-        match self.object(path)? {
-            Some(reader) => reader.money(),
-            None => Ok(None),
-        }
+impl Invoice {
+    fn from_json(i: &InvoiceBody<'_>) -> Result<Self, Error> {
+        const PATH: &str = "invoice.";
+        let e = at(PATH);
+        Ok(Invoice {
+            id: i.id.text("id").map_err(&e)?,
+            customer_id: i.customer_id.text("customerId").map_err(&e)?,
+            total_amount: money(i.total_amount, PATH, "totalAmount")?,
+            issued_at: date(i.issued_at, PATH, "issuedAt")?,
+            due_date: date(i.due_date, PATH, "dueDate")?,
+            expires_at: date(i.expires_at, PATH, "expiresAt")?,
+        })
     }
 }
 
 impl LinkNotification {
     /// Types an authenticated body.
     pub(crate) fn from_json(application_id: String, body: ByteString) -> Result<Self, Error> {
-        let not_an_object = || Error::malformed(Scheme::Link, "the body is not a JSON object");
-        let picked = json_pick::pick(&body, &SHAPE).ok_or_else(not_an_object)?;
-        let root = Reader { picked: &picked, object: ROOT, path: "" };
-        let [id, payment, invoice, payment_fee, external_transaction_id, result] =
-            root.fields(["id", "payment", "invoice", "paymentFee", "externalTransactionId", "result"]);
-        let id = id.text()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
-        let result =
-            result.object("result.")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?;
-        let [origin, status, status_reason] = result.fields(["origin", "status", "statusReason"]);
+        let b: Body<'_> =
+            serde_json::from_str(&body).map_err(|_| Error::malformed(Scheme::Link, "the body is not a JSON object"))?;
+        let e = at("");
+        let id = b.id.text("id").map_err(&e)?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
+        let no_status = || Error::MissingField { scheme: Scheme::Link, field: "result.status" };
+        let r = object::<ResultBody<'_>>(b.result, "", "result")?.ok_or_else(no_status)?;
+        let r_e = at("result.");
         let result = LinkResult {
-            origin: origin.string()?,
-            status: LinkStatus::parse(
-                &status.str()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
-            ),
-            status_reason: status_reason.string()?,
+            origin: r.origin.string("origin").map_err(&r_e)?,
+            status: LinkStatus::parse(&r.status.str("status").map_err(&r_e)?.ok_or_else(no_status)?),
+            status_reason: r.status_reason.string("statusReason").map_err(&r_e)?,
         };
-        let payment = match payment.object("payment.")? {
-            None => None,
-            Some(p) => {
-                let [id, kind, application, invoice, extras, paid] =
-                    p.fields(["id", "type", "application", "invoice", "extras", "totalAmountAlreadyPaid"]);
-                Some(Payment {
-                    id: id.text()?,
-                    kind: kind.str()?.map(|t| PaymentType::parse(&t)),
-                    application: match application.object("payment.application.")? {
-                        None => None,
-                        Some(a) => {
-                            let [id, name] = a.fields(["id", "name"]);
-                            Some(Application { id: id.text()?, name: name.string()? })
-                        }
-                    },
-                    invoice: invoice.raw(),
-                    extras: extras.raw(),
-                    total_amount_already_paid: match paid.kind() {
-                        None => None,
-                        Some(Kind::Object) => paid.money("payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount),
-                        Some(_) => paid.decimal()?.map(PaidAmount::Number),
-                    },
-                })
-            }
-        };
-        let invoice = match invoice.object("invoice.")? {
-            None => None,
-            Some(i) => {
-                let [id, customer_id, total_amount, issued_at, due_date, expires_at] =
-                    i.fields(["id", "customerId", "totalAmount", "issuedAt", "dueDate", "expiresAt"]);
-                Some(Invoice {
-                    id: id.text()?,
-                    customer_id: customer_id.text()?,
-                    total_amount: total_amount.money("invoice.totalAmount.")?,
-                    issued_at: issued_at.date()?,
-                    due_date: due_date.date()?,
-                    expires_at: expires_at.date()?,
-                })
-            }
-        };
-        let payment_fee = payment_fee.money("paymentFee.")?;
-        let external_transaction_id = external_transaction_id.text()?;
+        let payment =
+            object::<PaymentBody<'_>>(b.payment, "", "payment")?.map(|p| Payment::from_json(&p)).transpose()?;
+        let invoice =
+            object::<InvoiceBody<'_>>(b.invoice, "", "invoice")?.map(|i| Invoice::from_json(&i)).transpose()?;
+        let payment_fee = money(b.payment_fee, "", "paymentFee")?;
+        let external_transaction_id = b.external_transaction_id.text("externalTransactionId").map_err(&e)?;
         Ok(Self(Box::new(LinkData {
             application_id,
             body,
