@@ -8,8 +8,6 @@ mod extract;
 mod fingerprint;
 pub mod form;
 mod json;
-#[cfg(test)]
-mod json_index;
 mod keys;
 pub mod link;
 mod money;
