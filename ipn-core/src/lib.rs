@@ -9,8 +9,6 @@ mod extract;
 mod fingerprint;
 pub mod form;
 mod json;
-mod json_index;
-mod json_pick;
 mod keys;
 pub mod link;
 mod money;

@@ -1,23 +1,17 @@
 //! The typed CentralBill notification (PROTOCOLS 3.2), read from the authenticated JSON body
 //! without floats and without re-serializing; the raw body stays available.
 
-use std::borrow::Cow;
-
 use bytestring::ByteString;
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::dates::parse_rfc3339;
 use crate::error::Error;
 use crate::fingerprint::{Fingerprint, FingerprintBuilder};
-use crate::json::parse_decimal;
-use crate::json_index::Kind;
-use crate::json_pick::{self, Picked, PickedValue, ShapeObject};
+use crate::json::{JsonFieldError, Raw, json_object};
 use crate::money::{Amount, Currency};
 use crate::types::{Scheme, StatusClass, wire_enum};
-
-#[cfg(test)]
-mod reference;
 
 wire_enum! {
     /// A CentralBill payment result (`result.status`).
@@ -162,239 +156,161 @@ struct LinkData {
     result: LinkResult,
 }
 
-// The objects of the body that are typed, by their index in `SHAPE`.
-const ROOT: usize = 0;
-const RESULT: usize = 1;
-const PAYMENT: usize = 2;
-const APPLICATION: usize = 3;
-const ALREADY_PAID: usize = 4;
-const INVOICE: usize = 5;
-const INVOICE_TOTAL: usize = 6;
-const PAYMENT_FEE: usize = 7;
-
-/// `{"amount": .., "currency": ..}`.
-const MONEY: ShapeObject = ShapeObject { members: &[("amount", None), ("currency", None)] };
-
-/// What [`LinkNotification::from_json`] reads of the body: one pass keeps these members (with
-/// the object each is read as, when it is one) and skips everything else. Each object's members
-/// are listed in the order its [`Reader::fields`] call names them.
-static SHAPE: [ShapeObject; 8] = [
-    ShapeObject {
-        members: &[
-            ("id", None),
-            ("payment", Some(PAYMENT)),
-            ("invoice", Some(INVOICE)),
-            ("paymentFee", Some(PAYMENT_FEE)),
-            ("externalTransactionId", None),
-            ("result", Some(RESULT)),
-        ],
-    },
-    ShapeObject { members: &[("origin", None), ("status", None), ("statusReason", None)] },
-    ShapeObject {
-        members: &[
-            ("id", None),
-            ("type", None),
-            ("application", Some(APPLICATION)),
-            ("invoice", None),
-            ("extras", None),
-            ("totalAmountAlreadyPaid", Some(ALREADY_PAID)),
-        ],
-    },
-    ShapeObject { members: &[("id", None), ("name", None)] },
-    MONEY,
-    ShapeObject {
-        members: &[
-            ("id", None),
-            ("customerId", None),
-            ("totalAmount", Some(INVOICE_TOTAL)),
-            ("issuedAt", None),
-            ("dueDate", None),
-            ("expiresAt", None),
-        ],
-    },
-    MONEY,
-    MONEY,
-];
-
-/// Reads an object's fields, naming errors with their JSON path.
-struct Reader<'p, 'a> {
-    picked: &'p Picked<'a>,
-    /// The object's index in `SHAPE`.
-    object: usize,
-    path: &'static str,
-}
-
-impl<'p, 'a> Reader<'p, 'a> {
-    /// The object's members, as `SHAPE` lists them (`keys` says which they are, for the reader
-    /// of the call); `null` counts as absent.
-    fn fields<const N: usize>(&self, keys: [&'static str; N]) -> [Field<'p, 'a>; N] {
-        let members = SHAPE.get(self.object).map_or(&[][..], |object| object.members);
-        debug_assert!(members.iter().map(|(key, _)| key).eq(keys.iter()), "SHAPE lists {keys:?} in this order");
-        // A loop over a copied array: `array::from_fn` left its closure out of line.
-        let mut fields = [Field { key: "", path: self.path, value: None, picked: self.picked, child: None }; N];
-        for (j, field) in fields.iter_mut().enumerate() {
-            field.key = keys[j];
-            field.value = self.picked.get(self.object, j).filter(|value| value.kind() != Kind::Null);
-            field.child = members.get(j).and_then(|(_, child)| *child);
-        }
-        fields
-    }
-
-    /// `{"amount": .., "currency": ..}`; `None` unless both are present.
-    fn money(&self) -> Result<Option<Amount>, Error> {
-        let [amount, currency] = self.fields(["amount", "currency"]);
-        let value = amount.decimal()?;
-        let currency = currency.str()?;
-        Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
+json_object! {
+    /// The members of the body that are typed, kept raw: each object is read when it is typed,
+    /// so that of a repeated key only the last value counts, even when an earlier one is broken.
+    struct Body<'a> {
+        "id" => id: Raw<'a>,
+        "payment" => payment: Raw<'a>,
+        "invoice" => invoice: Raw<'a>,
+        "paymentFee" => payment_fee: Raw<'a>,
+        "externalTransactionId" => external_transaction_id: Raw<'a>,
+        "result" => result: Raw<'a>,
     }
 }
 
-/// One member of an object, typed on demand.
-#[derive(Clone, Copy)]
-struct Field<'p, 'a> {
-    key: &'static str,
-    path: &'static str,
-    value: Option<PickedValue<'a>>,
-    picked: &'p Picked<'a>,
-    /// The object of `SHAPE` the value was read as, when it is an object.
-    child: Option<usize>,
+json_object! {
+    /// `result`.
+    struct ResultBody<'a> {
+        "origin" => origin: Raw<'a>,
+        "status" => status: Raw<'a>,
+        "statusReason" => status_reason: Raw<'a>,
+    }
 }
 
-impl<'p, 'a> Field<'p, 'a> {
-    fn err(&self, expected: &'static str) -> Error {
-        Error::malformed(Scheme::Link, format!("{}{} is not {expected}", self.path, self.key))
+json_object! {
+    /// `payment`.
+    struct PaymentBody<'a> {
+        "id" => id: Raw<'a>,
+        "type" => kind: Raw<'a>,
+        "application" => application: Raw<'a>,
+        "invoice" => invoice: Raw<'a>,
+        "extras" => extras: Raw<'a>,
+        "totalAmountAlreadyPaid" => total_amount_already_paid: Raw<'a>,
     }
+}
 
-    fn kind(&self) -> Option<Kind> {
-        self.value.map(|value| value.kind())
+json_object! {
+    /// `payment.application`.
+    struct ApplicationBody<'a> {
+        "id" => id: Raw<'a>,
+        "name" => name: Raw<'a>,
     }
+}
 
-    fn str(&self) -> Result<Option<Cow<'a, str>>, Error> {
-        self.value.map(|value| value.str().ok_or_else(|| self.err("a string"))).transpose()
+json_object! {
+    /// `invoice`.
+    struct InvoiceBody<'a> {
+        "id" => id: Raw<'a>,
+        "customerId" => customer_id: Raw<'a>,
+        "totalAmount" => total_amount: Raw<'a>,
+        "issuedAt" => issued_at: Raw<'a>,
+        "dueDate" => due_date: Raw<'a>,
+        "expiresAt" => expires_at: Raw<'a>,
     }
+}
 
-    fn string(&self) -> Result<Option<String>, Error> {
-        Ok(self.str()?.map(Cow::into_owned))
+json_object! {
+    /// `{"amount": .., "currency": ..}`.
+    struct MoneyBody<'a> {
+        "amount" => amount: Raw<'a>,
+        "currency" => currency: Raw<'a>,
     }
+}
 
-    /// A string or a number, as text (ids are sometimes sent either way).
-    fn text(&self) -> Result<Option<String>, Error> {
-        match self.value {
-            None => Ok(None),
-            Some(value) if value.kind() == Kind::String => self.string(),
-            Some(value) if value.kind() == Kind::Number => Ok(Some(value.raw().to_owned())),
-            Some(_) => Err(self.err("a string or a number")),
-        }
+/// Names a typing error with the path of the member's object (`payment.application.`).
+fn at(path: &str) -> impl Fn(JsonFieldError) -> Error + '_ {
+    move |e| Error::malformed(Scheme::Link, format!("{path}{e}"))
+}
+
+/// The object member `key` of the object at `path`.
+fn object<'a, T: Deserialize<'a>>(raw: Raw<'a>, path: &str, key: &str) -> Result<Option<T>, Error> {
+    raw.object(key).map_err(at(path))
+}
+
+/// The amount member `key` of the object at `path`: `{"amount": .., "currency": ..}`; `None`
+/// unless both are present.
+fn money(raw: Raw<'_>, path: &str, key: &str) -> Result<Option<Amount>, Error> {
+    let Some(money) = object::<MoneyBody<'_>>(raw, path, key)? else { return Ok(None) };
+    let e = |e| Error::malformed(Scheme::Link, format!("{path}{key}.{e}"));
+    let value = money.amount.decimal("amount").map_err(e)?;
+    let currency = money.currency.str("currency").map_err(e)?;
+    Ok(value.zip(currency).map(|(value, code)| Amount::Decimal { value, currency: Currency::from_alpha(&code) }))
+}
+
+/// The RFC 3339 date member `key` of the object at `path`.
+fn date(raw: Raw<'_>, path: &str, key: &str) -> Result<Option<OffsetDateTime>, Error> {
+    raw.str(key)
+        .map_err(at(path))?
+        .map(|text| {
+            parse_rfc3339(&text)
+                .ok_or_else(|| Error::malformed(Scheme::Link, format!("{path}{key} is not an RFC 3339 date")))
+        })
+        .transpose()
+}
+
+impl Payment {
+    fn from_json(p: &PaymentBody<'_>) -> Result<Self, Error> {
+        const PATH: &str = "payment.";
+        let e = at(PATH);
+        let paid = p.total_amount_already_paid;
+        Ok(Payment {
+            id: p.id.text("id").map_err(&e)?,
+            kind: p.kind.str("type").map_err(&e)?.map(|t| PaymentType::parse(&t)),
+            application: match object::<ApplicationBody<'_>>(p.application, PATH, "application")? {
+                None => None,
+                Some(a) => {
+                    let e = at("payment.application.");
+                    Some(Application { id: a.id.text("id").map_err(&e)?, name: a.name.string("name").map_err(&e)? })
+                }
+            },
+            invoice: p.invoice.raw().map(str::to_owned),
+            extras: p.extras.raw().map(str::to_owned),
+            total_amount_already_paid: if paid.is_object() {
+                money(paid, PATH, "totalAmountAlreadyPaid")?.map(PaidAmount::Amount)
+            } else {
+                paid.decimal("totalAmountAlreadyPaid").map_err(&e)?.map(PaidAmount::Number)
+            },
+        })
     }
+}
 
-    fn raw(&self) -> Option<String> {
-        self.value.map(|value| value.raw().to_owned())
-    }
-
-    /// A number as an exact decimal (never through `f64`); a numeric string is accepted.
-    fn decimal(&self) -> Result<Option<Decimal>, Error> {
-        self.value
-            .map(|value| {
-                let text = if value.kind() == Kind::String {
-                    value.str().ok_or_else(|| self.err("a number"))?
-                } else {
-                    Cow::Borrowed(value.raw())
-                };
-                parse_decimal(&text).ok_or_else(|| self.err("a decimal number"))
-            })
-            .transpose()
-    }
-
-    fn object(&self, path: &'static str) -> Result<Option<Reader<'p, 'a>>, Error> {
-        self.value
-            .map(|value| {
-                self.child
-                    .filter(|&child| value.kind() == Kind::Object && self.picked.readable(child))
-                    .map(|object| Reader { picked: self.picked, object, path })
-                    .ok_or_else(|| self.err("an object"))
-            })
-            .transpose()
-    }
-
-    fn date(&self) -> Result<Option<OffsetDateTime>, Error> {
-        self.str()?
-            .map(|text| {
-                parse_rfc3339(&text).ok_or_else(|| {
-                    Error::malformed(Scheme::Link, format!("{}{} is not an RFC 3339 date", self.path, self.key))
-                })
-            })
-            .transpose()
-    }
-
-    fn money(&self, path: &'static str) -> Result<Option<Amount>, Error> {
-        match self.object(path)? {
-            Some(reader) => reader.money(),
-            None => Ok(None),
-        }
+impl Invoice {
+    fn from_json(i: &InvoiceBody<'_>) -> Result<Self, Error> {
+        const PATH: &str = "invoice.";
+        let e = at(PATH);
+        Ok(Invoice {
+            id: i.id.text("id").map_err(&e)?,
+            customer_id: i.customer_id.text("customerId").map_err(&e)?,
+            total_amount: money(i.total_amount, PATH, "totalAmount")?,
+            issued_at: date(i.issued_at, PATH, "issuedAt")?,
+            due_date: date(i.due_date, PATH, "dueDate")?,
+            expires_at: date(i.expires_at, PATH, "expiresAt")?,
+        })
     }
 }
 
 impl LinkNotification {
     /// Types an authenticated body.
     pub(crate) fn from_json(application_id: String, body: ByteString) -> Result<Self, Error> {
-        let not_an_object = || Error::malformed(Scheme::Link, "the body is not a JSON object");
-        let picked = json_pick::pick(&body, &SHAPE).ok_or_else(not_an_object)?;
-        let root = Reader { picked: &picked, object: ROOT, path: "" };
-        let [id, payment, invoice, payment_fee, external_transaction_id, result] =
-            root.fields(["id", "payment", "invoice", "paymentFee", "externalTransactionId", "result"]);
-        let id = id.text()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
-        let result =
-            result.object("result.")?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?;
-        let [origin, status, status_reason] = result.fields(["origin", "status", "statusReason"]);
+        let b: Body<'_> =
+            serde_json::from_str(&body).map_err(|_| Error::malformed(Scheme::Link, "the body is not a JSON object"))?;
+        let e = at("");
+        let id = b.id.text("id").map_err(&e)?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "id" })?;
+        let no_status = || Error::MissingField { scheme: Scheme::Link, field: "result.status" };
+        let r = object::<ResultBody<'_>>(b.result, "", "result")?.ok_or_else(no_status)?;
+        let in_result = at("result.");
         let result = LinkResult {
-            origin: origin.string()?,
-            status: LinkStatus::parse(
-                &status.str()?.ok_or(Error::MissingField { scheme: Scheme::Link, field: "result.status" })?,
-            ),
-            status_reason: status_reason.string()?,
+            origin: r.origin.string("origin").map_err(&in_result)?,
+            status: LinkStatus::parse(&r.status.str("status").map_err(&in_result)?.ok_or_else(no_status)?),
+            status_reason: r.status_reason.string("statusReason").map_err(&in_result)?,
         };
-        let payment = match payment.object("payment.")? {
-            None => None,
-            Some(p) => {
-                let [id, kind, application, invoice, extras, paid] =
-                    p.fields(["id", "type", "application", "invoice", "extras", "totalAmountAlreadyPaid"]);
-                Some(Payment {
-                    id: id.text()?,
-                    kind: kind.str()?.map(|t| PaymentType::parse(&t)),
-                    application: match application.object("payment.application.")? {
-                        None => None,
-                        Some(a) => {
-                            let [id, name] = a.fields(["id", "name"]);
-                            Some(Application { id: id.text()?, name: name.string()? })
-                        }
-                    },
-                    invoice: invoice.raw(),
-                    extras: extras.raw(),
-                    total_amount_already_paid: match paid.kind() {
-                        None => None,
-                        Some(Kind::Object) => paid.money("payment.totalAmountAlreadyPaid.")?.map(PaidAmount::Amount),
-                        Some(_) => paid.decimal()?.map(PaidAmount::Number),
-                    },
-                })
-            }
-        };
-        let invoice = match invoice.object("invoice.")? {
-            None => None,
-            Some(i) => {
-                let [id, customer_id, total_amount, issued_at, due_date, expires_at] =
-                    i.fields(["id", "customerId", "totalAmount", "issuedAt", "dueDate", "expiresAt"]);
-                Some(Invoice {
-                    id: id.text()?,
-                    customer_id: customer_id.text()?,
-                    total_amount: total_amount.money("invoice.totalAmount.")?,
-                    issued_at: issued_at.date()?,
-                    due_date: due_date.date()?,
-                    expires_at: expires_at.date()?,
-                })
-            }
-        };
-        let payment_fee = payment_fee.money("paymentFee.")?;
-        let external_transaction_id = external_transaction_id.text()?;
+        let payment =
+            object::<PaymentBody<'_>>(b.payment, "", "payment")?.map(|p| Payment::from_json(&p)).transpose()?;
+        let invoice =
+            object::<InvoiceBody<'_>>(b.invoice, "", "invoice")?.map(|i| Invoice::from_json(&i)).transpose()?;
+        let payment_fee = money(b.payment_fee, "", "paymentFee")?;
+        let external_transaction_id = b.external_transaction_id.text("externalTransactionId").map_err(&e)?;
         Ok(Self(Box::new(LinkData {
             application_id,
             body,
@@ -603,109 +519,251 @@ mod tests {
         }
     }
 
-    /// Both typings of a body, as text: the notification (every field, through `Debug`) or the
-    /// error (its variant and message).
-    fn both(body: &str) -> (String, String) {
-        let show = |typed: Result<LinkNotification, Error>| match typed {
-            Ok(n) => format!("{n:?}"),
-            Err(e) => format!("error {e:?}"),
-        };
-        (show(parse(body)), show(reference::from_json("app".into(), body.into())))
-    }
-
-    /// Bodies that reach every member, type and error of the typing.
-    const CORPUS: &[&str] = &[
-        FULL,
-        r#"{"id":1,"result":{"status":"SOMETHING_NEW"}}"#,
-        r#"{"i\u0064":"a\"b\u00e9","result":{"status":"PENDING","status":"COMPLETED"},
+    /// Bodies that reach every member, type and error of the typing, with what becomes of each:
+    /// `ok`, or the error.
+    const CORPUS: &[(&str, &str)] = &[
+        (FULL, "ok"),
+        (r#"{"id":1,"result":{"status":"SOMETHING_NEW"}}"#, "ok"),
+        (
+            r#"{"i\u0064":"a\"b\u00e9","result":{"status":"PENDING","status":"COMPLETED"},
             "invoice":{"id":"I","totalAmount":{"amount":"1.50","currency":"X\u004fF"},"totalAmount":{"amount":2}},
             "payment":{"extras":{"id":"nested","result":{"status":"FAILED"}},"id":"\ud83d\ude00"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":15000.10}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":"15000.10"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":{"amount":"x","currency":"EUR"}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":[1]}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":1,"name":2}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":[]}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"\ud800":1}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"\ud800":1},"application":{"id":"a"}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"},"application":{"\ud800":1}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"}},"payment":{"id":"p"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"}},"payment":{"application":"x"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"invoice":{"\ud800":[1,{"a":"\ud800"}]},"extras":"\ud800"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"type":"full","type":"other","id":null}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"type":1}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":"p"}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":1e400}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"payment":null,"invoice":null,"paymentFee":null}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED","origin":1}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED","statusReason":"\ud800"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"result":{"origin":"o"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED","\ud800":1}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"\ud800":1}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":"2026-12-20T10:00:00.5+01:00","dueDate":"x"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":1}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1e3,"currency":"EUR"}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":-0.0,"currency":"ZZZ"}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1,"currency":1}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1e99,"currency":"EUR"}}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"customerId":true}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":{"amount":1.25}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":12}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"externalTransactionId":-1.5e-3}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"externalTransactionId":{}}"#,
-        r#"{"id":true,"result":{"status":"COMPLETED"}}"#,
-        r#"{"id":"1","result":"COMPLETED"}"#,
-        r#"{"id":"1","result":{"status":1}}"#,
-        r#"{"id":"1","result":{}}"#,
-        r#"{"id":"1"}"#,
-        r#"{"result":{"status":"COMPLETED"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":[[[{"y":[{},[],"\u0000",-0,1.5E+2,true,false,null]}]]]}"#,
-        r#" {"id" : "1" ,"result" : { "status" : "COMPLETED" } , "invoice" : { "id" : "I" } } "#,
-        "\t{\n\"id\"\r:\"1\",\"result\":{\"status\":\"COMPLETED\"}}\n",
-        r#"{}"#,
-        r#"[]"#,
-        r#""{}""#,
-        r#"{"id":"1","result":{"status":"COMPLETED"}} x"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":[1,]}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":01}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":"\q"}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":{"a" 1}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":{"a":1 "b":2}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":{1:1}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":[}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"},"x":tru}"#,
-        r#"{"id":"1","result":{"status" "COMPLETED"}}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"}"#,
-        r#"{"id":"1","result":{"status":"COMPLETED"}}}"#,
-        "",
-        "null",
-        "{",
+            "ok",
+        ),
+        (r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":15000.10}}"#, "ok"),
+        (r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":"15000.10"}}"#, "ok"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":{"amount":"x","currency":"EUR"}}}"#,
+            "malformed link notification: payment.totalAmountAlreadyPaid.amount is not a decimal number",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"totalAmountAlreadyPaid":[1]}}"#,
+            "malformed link notification: payment.totalAmountAlreadyPaid is not a decimal number",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":1,"name":2}}}"#,
+            "malformed link notification: payment.application.name is not a string",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":[]}}"#,
+            "malformed link notification: payment.application is not an object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"\ud800":1}}}"#,
+            "malformed link notification: payment.application is not an object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"\ud800":1},"application":{"id":"a"}}}"#,
+            "ok",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"},"application":{"\ud800":1}}}"#,
+            "malformed link notification: payment.application is not an object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"}},"payment":{"id":"p"}}"#,
+            "ok",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"application":{"id":"a"}},"payment":{"application":"x"}}"#,
+            "malformed link notification: payment.application is not an object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"invoice":{"\ud800":[1,{"a":"\ud800"}]},"extras":"\ud800"}}"#,
+            "ok",
+        ),
+        (r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"type":"full","type":"other","id":null}}"#, "ok"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":{"type":1}}"#,
+            "malformed link notification: payment.type is not a string",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":"p"}"#,
+            "malformed link notification: payment is not an object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"payment":1e400}"#,
+            "malformed link notification: payment is not an object",
+        ),
+        (r#"{"id":"1","result":{"status":"COMPLETED"},"payment":null,"invoice":null,"paymentFee":null}"#, "ok"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED","origin":1}}"#,
+            "malformed link notification: result.origin is not a string",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED","statusReason":"\ud800"}}"#,
+            "malformed link notification: result.statusReason is not a string",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"result":{"origin":"o"}}"#,
+            "link notification without the required field result.status",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED","\ud800":1}}"#,
+            "malformed link notification: result is not an object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"\ud800":1}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":"2026-12-20T10:00:00.5+01:00","dueDate":"x"}}"#,
+            "malformed link notification: invoice.dueDate is not an RFC 3339 date",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"issuedAt":1}}"#,
+            "malformed link notification: invoice.issuedAt is not a string",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1e3,"currency":"EUR"}}}"#,
+            "ok",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":-0.0,"currency":"ZZZ"}}}"#,
+            "ok",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1,"currency":1}}}"#,
+            "malformed link notification: invoice.totalAmount.currency is not a string",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"totalAmount":{"amount":1e99,"currency":"EUR"}}}"#,
+            "malformed link notification: invoice.totalAmount.amount is not a decimal number",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"invoice":{"customerId":true}}"#,
+            "malformed link notification: invoice.customerId is not a string or a number",
+        ),
+        (r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":{"amount":1.25}}"#, "ok"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"paymentFee":12}"#,
+            "malformed link notification: paymentFee is not an object",
+        ),
+        (r#"{"id":"1","result":{"status":"COMPLETED"},"externalTransactionId":-1.5e-3}"#, "ok"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"externalTransactionId":{}}"#,
+            "malformed link notification: externalTransactionId is not a string or a number",
+        ),
+        (
+            r#"{"id":true,"result":{"status":"COMPLETED"}}"#,
+            "malformed link notification: id is not a string or a number",
+        ),
+        (r#"{"id":"1","result":"COMPLETED"}"#, "malformed link notification: result is not an object"),
+        (r#"{"id":"1","result":{"status":1}}"#, "malformed link notification: result.status is not a string"),
+        (r#"{"id":"1","result":{}}"#, "link notification without the required field result.status"),
+        (r#"{"id":"1"}"#, "link notification without the required field result.status"),
+        (r#"{"result":{"status":"COMPLETED"}}"#, "link notification without the required field id"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":[[[{"y":[{},[],"\u0000",-0,1.5E+2,true,false,null]}]]]}"#,
+            "ok",
+        ),
+        (r#" {"id" : "1" ,"result" : { "status" : "COMPLETED" } , "invoice" : { "id" : "I" } } "#, "ok"),
+        ("\t{\n\"id\"\r:\"1\",\"result\":{\"status\":\"COMPLETED\"}}\n", "ok"),
+        ("{}", "link notification without the required field id"),
+        ("[]", "malformed link notification: the body is not a JSON object"),
+        (r#""{}""#, "malformed link notification: the body is not a JSON object"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"}} x"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":[1,]}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":01}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":"\q"}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":{"a" 1}}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":{"a":1 "b":2}}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":{1:1}}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":[}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"},"x":tru}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        (r#"{"id":"1","result":{"status" "COMPLETED"}}"#, "malformed link notification: the body is not a JSON object"),
+        (r#"{"id":"1","result":{"status":"COMPLETED"}"#, "malformed link notification: the body is not a JSON object"),
+        (
+            r#"{"id":"1","result":{"status":"COMPLETED"}}}"#,
+            "malformed link notification: the body is not a JSON object",
+        ),
+        ("", "malformed link notification: the body is not a JSON object"),
+        ("null", "malformed link notification: the body is not a JSON object"),
+        ("{", "malformed link notification: the body is not a JSON object"),
     ];
 
+    /// What becomes of a body: `ok`, or the error.
+    fn outcome(body: &str) -> String {
+        parse(body).map_or_else(|e| e.to_string(), |_| "ok".to_owned())
+    }
+
     #[test]
-    fn types_every_corpus_body_as_the_indexed_typing_did() {
-        for body in CORPUS {
-            let (ours, reference) = both(body);
-            assert_eq!(ours, reference, "{body}");
+    fn types_every_corpus_body_as_specified() {
+        for (body, expected) in CORPUS {
+            assert_eq!(outcome(body), *expected, "{body}");
         }
     }
 
+    /// What must hold of any body: it is typed or refused as malformed or incomplete, never
+    /// with a panic; a body that is not JSON is refused as such; an accepted one keeps the body
+    /// as received and its `id` and `result.status` as `serde_json` reads them (the last of a
+    /// repeated key).
+    fn check_any_body(body: &str) -> Result<(), String> {
+        let typed = parse(body);
+        match &typed {
+            Ok(_) | Err(Error::Malformed { .. } | Error::MissingField { .. }) => {}
+            Err(e) => return Err(format!("unexpected error {e:?}")),
+        }
+        if serde_json::from_str::<serde::de::IgnoredAny>(body).is_err() {
+            let refused = typed.as_ref().err().map(ToString::to_string);
+            if refused.as_deref() != Some("malformed link notification: the body is not a JSON object") {
+                return Err(format!("not JSON, yet {refused:?}"));
+            }
+        }
+        if let (Ok(n), Ok(value)) = (&typed, serde_json::from_str::<serde_json::Value>(body)) {
+            let id = match &value["id"] {
+                serde_json::Value::String(id) => id.clone(),
+                other => other.to_string(),
+            };
+            let status = value["result"]["status"].as_str().map(LinkStatus::parse);
+            if (n.body(), n.id(), Some(n.status())) != (body, id.as_str(), status.as_ref()) {
+                return Err(format!("typed as {n:?}"));
+            }
+        }
+        Ok(())
+    }
+
     #[test]
-    fn types_every_truncation_and_one_byte_change_as_the_indexed_typing_did() {
-        // Every prefix, and every body with one byte replaced by a delimiter, breaks the syntax
-        // or the shape somewhere: each error (or, rarely, success) must be the same.
+    fn types_or_refuses_every_truncation_and_one_byte_change() {
         let replacements = ["", "\"", "{", "}", "[", "]", ",", ":", "\\", "1", " ", "n"];
-        for body in CORPUS {
+        for (body, _) in CORPUS {
             for (at, _) in body.char_indices() {
-                let (ours, reference) = both(&body[..at]);
-                assert_eq!(ours, reference, "{:?}", &body[..at]);
+                check_any_body(&body[..at]).unwrap();
                 let rest = &body[at..];
                 let after = rest.chars().next().map_or(rest, |c| &rest[c.len_utf8()..]);
                 for replacement in replacements {
-                    let changed = format!("{}{replacement}{after}", &body[..at]);
-                    let (ours, reference) = both(&changed);
-                    assert_eq!(ours, reference, "{changed:?}");
+                    check_any_body(&format!("{}{replacement}{after}", &body[..at])).unwrap();
                 }
             }
         }
@@ -713,7 +771,7 @@ mod tests {
 
     #[test]
     fn deep_values_are_skipped_without_recursion() {
-        // Past 64 levels the open containers spill to the heap, objects and arrays mixed.
+        // Far beyond serde_json's recursion limit, objects and arrays mixed.
         for depth in [63, 64, 65, 127, 128, 129, 5_000, 50_000] {
             let open: String = (0..depth).map(|i| if i % 3 == 0 { "{\"k\":" } else { "[" }).collect();
             let close: String = (0..depth).rev().map(|i| if i % 3 == 0 { "}" } else { "]" }).collect();
@@ -724,14 +782,10 @@ mod tests {
             };
             let n = parse(&body(&close)).unwrap();
             assert_eq!(n.payment().unwrap().id.as_deref(), Some("p"));
-            let (ours, reference) = both(&body(&close));
-            assert_eq!(ours, reference);
             // One closer short, one too many, the innermost of the wrong kind.
             let wrong = if close.starts_with(']') { "}" } else { "]" };
             for broken in [close[1..].to_owned(), format!("]{close}"), format!("{wrong}{}", &close[1..])] {
-                assert!(matches!(parse(&body(&broken)), Err(Error::Malformed { .. })), "{depth}");
-                let (ours, reference) = both(&body(&broken));
-                assert_eq!(ours, reference);
+                assert_eq!(outcome(&body(&broken)), "malformed link notification: the body is not a JSON object");
             }
         }
     }
@@ -869,26 +923,21 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
 
-        /// Any text from the pieces, alone or inside a body that would otherwise be valid:
-        /// accepted, typed and refused as the indexed typing did.
+        /// Any text from the pieces, alone or inside a body that would otherwise be valid.
         #[test]
-        fn types_any_body_as_the_indexed_typing_did(body in proptest::prop_oneof![json_pieces(), near_valid_body()]) {
-            let (ours, reference) = both(&body);
-            proptest::prop_assert_eq!(ours, reference, "{}", body);
+        fn types_or_refuses_any_body(body in proptest::prop_oneof![json_pieces(), near_valid_body()]) {
+            proptest::prop_assert_eq!(check_any_body(&body), Ok(()), "{}", body);
         }
 
-        /// Well-formed bodies, most of them typed (or refused for a type) somewhere deep: the
-        /// same notification or the same error as the indexed typing.
+        /// Well-formed bodies, most of them typed (or refused for a type) somewhere deep.
         #[test]
-        fn types_any_well_formed_body_as_the_indexed_typing_did(
+        fn types_or_refuses_any_well_formed_body(
             members in proptest::collection::vec(json_value(), 0..4),
             value in json_value(),
         ) {
             let body = format!(r#"{{"id":"1","result":{{"status":"COMPLETED"}},"x":[{}],"payment":{value},"invoice":{value}}}"#, members.join(","));
-            let (ours, reference) = both(&body);
-            proptest::prop_assert_eq!(ours, reference, "{}", body);
-            let (ours, reference) = both(&value);
-            proptest::prop_assert_eq!(ours, reference, "{}", value);
+            proptest::prop_assert_eq!(check_any_body(&body), Ok(()), "{}", body);
+            proptest::prop_assert_eq!(check_any_body(&value), Ok(()), "{}", value);
         }
     }
 

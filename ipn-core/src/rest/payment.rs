@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::answer;
 use crate::error::Error;
-use crate::json::{JsonFieldError, RawMember};
+use crate::json::{JsonFieldError, Raw};
 use crate::money::{Amount, Currency};
 use crate::types::{Mode, OperationType, Scheme, TransactionStatus, wire_enum};
 
@@ -47,7 +47,7 @@ pub(super) fn malformed(context: &str, e: JsonFieldError) -> Error {
     Error::malformed(Scheme::Rest, format!("{context}{e}"))
 }
 
-fn date(member: RawMember<'_>, context: &str, key: &str) -> Result<Option<OffsetDateTime>, Error> {
+fn date(member: Raw<'_>, context: &str, key: &str) -> Result<Option<OffsetDateTime>, Error> {
     member
         .str(key)
         .map_err(|e| malformed(context, e))?
@@ -148,7 +148,8 @@ impl Payment {
 impl Payment {
     /// Reads and types an answer without a signature, for the tests of the typing.
     pub(super) fn typed(text: &str, shop_id: &str, mode: Mode) -> Result<Self, Error> {
-        let answer = answer::Answer::read(text).map_err(|e| Error::malformed(Scheme::Rest, format!("{e:?}")))?;
+        let answer =
+            answer::Answer::read(text).map_err(|_| Error::malformed(Scheme::Rest, "kr-answer is not a JSON object"))?;
         let no_details = answer::OrderDetails::default();
         let details = answer.order_details.get("orderDetails").map_err(|e| malformed("", e))?.unwrap_or(&no_details);
         Self::from_answer(&answer, details, shop_id.to_owned(), mode)
