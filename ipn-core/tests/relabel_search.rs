@@ -174,6 +174,7 @@ fn findings_of_one_seed() {
     let seed = all_seeds().into_iter().find(|s| s.name == name).unwrap();
     let outcome = run(&seed, &ExtraFields::default(), Strictness::Tightened);
     println!("{}: {} meanings, capped: {}", seed.name, outcome.meanings, outcome.capped);
+    println!("genuine: {:?}", seed.fields);
     let genuine: std::collections::BTreeMap<_, _> = seed.fields.iter().cloned().collect();
     for finding in &outcome.findings {
         let changed: Vec<String> = finding
