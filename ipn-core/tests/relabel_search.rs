@@ -1,8 +1,8 @@
 //! The exhaustive re-labelling search (PROTOCOLS 1.1 item 8) over every genuine seed: IPNs of
 //! every kind, with and without buyer text built to be split into other fields, browser
 //! returns, and payment forms (the issue's worked example among them). With the dictionary the
-//! verifier uses, no re-labelling of any seed verifies as an IPN with another meaning, and no
-//! payment form or browser return verifies as an IPN at all. `report` prints the findings per
+//! verifier uses, no payment form or browser return verifies as an IPN at all, and the IPNs
+//! re-label into others only as [`RESIDUALS`] lists. `report` prints the findings per
 //! seed with the documented formats alone and with the tightened ones:
 //! `cargo test -p ipn-core --all-features --test relabel_search -- --ignored --nocapture report`.
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -113,27 +113,110 @@ fn a_payment_form_with_a_plus_addressed_email_never_verifies_as_an_ipn() {
     assert!(!before.findings.is_empty(), "{}", describe(form, &before));
 }
 
-/// The search over every seed with the dictionary the verifier uses: nothing, and exhaustively
-/// (no state over its bound of meanings). Not there yet: renames of single tokens between
-/// neighbours of compatible formats remain (SECURITY.md, "What the form signature cannot
-/// protect, measured").
+/// What a finding changes in the genuine message's identity: `name=value` for a value that
+/// differs or appears (`<hex>` for the random hexadecimal ids the templates draw), `-name` for
+/// one that vanished.
+fn changes(seed: &Seed, finding: &Finding) -> String {
+    let genuine = ipn_core::testkit::relabel::search::identity_of(&seed.fields);
+    let shown =
+        |v: &str| if v.len() >= 32 && v.bytes().all(|b| b.is_ascii_hexdigit()) { "<hex>" } else { v }.to_owned();
+    let changed =
+        finding.identity.iter().filter(|(k, v)| genuine.get(*k) != Some(v)).map(|(k, v)| format!("{k}={}", shown(v)));
+    let gone = genuine.keys().filter(|k| !finding.identity.contains_key(*k)).map(|k| format!("-{k}"));
+    changed.chain(gone).collect::<Vec<_>>().join(" ")
+}
+
+/// What the search still finds with the default configuration, per seed: re-labellings no
+/// documented tightening closes (SECURITY.md, "What the form signature cannot protect,
+/// measured"). A transaction's order id renamed into a later free-text field vanishes; a token
+/// registered without payment has no transaction to anchor it. Confirmation with the gateway
+/// closes the first (it compares the order id) and refuses the second (no transaction uuid);
+/// the REST format closes both. A change to this list is a change to what SECURITY.md says.
+const RESIDUALS: &[&str] = &[
+    "ipn accepted: -vads_order_id",
+    "ipn accepted with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com",
+    "ipn accepted with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn accepted with buyer text: -vads_order_id",
+    "ipn refused: -vads_order_id",
+    "ipn refused with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com",
+    "ipn refused with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn refused with buyer text: -vads_order_id",
+    "ipn abandoned: -vads_order_id",
+    "ipn abandoned with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com",
+    "ipn abandoned with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn abandoned with buyer text: -vads_order_id",
+    "ipn refund: -vads_order_id",
+    "ipn refund with buyer text: vads_order_id=y@example.com",
+    "ipn refund with buyer text: -vads_order_id",
+    "ipn cancellation: -vads_order_id",
+    "ipn cancellation with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com",
+    "ipn cancellation with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn cancellation with buyer text: -vads_order_id",
+    "ipn validation: -vads_order_id",
+    "ipn validation with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com",
+    "ipn validation with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn validation with buyer text: -vads_order_id",
+    "ipn token-creation: vads_order_id=REGISTER",
+    "ipn token-creation: vads_order_id=<hex> -vads_identifier -vads_identifier_status",
+    "ipn token-creation: vads_order_id=CREATED -vads_identifier -vads_identifier_status",
+    "ipn token-creation: -vads_identifier -vads_identifier_status",
+    "ipn token-creation with buyer text: vads_operation_type=CREDIT vads_order_id=4525",
+    "ipn token-creation with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn token-creation with buyer text: vads_order_id=CREDIT",
+    "ipn token-creation with buyer text: -vads_order_id",
+    "ipn token-creation with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com -vads_identifier -vads_identifier_status",
+    "ipn token-creation with buyer text: vads_operation_type=CREDIT -vads_identifier -vads_identifier_status -vads_order_id",
+    "ipn token-creation with buyer text: vads_order_id=20261120101500 -vads_identifier -vads_identifier_status",
+    "ipn token-creation with buyer text: vads_order_id=<hex> -vads_identifier -vads_identifier_status",
+    "ipn token-creation with buyer text: vads_order_id=CREATED -vads_identifier -vads_identifier_status",
+    "ipn token-creation with buyer text: vads_order_id=CREDIT -vads_identifier -vads_identifier_status",
+    "ipn token-creation with buyer text: -vads_identifier -vads_identifier_status -vads_order_id",
+    "ipn subscription: vads_site_id=20261201",
+    "ipn subscription: -vads_order_id",
+    "ipn subscription: vads_site_id=20261201 -vads_order_id",
+    "ipn subscription with buyer text: vads_site_id=20261201",
+    "ipn subscription with buyer text: -vads_order_id",
+    "ipn subscription with buyer text: vads_site_id=20261201 -vads_order_id",
+    "ipn subscription with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com -vads_identifier -vads_identifier_status",
+    "ipn subscription with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com vads_site_id=20261201 -vads_identifier -vads_identifier_status",
+    "ipn subscription with buyer text: vads_operation_type=CREDIT -vads_identifier -vads_identifier_status -vads_order_id",
+    "ipn subscription with buyer text: vads_operation_type=CREDIT vads_site_id=20261201 -vads_identifier -vads_identifier_status -vads_order_id",
+    "ipn multi-installment: -vads_order_id",
+    "ipn multi-installment with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com",
+    "ipn multi-installment with buyer text: vads_operation_type=CREDIT -vads_order_id",
+    "ipn multi-installment with buyer text: -vads_order_id",
+    "ipn token registration with payment: -vads_order_id",
+    "ipn token registration with payment with buyer text: -vads_order_id",
+    "ipn token registration with payment with buyer text: vads_operation_type=CREDIT vads_order_id=y@example.com -vads_identifier -vads_identifier_status",
+    "ipn token registration with payment with buyer text: vads_operation_type=CREDIT -vads_identifier -vads_identifier_status -vads_order_id",
+];
+
+/// The search over every seed with the dictionary the verifier uses, exhaustively (no state
+/// over its bound of meanings): no payment form or browser return verifies as an IPN, and no
+/// IPN re-labels into another beyond [`RESIDUALS`], each confirmed with the real verifier.
 #[test]
-#[ignore = "finds the residual re-labellings SECURITY.md lists; the tightening continues"]
 fn no_relabelling_of_any_seed_verifies_as_another_ipn() {
     let started = Instant::now();
     let extra = ExtraFields::default();
-    let mut failures = Vec::new();
+    let mut found = Vec::new();
     for seed in all_seeds() {
         let outcome = run(&seed, &extra, Strictness::Tightened);
         assert!(!outcome.capped, "{}: the search hit its bound", seed.name);
-        if !outcome.findings.is_empty() {
-            for finding in &outcome.findings {
-                assert!(confirmed(&seed, &extra, finding), "{}: unconfirmed {:?}", seed.name, finding.fields);
-            }
-            failures.push(describe(&seed, &outcome));
+        for finding in &outcome.findings {
+            assert_eq!(seed.kind, SeedKind::Ipn, "{}", describe(&seed, &outcome));
+            assert!(confirmed(&seed, &extra, finding), "{}: unconfirmed {:?}", seed.name, finding.fields);
+            found.push(format!("{}: {}", seed.name, changes(&seed, finding)));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    if std::env::var_os("PRINT_RESIDUALS").is_some() {
+        for line in &found {
+            println!("    {line:?},");
+        }
+    }
+    found.sort();
+    let mut expected = RESIDUALS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(found, expected, "the residual re-labellings changed: update RESIDUALS and SECURITY.md");
     eprintln!("searched every seed in {:?}", started.elapsed());
 }
 
@@ -174,6 +257,7 @@ fn findings_of_one_seed() {
     let seed = all_seeds().into_iter().find(|s| s.name == name).unwrap();
     let outcome = run(&seed, &ExtraFields::default(), Strictness::Tightened);
     println!("{}: {} meanings, capped: {}", seed.name, outcome.meanings, outcome.capped);
+    println!("genuine: {:?}", seed.fields);
     let genuine: std::collections::BTreeMap<_, _> = seed.fields.iter().cloned().collect();
     for finding in &outcome.findings {
         let changed: Vec<String> = finding

@@ -102,6 +102,12 @@ pub enum FieldFormat {
     Mailbox,
     /// [`Url`](FieldFormat::Url) without `+`, at most 1024 bytes.
     Link,
+    /// [`Base64`](FieldFormat::Base64) in whole groups of four characters, `=` only as the
+    /// final padding: a `+` joining two values leaves a group broken or padding inside.
+    PaddedBase64 {
+        /// The longest value.
+        max: u16,
+    },
 }
 
 impl FieldFormat {
@@ -208,6 +214,11 @@ impl FieldFormat {
                 (value.contains('+') || bytes.len() > 1024 || FieldFormat::Url.mismatch(value).is_some())
                     .then_some("expected an http(s) URL without +")
             }
+            FieldFormat::PaddedBase64 { max } => {
+                let body = value.trim_end_matches('=');
+                let padded = bytes.len().is_multiple_of(4) && bytes.len() - body.len() <= 2 && !body.contains('=');
+                (!padded || FieldFormat::Base64 { max }.mismatch(value).is_some()).then_some("expected base64")
+            }
         }
     }
 }
@@ -235,13 +246,14 @@ impl fmt::Display for FieldFormat {
             FieldFormat::Json { max } => write!(f, "a JSON object or array of at most {max} characters"),
             FieldFormat::Mailbox => f.write_str("an e-mail address"),
             FieldFormat::Link => f.write_str("an http(s) URL without +"),
+            FieldFormat::PaddedBase64 { max } => write!(f, "padded base64 of at most {max} characters"),
         }
     }
 }
 
 use FieldFormat::{
-    Alnum, Base64, Date, DateTime, Decimal, Digits, Email, Hex, Json, Line, Link, Mailbox, OneOf, Phone, Reference,
-    Text, Token, Url,
+    Alnum, Base64, Date, DateTime, Decimal, Digits, Email, Hex, Json, Line, Link, Mailbox, OneOf, PaddedBase64, Phone,
+    Reference, Text, Token, Url,
 };
 
 const AMOUNT: FieldFormat = Digits { min: 1, max: 12 };
@@ -439,7 +451,10 @@ const PRODUCT_LINES: &[(&str, FieldFormat)] = &[
 /// is a judgement (such a notification is refused, SECURITY.md says so). A `+` stays where a buyer types one and the gateway echoes it: the e-mail's local
 /// part (sub-addressing) and a telephone number's leading `+`; and in the gateway's own JSON
 /// and base64 values, framed so that a cut leaves no valid piece. URLs hold no `+` either (a
-/// merchant's URL spells a space `%20`).
+/// merchant's URL spells a space `%20`). The notification's source and a token's status are the
+/// closed sets PROTOCOLS 1.3 lists: a source the gateway adds later is refused until it is added
+/// here, a judgement that keeps buyer text from posing as one. The 3-D Secure cryptograms are
+/// padded base64, so a `+` joining neighbours cannot hide in them.
 const TIGHTER: &[(&str, FieldFormat)] = &[
     ("vads_acquirer_transient_data", Line { max: 255 }),
     ("vads_bank_label", Line { max: 127 }),
@@ -463,6 +478,7 @@ const TIGHTER: &[(&str, FieldFormat)] = &[
     ("vads_cust_state", Line { max: 127 }),
     ("vads_cust_title", Line { max: 63 }),
     ("vads_cust_zip", Line { max: 64 }),
+    ("vads_identifier_status", OneOf(&["CREATED", "NOT_CREATED", "UPDATED", "NOT_UPDATED", "ABANDONED"])),
     ("vads_order_info", Line { max: 255 }),
     ("vads_order_info2", Line { max: 255 }),
     ("vads_order_info3", Line { max: 255 }),
@@ -485,8 +501,14 @@ const TIGHTER: &[(&str, FieldFormat)] = &[
     ("vads_shop_name", Line { max: 127 }),
     ("vads_shop_url", Link),
     ("vads_sub_desc", Line { max: 255 }),
+    ("vads_threeds_cavv", PaddedBase64 { max: 64 }),
+    ("vads_threeds_xid", PaddedBase64 { max: 64 }),
     ("vads_url_cancel", Link),
     ("vads_url_check", Link),
+    (
+        "vads_url_check_src",
+        OneOf(&["PAY", "BO", "BATCH", "BATCH_AUTO", "DCF", "MERCH_BO", "PAYMENT_ORDER", "REC", "RETRY"]),
+    ),
     ("vads_url_error", Link),
     ("vads_url_referral", Link),
     ("vads_url_refused", Link),
@@ -510,7 +532,12 @@ const PAIRED: [(&str, &str); 2] =
 /// Fields the gateway never sends without another: a transaction always says its amount,
 /// operation and status, and the order's details come with the order's reference. Without these
 /// rules a re-labelling could rename them away into a free-text neighbour.
-const REQUIRES: [(&str, &str); 6] = [
+///
+/// A token comes with its status (PROTOCOLS 1.3): the gateway's documented token messages all
+/// carry both, and a `vads_identifier` alone is refused, a judgement that keeps a neighbour's
+/// value (the language, a reference) from posing as a token.
+const REQUIRES: [(&str, &str); 7] = [
+    ("vads_identifier", "vads_identifier_status"),
     ("vads_trans_uuid", "vads_amount"),
     ("vads_trans_uuid", "vads_operation_type"),
     ("vads_trans_uuid", "vads_trans_status"),
@@ -586,6 +613,12 @@ pub fn structural_names() -> Vec<&'static str> {
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// The presence rules as (with, needs): a message with a value in `with` must hold one in
+/// `needs` ([`PAIRED`] both ways, [`REQUIRES`]); the re-labelling search prunes with them.
+pub fn requirements() -> impl Iterator<Item = (&'static str, &'static str)> {
+    PAIRED.iter().flat_map(|(a, b)| [(*a, *b), (*b, *a)]).chain(REQUIRES)
 }
 
 /// Names added by the configuration for fields the gateway sends that this dictionary does not
@@ -745,6 +778,27 @@ mod tests {
         assert!(!ok(Line { max: 64 }, " Œdipe"));
         assert!(ok(Link, "https://shop.example/return?order=ORDER-1042"));
         assert!(!ok(Link, "https://shop.example/return+V2"));
+        assert!(ok(PaddedBase64 { max: 64 }, "Q2F2dkNhdnZDYXZ2Q2F2dkNhdnY="));
+        assert!(ok(PaddedBase64 { max: 64 }, "Q2F2+kNhdnZDYXZ2Q2F2dkNhdnY="));
+        assert!(!ok(PaddedBase64 { max: 64 }, "CHALLENGE+Q2F2dkNhdnZDYXZ2Q2F2dkNhdnY=+2+05"), "padding inside");
+        assert!(!ok(PaddedBase64 { max: 64 }, "05+Y++10+1"), "a broken group");
+        let source = field_format("vads_url_check_src").unwrap();
+        assert!(ok(source, "MERCH_BO") && !ok(source, "V2"));
+        let token_status = field_format("vads_identifier_status").unwrap();
+        assert!(ok(token_status, "NOT_CREATED") && !ok(token_status, "CREDIT"));
+    }
+
+    #[test]
+    fn a_token_comes_with_its_status() {
+        let fields = |body: &str| FormFields::parse(body.as_bytes()).unwrap();
+        let base = "vads_ctx_mode=TEST&vads_site_id=12345678&vads_trans_date=20261120101500&vads_version=V2";
+        let alone = fields(&format!("{base}&vads_identifier=fr"));
+        assert!(matches!(
+            check(&alone, Endpoint::Return, &ExtraFields::default()),
+            Err(Error::MissingField { field: "vads_identifier_status", .. })
+        ));
+        let with_status = fields(&format!("{base}&vads_identifier=fr&vads_identifier_status=CREATED"));
+        assert!(check(&with_status, Endpoint::Return, &ExtraFields::default()).is_ok());
     }
 
     #[test]

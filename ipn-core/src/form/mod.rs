@@ -10,7 +10,7 @@ pub use decode::{FormError, FormFields};
 pub(crate) use dictionary::is_field_name;
 pub use dictionary::{
     ExtraFields, FIELDS, FieldFormat, IPN_ONLY, REQUIRED, Strictness, check_with, field_format, field_format_with,
-    product_line_families, structural_names,
+    product_line_families, requirements, structural_names,
 };
 pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
 use notification::{RawTyped, Typed};

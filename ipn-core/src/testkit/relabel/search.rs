@@ -7,8 +7,11 @@
 //! (the dictionary's, the product line families, the configured extra fields), one per value,
 //! each value passing its name's format. The search walks (token, name) with memoised results,
 //! so it is exhaustive and still fast: what it remembers of a re-labelling is only what the
-//! identity and the structural rules read ([`IDENTITY`], [`form::structural_names`]); any other
-//! field is interchangeable with its neighbours of the same format.
+//! identity and the structural rules read, as a difference from the genuine message: which
+//! [`IDENTITY`] and [`form::structural_names`] fields hold a value, and the identity values that
+//! differ from the genuine ones. Any other field is interchangeable with its neighbours of the
+//! same format, and two re-labellings that differ only in where a genuine value came from mean
+//! the same.
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -34,9 +37,10 @@ pub const IDENTITY: [&str; 13] = [
     "vads_url_check_src",
 ];
 
-/// The most distinct meanings remembered per search state. A search that reaches it says so
-/// ([`Outcome::capped`]): its counts are then lower bounds, not a proof of absence.
-const MAX_MEANINGS: usize = 128;
+/// The most distinct meanings remembered per search state, a bound on memory. A search that
+/// reaches it says so ([`Outcome::capped`]): its counts are then lower bounds, not a proof of
+/// absence. Meanings kept as differences from the genuine message stay far below it.
+const MAX_MEANINGS: usize = 4096;
 
 /// What the identity of a message is: its [`IDENTITY`] fields that hold a value.
 pub type Identity = BTreeMap<String, String>;
@@ -92,11 +96,43 @@ struct Item {
     /// Whether an IPN must hold a value here ([`form::REQUIRED`], [`form::IPN_ONLY`]): the
     /// search drops the ways that leave it empty, which can never pass.
     required: bool,
+    /// Its bit in [`Meaning::present`], for an identity or structural item.
+    bit: u64,
+    /// For an identity item, the [`Search::value_id`] of its genuine value, if it has one.
+    genuine: Option<u32>,
 }
 
-/// The meaningful part of a re-labelling of a suffix: (item, first token, end token) for the
-/// identity items; (item, 0, 0) for a structural item with a value.
-type Meaning = Vec<(u16, u16, u16)>;
+/// The meaningful part of a re-labelling of a suffix: which identity and structural items hold a
+/// value (a bit each), and the identity items whose value differs from the genuine one, as
+/// (item, the value's [`Search::value_id`]), in item order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct Meaning {
+    present: u64,
+    changed: Vec<(u16, u32)>,
+}
+
+/// What one item taking some tokens adds to a meaning.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    bit: u64,
+    changed: Option<(u16, u32)>,
+}
+
+impl Head {
+    /// The meaning of this head followed by a suffix of the meaning `rest` (later items only).
+    fn prepend(self, rest: &Meaning) -> Meaning {
+        let mut changed = Vec::with_capacity(rest.changed.len() + 1);
+        changed.extend(self.changed);
+        changed.extend_from_slice(&rest.changed);
+        Meaning { present: self.bit | rest.present, changed }
+    }
+
+    /// The meaning of what follows this head in `meaning`.
+    fn strip(self, meaning: &Meaning) -> Meaning {
+        let skip = usize::from(self.changed.is_some());
+        Meaning { present: meaning.present & !self.bit, changed: meaning.changed[skip..].to_vec() }
+    }
+}
 
 /// How a search state reaches a meaning: the item is skipped, or takes the tokens up to `.0`.
 #[derive(Debug, Clone, Copy)]
@@ -125,7 +161,10 @@ fn max_bytes(format: FieldFormat) -> usize {
             usize::from(max)
         }
         FieldFormat::Hex { len } => usize::from(len),
-        FieldFormat::Token { max } | FieldFormat::Reference { max } | FieldFormat::Base64 { max } => usize::from(max),
+        FieldFormat::Token { max }
+        | FieldFormat::Reference { max }
+        | FieldFormat::Base64 { max }
+        | FieldFormat::PaddedBase64 { max } => usize::from(max),
         FieldFormat::OneOf(values) => values.iter().map(|v| v.len()).max().unwrap_or(0),
         FieldFormat::DateTime => 14,
         FieldFormat::Date => 8,
@@ -145,6 +184,11 @@ struct Search<'a> {
     /// `groups[format][i][e]`: the fewest values of the format that tokens `i..e` split into,
     /// and the end of the first; for the product line families.
     groups: HashMap<usize, Vec<Vec<(usize, usize)>>>,
+    /// The presence rules, as (first item, bit of the item that requires, bit of the required).
+    rules: Vec<(usize, u64, u64)>,
+    /// `ids[i][e]`: the number of the value of tokens `i..e`, equal for equal values (spans
+    /// longer than any identity value have none).
+    ids: Vec<Vec<u32>>,
     /// The meanings of each state, and whether the state only skips its item (it then shares
     /// the next state's meanings, whose steps are that state's).
     memo: HashMap<(usize, usize), (Rc<Suffixes>, bool)>,
@@ -183,7 +227,7 @@ impl Search<'_> {
         let (result, skips) = if j == self.items.len() {
             let mut end = Suffixes::default();
             if i == m {
-                end.insert(Vec::new(), Step::End);
+                end.insert(Meaning::default(), Step::End);
             }
             (Rc::new(end), false)
         } else {
@@ -203,27 +247,48 @@ impl Search<'_> {
                             self.capped = true;
                             break;
                         }
-                        let mut full = Vec::with_capacity(meaning.len() + 1);
-                        full.extend(head);
-                        full.extend_from_slice(meaning);
-                        out.entry(full).or_insert(Step::Take(e));
+                        out.entry(head.map_or_else(|| meaning.clone(), |h| h.prepend(meaning)))
+                            .or_insert(Step::Take(e));
                     }
                 }
                 (Rc::new(out), false)
             }
         };
+        let (result, skips) = self.prune(j, result, skips);
         self.memo.insert((i, j), (Rc::clone(&result), skips));
         result
     }
 
+    /// Drops the meanings that break a presence rule ([`form::requirements`]) whose first item
+    /// is `j`: its items are all in the suffix, so no prefix can mend it. (A rule whose first
+    /// item comes later was checked in the states that follow.)
+    fn prune(&self, j: usize, meanings: Rc<Suffixes>, skips: bool) -> (Rc<Suffixes>, bool) {
+        let rules: Vec<(u64, u64)> = self.rules.iter().filter(|r| r.0 == j).map(|r| (r.1, r.2)).collect();
+        if rules.is_empty() {
+            return (meanings, skips);
+        }
+        let holds = |m: &Meaning| rules.iter().all(|(with, needs)| m.present & with == 0 || m.present & needs != 0);
+        let kept = meanings
+            .iter()
+            .filter(|(m, _)| holds(m))
+            .map(|(m, step)| (m.clone(), if skips { Step::Skip } else { *step }))
+            .collect();
+        (Rc::new(kept), false)
+    }
+
     /// What item `j` taking tokens `i..e` adds to a meaning.
-    fn head(&self, j: usize, i: usize, e: usize) -> Option<(u16, u16, u16)> {
+    fn head(&self, j: usize, i: usize, e: usize) -> Option<Head> {
+        let item = &self.items[j];
         let empty = e == i + 1 && self.span(i, e).is_empty();
-        let short = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
-        match self.items[j].role {
+        match item.role {
             _ if empty => None,
-            Role::Identity => Some((short(j), short(i), short(e))),
-            Role::Structure => Some((short(j), 0, 0)),
+            Role::Identity => {
+                let value = self.ids[i][e];
+                let item_number = u16::try_from(j).unwrap_or(u16::MAX);
+                let changed = (item.genuine != Some(value)).then_some((item_number, value));
+                Some(Head { bit: item.bit, changed })
+            }
+            Role::Structure => Some(Head { bit: item.bit, changed: None }),
             Role::Plain => None,
         }
     }
@@ -231,11 +296,11 @@ impl Search<'_> {
     /// One re-labelling of the whole message with `meaning`.
     fn witness(&self, meaning: &Meaning) -> Vec<(String, String)> {
         let indexes = family_indexes();
-        let (mut i, mut j, mut rest) = (0, 0, meaning.as_slice());
+        let (mut i, mut j, mut rest) = (0, 0, meaning.clone());
         let mut fields = Vec::new();
         while j < self.items.len() {
             let Some((suffixes, skips)) = self.memo.get(&(i, j)) else { break };
-            let step = if *skips { Step::Skip } else { suffixes.get(rest).copied().unwrap_or(Step::End) };
+            let step = if *skips { Step::Skip } else { suffixes.get(&rest).copied().unwrap_or(Step::End) };
             match step {
                 Step::End => break,
                 Step::Skip => j += 1,
@@ -251,8 +316,8 @@ impl Search<'_> {
                     } else {
                         fields.push((item.name.clone(), self.span(i, e).to_owned()));
                     }
-                    if self.head(j, i, e).is_some() {
-                        rest = &rest[1..];
+                    if let Some(head) = self.head(j, i, e) {
+                        rest = head.strip(&rest);
                     }
                     (i, j) = (e, j + 1);
                 }
@@ -292,6 +357,7 @@ pub fn search(fields: &[(String, String)], genuine_ipn: bool, extra: &ExtraField
 
     let mut formats: Vec<FieldFormat> = Vec::new();
     let mut items = Vec::new();
+    let mut bits = 0;
     for (name, family) in names {
         let probe = if family { format!("{name}0") } else { name.clone() };
         let Some(format) = extra.format(&probe, strictness) else { continue };
@@ -309,7 +375,15 @@ pub fn search(fields: &[(String, String)], genuine_ipn: bool, extra: &ExtraField
             Role::Plain
         };
         let required = form::REQUIRED.iter().chain(&form::IPN_ONLY).any(|r| *r == name);
-        items.push(Item { name, family, format, role, required });
+        let bit = match role {
+            Role::Plain => 0,
+            _ => {
+                bits += 1;
+                assert!(bits <= 64, "more identity and structural names than bits in a meaning");
+                1 << (bits - 1)
+            }
+        };
+        items.push(Item { name, family, format, role, required, bit, genuine: None });
     }
 
     let m = starts.len();
@@ -319,6 +393,8 @@ pub fn search(fields: &[(String, String)], genuine_ipn: bool, extra: &ExtraField
         items,
         accept: Vec::new(),
         groups: HashMap::new(),
+        ids: Vec::new(),
+        rules: Vec::new(),
         memo: HashMap::new(),
         capped: false,
         extra,
@@ -341,6 +417,39 @@ pub fn search(fields: &[(String, String)], genuine_ipn: bool, extra: &ExtraField
                     row
                 })
                 .collect()
+        })
+        .collect();
+    let longest = search.items.iter().filter(|it| it.role == Role::Identity).map(|it| max_bytes(formats[it.format]));
+    let longest = longest.max().unwrap_or(0);
+    let mut numbers: HashMap<&str, u32> = HashMap::new();
+    let mut ids = vec![vec![u32::MAX; m + 1]; m];
+    for (i, row) in ids.iter_mut().enumerate() {
+        for (e, slot) in row.iter_mut().enumerate().skip(i + 1) {
+            let value = search.span(i, e);
+            if value.len() > longest {
+                break;
+            }
+            let next = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+            *slot = *numbers.entry(value).or_insert(next);
+        }
+    }
+    let genuine: Vec<Option<u32>> = search
+        .items
+        .iter()
+        .map(|item| {
+            let value = fields.iter().find(|(n, v)| *n == item.name && !v.is_empty());
+            value.and_then(|(_, v)| numbers.get(v.as_str()).copied())
+        })
+        .collect();
+    for (item, genuine) in search.items.iter_mut().zip(genuine) {
+        item.genuine = genuine;
+    }
+    search.ids = ids;
+    let position = |name: &str| search.items.iter().position(|it| !it.family && it.name == name);
+    search.rules = form::requirements()
+        .filter_map(|(with, needs)| {
+            let (a, b) = (position(with)?, position(needs)?);
+            Some((a.min(b), search.items[a].bit, search.items[b].bit))
         })
         .collect();
     let family_formats: Vec<usize> = search.items.iter().filter(|it| it.family).map(|it| it.format).collect();
