@@ -35,8 +35,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::form::ExtraFields;
 use crate::keys::{FormAlgorithm, Keys, KeysError, ShopKeys};
+use crate::policy::{ExtraFields, Limits};
+
 use crate::secret::Secret;
 use crate::types::{GatewayApi, Mode};
 
@@ -83,22 +84,6 @@ impl From<KeysError> for ConfigError {
             KeysError::Invalid(reason) => ConfigError::Invalid(reason),
             KeysError::Whitespace { setting } => ConfigError::Whitespace { setting },
         }
-    }
-}
-
-/// Limits applied by the adapters and the verifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// The largest body accepted, in bytes (default 64 KiB).
-    pub max_body_bytes: usize,
-    /// The largest distance between a signed `Date` and now, in seconds (default 300).
-    pub max_clock_skew_s: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self { max_body_bytes: 64 * 1024, max_clock_skew_s: 300 }
     }
 }
 

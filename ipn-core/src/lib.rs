@@ -28,7 +28,7 @@ mod types;
 mod verifier;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{Config, ConfigError, Limits};
+pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use extract::{ExtractError, Extracted, extract};
 pub use fingerprint::Fingerprint;
@@ -37,6 +37,7 @@ pub use keys::{Credentials, FormAlgorithm, KeySlot, KeyStore, KeyStoreError, Key
 pub use link::LinkNotification;
 pub use money::{Amount, Currency};
 pub use notification::{FromNotification, Notification};
+pub use policy::{FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, Limits, Policy};
 pub use receiver::{
     BodyBuffer, Buffered, ChunkBuffer, DEFAULT_LEASE, DEFAULT_READ_TIMEOUT, Delivery, MAX_RESERVED_BYTES, Receiver,
     Rejected,
@@ -47,7 +48,7 @@ pub use rest::RestNotification;
 pub use secret::Secret;
 pub use store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
 pub use types::{Endpoint, GatewayApi, Mode, OperationType, Scheme, StatusClass, TransactionStatus};
-pub use verifier::{FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, Policy, Verifier};
+pub use verifier::Verifier;
 
 /// Re-exported so implementors of [`KeyStore`] use the same macro version.
 pub use async_trait::async_trait;

@@ -399,7 +399,7 @@ impl Receiver {
     ///
     /// Without a store, the [`Delivery`] does nothing. With one:
     ///
-    /// - won the claim: the [`Delivery`] to pass to [`finish`](Self::finish) once the handler
+    /// - won the claim: the [`Delivery`] to pass to [`complete`](Self::complete) once the handler
     ///   answered;
     /// - processed before: rejected with [`Error::AlreadyProcessed`] and the reply recorded then
     ///   (2xx, so the gateway stops);

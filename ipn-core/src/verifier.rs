@@ -4,103 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Limits};
+use crate::clock::Clock;
+use crate::config::Config;
 use crate::confirm::{ApiTransport, Confirmer};
 use crate::error::Error;
 use crate::form::{self, FormFields};
-use crate::keys::{Credentials, KeyStore};
+use crate::keys::KeyStore;
 use crate::link;
 use crate::notification::Notification;
+use crate::policy::{ExtraFields, JSON_MEDIA_TYPE, Limits, Policy};
 use crate::request::RequestView;
 use crate::rest;
-use crate::types::{Endpoint, Mode, Scheme};
-
-/// The form media type.
-pub const FORM_MEDIA_TYPE: &str = "application/x-www-form-urlencoded";
-/// The JSON media type.
-pub const JSON_MEDIA_TYPE: &str = "application/json";
-
-/// What the verifier accepts: endpoint kind, TEST mode, limits, link signature requirements,
-/// clock. Built through [`Verifier`]'s methods.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub(crate) endpoint: Endpoint,
-    /// `None`: each shop's own setting decides (refused unless the shop opted in).
-    pub(crate) accept_test_mode: Option<bool>,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) max_clock_skew: Duration,
-    pub(crate) link_required: Arc<[String]>,
-    pub(crate) media_types: Arc<[String]>,
-    pub(crate) extra_form_fields: form::ExtraFields,
-    pub(crate) clock: Arc<dyn Clock>,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        let limits = Limits::default();
-        Self {
-            endpoint: Endpoint::Ipn,
-            accept_test_mode: None,
-            max_body_bytes: limits.max_body_bytes,
-            max_clock_skew: Duration::from_secs(limits.max_clock_skew_s),
-            link_required: link::DEFAULT_REQUIRED_COMPONENTS.iter().map(|s| (*s).to_owned()).collect(),
-            media_types: [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE].iter().map(|s| (*s).to_owned()).collect(),
-            extra_form_fields: form::ExtraFields::default(),
-            clock: Arc::new(SystemClock),
-        }
-    }
-}
-
-impl Policy {
-    /// The endpoint kind.
-    pub fn endpoint(&self) -> Endpoint {
-        self.endpoint
-    }
-
-    /// TEST mode as decided for every shop by [`Verifier::accept_test_mode`]: `Some(true)` accepts
-    /// every shop's TEST notifications, `Some(false)` refuses them all, `None` (the default) leaves
-    /// it to each shop, which refuses them unless it opted in
-    /// ([`Credentials::accepts_test_mode`]).
-    pub fn accepts_test_mode(&self) -> Option<bool> {
-        self.accept_test_mode
-    }
-
-    /// The largest body accepted.
-    pub fn max_body_bytes(&self) -> usize {
-        self.max_body_bytes
-    }
-
-    /// The largest distance between a signed `Date` and now.
-    pub fn max_clock_skew(&self) -> Duration {
-        self.max_clock_skew
-    }
-
-    /// The form field names accepted beyond the gateway's documented ones.
-    pub fn extra_form_fields(&self) -> &form::ExtraFields {
-        &self.extra_form_fields
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &dyn Clock {
-        &*self.clock
-    }
-
-    /// Refuses an authentic TEST-mode notification unless this policy accepts TEST for every
-    /// shop, or leaves it to the shop and the shop opted in.
-    pub(crate) fn check_mode(&self, mode: Mode, credentials: &Credentials) -> Result<(), Error> {
-        let accepted = self.accept_test_mode.unwrap_or_else(|| credentials.accepts_test_mode());
-        if mode == Mode::Test && !accepted {
-            return Err(Error::TestModeRefused);
-        }
-        Ok(())
-    }
-
-    /// Whether a media type (lowercase, without parameters) is accepted.
-    pub fn accepts_media_type(&self, media_type: &str) -> bool {
-        self.media_types.iter().any(|m| m == media_type)
-    }
-}
+use crate::types::{Endpoint, Scheme};
 
 /// Verifies notifications of every scheme against a [`KeyStore`].
 ///
@@ -227,7 +142,7 @@ impl Verifier {
     /// `vads_ext_info_*` fields. Default: none. Every other name is refused, since form field
     /// names are not signed (see the crate's security notes).
     pub fn extra_form_fields<S: AsRef<str>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
-        self.policy.extra_form_fields = form::ExtraFields::new(names);
+        self.policy.extra_form_fields = ExtraFields::new(names);
         self
     }
 

@@ -15,8 +15,8 @@ use crate::future::ResponseFuture;
 ///
 /// For each request: method, content type and `Content-Length` are checked
 /// ([`Receiver::precheck`]); the body is read once, at most
-/// [`max_body_bytes`](crate::IpnLayer::max_body_bytes); the notification is verified
-/// ([`Receiver::receive`]). On success the inner service is called with the typed
+/// the verifier's [`max_body_bytes`](ipn_core::Verifier::max_body_bytes); the notification is
+/// verified and claimed ([`Receiver::admit`]). On success the inner service is called with the typed
 /// [`ipn_core::Notification`] in the request extensions and the same bytes as the body. On
 /// failure the inner service is not called and the standard reply is written: its status,
 /// `content-type: text/plain; charset=utf-8`, a body of at most 256 bytes.

@@ -6,8 +6,8 @@
 //! value at a `+`, or merge neighbours. Refusing names the gateway does not send and values their
 //! format forbids (closed formats never hold a `+`) leaves such a re-labelling very few moves.
 
+use crate::policy::ExtraFields;
 use std::fmt;
-use std::sync::Arc;
 
 use super::FormFields;
 use crate::error::Error;
@@ -616,43 +616,18 @@ pub fn structural_names() -> Vec<&'static str> {
 }
 
 /// The presence rules as (with, needs): a message with a value in `with` must hold one in
-/// `needs` ([`PAIRED`] both ways, [`REQUIRES`]); the re-labelling search prunes with them.
+/// `needs` (an amount and its currency both ways, and the documented requirements); the
+/// re-labelling search prunes with them.
 pub fn requirements() -> impl Iterator<Item = (&'static str, &'static str)> {
     PAIRED.iter().flat_map(|(a, b)| [(*a, *b), (*b, *a)]).chain(REQUIRES)
 }
 
-/// Names added by the configuration for fields the gateway sends that this dictionary does not
-/// know yet (or the merchant's own `vads_ext_info_*` fields), read as free text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExtraFields(Arc<[String]>);
-
-/// Whether `name` is a signed form field name: `vads_`, then ASCII letters, digits and `_`.
-pub(crate) fn is_field_name(name: &str) -> bool {
-    name.strip_prefix(super::SIGNED_PREFIX)
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-}
-
 impl ExtraFields {
-    /// The added names. A name that is not a signed field name (`vads_`, then letters, digits,
-    /// `_`) is left out: the signature does not cover such a field, so it is never accepted (the
-    /// configuration file refuses it with an error).
-    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
-        let mut names: Vec<String> =
-            names.into_iter().map(|n| n.as_ref().to_owned()).filter(|n| is_field_name(n)).collect();
-        names.sort_unstable();
-        names.dedup();
-        Self(names.into())
-    }
-
-    /// The added names, sorted.
-    pub fn names(&self) -> &[String] {
-        &self.0
-    }
-
     /// The format `name` is read with: its documented one, or free text for an added name.
     pub fn format(&self, name: &str, strictness: Strictness) -> Option<FieldFormat> {
-        field_format_with(name, strictness)
-            .or_else(|| self.0.binary_search_by(|known| known.as_str().cmp(name)).is_ok().then_some(Text { max: 4096 }))
+        field_format_with(name, strictness).or_else(|| {
+            self.names().binary_search_by(|known| known.as_str().cmp(name)).is_ok().then_some(Text { max: 4096 })
+        })
     }
 }
 
@@ -678,11 +653,12 @@ pub(crate) fn check(fields: &FormFields, endpoint: Endpoint, extra: &ExtraFields
     check_with(fields, endpoint, extra, Strictness::Tightened)
 }
 
-/// [`check`] read with `strictness`: what the re-labelling search runs its candidates through.
+/// The dictionary check the verifier runs before the signature, read with `strictness`: what the
+/// re-labelling search runs its candidates through.
 ///
 /// # Errors
 ///
-/// As [`check`].
+/// As the verifier's check.
 pub fn check_with(
     fields: &FormFields,
     endpoint: Endpoint,

@@ -5,11 +5,12 @@ mod dictionary;
 mod notification;
 mod signature;
 
+pub use crate::policy::ExtraFields;
+pub(crate) use crate::policy::is_field_name;
 use decode::KnownName;
 pub use decode::{FormError, FormFields};
-pub(crate) use dictionary::is_field_name;
 pub use dictionary::{
-    ExtraFields, FIELDS, FieldFormat, IPN_ONLY, REQUIRED, Strictness, check_with, field_format, field_format_with,
+    FIELDS, FieldFormat, IPN_ONLY, REQUIRED, Strictness, check_with, field_format, field_format_with,
     product_line_families, requirements, structural_names,
 };
 pub use notification::{BackOfficeOperation, FormNotification, Nature, Source};
@@ -18,8 +19,8 @@ pub use signature::{SIGNED_PREFIX, sign, signing_payload};
 
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
+use crate::policy::Policy;
 use crate::types::{GatewayApi, Mode, Scheme};
-use crate::verifier::Policy;
 
 /// The shop and mode a form notification claims (`vads_site_id`, `vads_ctx_mode`), read before
 /// authentication to pick the key.
@@ -107,7 +108,9 @@ pub(crate) async fn verify(
     let credentials =
         keys.credentials(slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(&fields, signature, credentials.secrets(), credentials.algorithm())?;
-    policy.check_mode(mode, &credentials)?;
+    if !policy.accepts_mode(mode, &credentials) {
+        return Err(Error::TestModeRefused);
+    }
     let typed = Typed::parse(typed)?;
     Ok((FormNotification::new(fields, mode, typed), credentials.confirmed_with().cloned()))
 }

@@ -70,16 +70,14 @@ mod verify;
 pub use crate::dates::parse_http_date;
 pub use crate::error::LinkBound;
 pub use crate::policy::{
-    MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS, MAX_SIGNING_STRING_LEN,
+    DEFAULT_REQUIRED_COMPONENTS, MAX_SIGNATURE_HEADER_LEN, MAX_SIGNATURE_PARAMETERS, MAX_SIGNED_COMPONENTS,
+    MAX_SIGNING_STRING_LEN,
 };
 pub use digest::{content_digest_header, digest_header, digest_header_hex};
 pub use notification::{
     Application, Invoice, LinkNotification, LinkResult, LinkStatus, PaidAmount, Payment, PaymentType,
 };
 pub use rfc9421::{RFC9421_ALGORITHM, rfc9421_key_id, rfc9421_signature, rfc9421_signature_base, rfc9421_verify};
-pub use signature::{
-    ALGORITHM, DEFAULT_REQUIRED_COMPONENTS, REQUEST_TARGET, SignatureParams, sign, signature, signature_header,
-    signing_string,
-};
+pub use signature::{ALGORITHM, REQUEST_TARGET, SignatureParams, sign, signature, signature_header, signing_string};
 
 pub(crate) use verify::verify;

@@ -22,9 +22,6 @@ use crate::types::Scheme;
 /// The one signature algorithm accepted.
 pub const ALGORITHM: &str = "hmac-sha256";
 
-/// The components a link signature must cover by default.
-pub const DEFAULT_REQUIRED_COMPONENTS: [&str; 3] = ["(request-target)", "date", "digest"];
-
 /// The pseudo-header naming the method and the target.
 pub const REQUEST_TARGET: &str = "(request-target)";
 

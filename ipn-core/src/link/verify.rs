@@ -8,9 +8,9 @@ use super::notification::LinkNotification;
 use super::signature::{ALGORITHM, RawParams, first_uncovered, write_signing_string};
 use crate::error::Error;
 use crate::keys::{KeySlot, KeyStore};
+use crate::policy::Policy;
 use crate::request::{HeaderMemo, RequestView, same_name};
 use crate::types::Scheme;
-use crate::verifier::Policy;
 
 fn header_str<'a>(name: &str, value: &'a [u8]) -> Result<&'a str, Error> {
     std::str::from_utf8(value).map_err(|_| Error::malformed(Scheme::Link, format!("the {name} header is not UTF-8")))

@@ -63,9 +63,9 @@ use self::answer::Answer;
 use crate::error::Error;
 use crate::form::{FormFields, Source};
 use crate::keys::{KeySlot, KeyStore};
+use crate::policy::Policy;
 use crate::text::printable;
 use crate::types::{Endpoint, Mode, Scheme};
-use crate::verifier::Policy;
 
 /// The signature field: its presence makes a form body a REST notification.
 pub(crate) const HASH_FIELD: &str = "kr-hash";
@@ -147,7 +147,9 @@ pub(crate) async fn verify(
     let credentials =
         keys.credentials(slot).await.map_err(Error::KeyStore)?.ok_or_else(|| Error::unknown_shop(shop_id))?;
     signature::verify(answer, hash, credentials.secrets())?;
-    policy.check_mode(mode, &credentials)?;
+    if !policy.accepts_mode(mode, &credentials) {
+        return Err(Error::TestModeRefused);
+    }
 
     let non_empty = |name| fields.get(name).filter(|v| !v.is_empty());
     let payment = claims.payment()?;

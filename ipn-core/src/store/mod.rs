@@ -8,8 +8,8 @@
 //! one machine), `PostgresStore` (feature `postgres`) and `RedisStore` (feature `redis`) for
 //! several instances. The back-ends behind features need a tokio runtime.
 //!
-//! Web adapters do not call the store themselves: [`Receiver::begin`](crate::Receiver::begin)
-//! claims, [`Receiver::finish`](crate::Receiver::finish) completes or releases.
+//! Web adapters do not call the store themselves: [`Receiver::admit`](crate::Receiver::admit)
+//! claims, [`Receiver::complete`](crate::Receiver::complete) completes or releases.
 //!
 //! ```
 //! use std::time::Duration;

@@ -20,8 +20,8 @@ pub const LAZY_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Exactly-once processing of notifications, keyed by [`Fingerprint`].
 ///
-/// The protocol, which [`Receiver::begin`](crate::Receiver::begin) and
-/// [`Receiver::finish`](crate::Receiver::finish) follow around the handler:
+/// The protocol, which [`Receiver::admit`](crate::Receiver::admit) and
+/// [`Receiver::complete`](crate::Receiver::complete) follow around the handler:
 ///
 /// 1. [`claim`](Self::claim) the fingerprint with a lease. Exactly one caller, across processes
 ///    sharing the back-end, gets [`Claim::Acquired`]; the others get [`Claim::InProgress`] while

@@ -7,8 +7,8 @@ use time::macros::format_description;
 use super::{BuildError, RawRequest, fresh_digits, fresh_hex};
 use crate::form::{self, FormError, FormFields};
 use crate::keys::FormAlgorithm;
+use crate::policy::FORM_MEDIA_TYPE;
 use crate::types::Mode;
-use crate::verifier::FORM_MEDIA_TYPE;
 
 /// A realistic form notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

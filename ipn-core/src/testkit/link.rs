@@ -10,7 +10,7 @@ use time::macros::format_description;
 use super::rest::set_path;
 use super::{BuildError, RawRequest, fresh_hex};
 use crate::link;
-use crate::verifier::JSON_MEDIA_TYPE;
+use crate::policy::JSON_MEDIA_TYPE;
 
 /// A realistic CentralBill notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,7 +13,7 @@ use super::{FormBuilder, FormTemplate, RawRequest};
 use crate::form::{self, FIELDS};
 use crate::keys::FormAlgorithm;
 use crate::notification::Notification;
-use crate::verifier::FORM_MEDIA_TYPE;
+use crate::policy::FORM_MEDIA_TYPE;
 
 /// What a signed message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

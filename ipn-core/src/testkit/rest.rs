@@ -6,9 +6,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{BuildError, RawRequest, fresh_digits, fresh_hex};
+use crate::policy::FORM_MEDIA_TYPE;
 use crate::rest::kr_hash;
 use crate::types::{Endpoint, Mode};
-use crate::verifier::FORM_MEDIA_TYPE;
 
 /// A realistic REST answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -71,7 +71,7 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// The distinct meanings the formats allow (before the structural rules).
     pub meanings: usize,
-    /// Whether a state had more than [`MAX_MEANINGS`] meanings: the counts are then lower bounds.
+    /// Whether a state had more than `MAX_MEANINGS` meanings: the counts are then lower bounds.
     pub capped: bool,
 }
 
