@@ -362,7 +362,7 @@ mod tests {
 
         /// Long bodies: runs of plain bytes, each after a delimiter or an escape.
         #[test]
-        fn agrees_with_form_urlencoded_across_blocks(runs in proptest::collection::vec((proptest::sample::select(
+        fn agrees_with_form_urlencoded_on_long_runs(runs in proptest::collection::vec((proptest::sample::select(
             vec![&b"&"[..], b"=", b"+", b"%41", b"%C3%A9", b"%", b"\xFF", b"&&", b"=="]), 0_usize..150), 0..12)) {
             let body: Vec<u8> = runs.iter().flat_map(|&(delimiter, run)| {
                 // Distinct runs make distinct names, so that most bodies decode.
