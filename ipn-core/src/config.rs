@@ -359,7 +359,7 @@ impl File {
                 builder = builder.application(&app.application_id, s);
             }
         }
-        if let Some(name) = self.form.extra_fields.iter().find(|n| !crate::form::is_field_name(n)) {
+        if let Some(name) = self.form.extra_fields.iter().find(|n| !crate::policy::is_field_name(n)) {
             return Err(ConfigError::Invalid(format!(
                 "form.extra_fields: {name:?} is not a vads_* field name (vads_ then letters, digits, _)"
             )));

@@ -270,8 +270,7 @@ impl fmt::Debug for RequestView<'_> {
 pub(crate) fn body_text(body: &[u8], shared: Option<&Bytes>) -> Option<ByteString> {
     match shared {
         Some(shared) => ByteString::try_from(shared.clone()).ok(),
-        // simdutf8: the same answer as `std::str::from_utf8`, several times faster on long ASCII.
-        None => simdutf8::basic::from_utf8(body).ok().map(ByteString::from),
+        None => std::str::from_utf8(body).ok().map(ByteString::from),
     }
 }
 

@@ -6,8 +6,6 @@ mod notification;
 mod signature;
 
 pub use crate::policy::ExtraFields;
-pub(crate) use crate::policy::is_field_name;
-use decode::KnownName;
 pub use decode::{FormError, FormFields};
 pub use dictionary::{
     FIELDS, FieldFormat, IPN_ONLY, REQUIRED, Strictness, check_with, field_format, field_format_with,
@@ -38,22 +36,6 @@ fn claimed<'a>(site_id: Option<&'a str>, ctx_mode: Option<&str>) -> Result<(&'a 
     Ok((shop_id, mode))
 }
 
-/// The fields a verification reads, in ascending order (for one walk over the sorted fields):
-/// its own three and the eight the notification types.
-const READ: [KnownName; 11] = [
-    KnownName::new("signature"),
-    KnownName::new("vads_amount"),
-    KnownName::new("vads_ctx_mode"),
-    KnownName::new("vads_effective_amount"),
-    KnownName::new("vads_operation_type"),
-    KnownName::new("vads_recurrence_number"),
-    KnownName::new("vads_sequence_number"),
-    KnownName::new("vads_site_id"),
-    KnownName::new("vads_trans_date"),
-    KnownName::new("vads_trans_status"),
-    KnownName::new("vads_url_check_src"),
-];
-
 /// What a verification reads of the fields.
 pub(crate) struct Read<'a> {
     signature: Option<&'a str>,
@@ -63,30 +45,19 @@ pub(crate) struct Read<'a> {
     pub(crate) typed: RawTyped<'a>,
 }
 
-/// Reads the fields a verification needs, in one walk.
+/// Reads the fields a verification needs.
 pub(crate) fn read(fields: &FormFields) -> Read<'_> {
-    let [
-        signature,
-        amount,
-        ctx_mode,
-        effective_amount,
-        operation_type,
-        recurrence_number,
-        sequence_number,
-        site_id,
-        trans_date,
-        status,
-        source,
-    ] = fields.get_sorted(&READ);
+    let get = |name| fields.get(name);
+    let (signature, ctx_mode, site_id) = (get("signature"), get("vads_ctx_mode"), get("vads_site_id"));
     let typed = RawTyped {
-        amount,
-        effective_amount,
-        operation_type,
-        recurrence_number,
-        sequence_number,
-        trans_date,
-        status,
-        source,
+        amount: get("vads_amount"),
+        effective_amount: get("vads_effective_amount"),
+        operation_type: get("vads_operation_type"),
+        recurrence_number: get("vads_recurrence_number"),
+        sequence_number: get("vads_sequence_number"),
+        trans_date: get("vads_trans_date"),
+        status: get("vads_trans_status"),
+        source: get("vads_url_check_src"),
     };
     Read { signature, ctx_mode, site_id, typed }
 }

@@ -1,7 +1,5 @@
 //! The form signature (PROTOCOLS 1.1): the values of every received `vads_*` field, sorted by
 //! name, joined with `+`, then `+` and the shop key; HMAC-SHA-256 (base64) or SHA-1 (hex).
-//! The values are gathered into the digest in chunks from the stack: the string is never built
-//! on the hot path.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -99,13 +97,8 @@ pub(crate) fn verify(
 ) -> Result<(), Error> {
     match (classify(signature), algorithm) {
         (Some(Received::Hmac(expected)), FormAlgorithm::HmacSha256) => {
-            // The signing string goes to the digest in chunks, from the stack, once per key
-            // tried (usually one).
-            let mac = |key: &Secret| {
-                finish_with_key(key.hmac_sha256(), key.expose(), |mac| {
-                    fields.join_values(SIGNED_PREFIX, |chunk| Mac::update(mac, chunk));
-                })
-            };
+            let payload = fields.joined_values(SIGNED_PREFIX);
+            let mac = |key: &Secret| finish_with_key(key.hmac_sha256(), key.expose(), |mac| Mac::update(mac, &payload));
             let ok = keys.iter().any(|key| hmac_matches(mac(key), &expected));
             if ok { Ok(()) } else { Err(Error::SignatureMismatch) }
         }
