@@ -6,18 +6,23 @@
 //! - a correctly signed IPN that the gateway contradicts (what a re-labelled message is) is
 //!   refused `401`, and the handler never runs;
 //! - with the API down the shop answers `503`, and the gateway's retry is then confirmed and
-//!   handled once.
+//!   handled once;
+//! - every re-labelling the search builds from a genuine IPN echoing buyer text verifies without
+//!   confirmation, and is refused by the shop that confirms.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ipn_cli::Settings;
 use ipn_cli::gateway::{Choice, Gateway};
 use ipn_cli::send;
+use ipn_core::form::{ExtraFields, Strictness};
+use ipn_core::testkit::relabel::search::search;
+use ipn_core::testkit::relabel::{BUYER_TEXT, posted};
 use ipn_core::testkit::{FormBuilder, FormTemplate};
-use ipn_core::{Config, FormAlgorithm, GatewayApi, Outcome, Receiver, Reply, Verifier};
+use ipn_core::{Config, FormAlgorithm, GatewayApi, Notification, Outcome, Receiver, Reply, Verifier};
 
 const SHOP: &str = "12345678";
 const FORM_KEY: &str = "1122334455667788";
@@ -31,7 +36,21 @@ test_key = "1122334455667788"
 test_password = "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M"
 "#;
 
-type Handled = Arc<AtomicUsize>;
+/// How many notifications the handler ran for, and the last one.
+#[derive(Debug, Default)]
+struct Seen {
+    calls: AtomicUsize,
+    last: Mutex<Option<Notification>>,
+}
+
+impl Seen {
+    fn record(&self, notification: Notification) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        *self.last.lock().unwrap() = Some(notification);
+    }
+}
+
+type Handled = Arc<Seen>;
 
 #[derive(Debug, Clone, Copy)]
 enum Adapter {
@@ -46,9 +65,9 @@ async fn serve(adapter: Adapter, listener: std::net::TcpListener, receiver: Rece
             use axum::routing::post;
             async fn handler(
                 axum::extract::State(handled): axum::extract::State<Handled>,
-                ipn_tower::Ipn(_n): ipn_tower::Ipn<ipn_core::Notification>,
+                ipn_tower::Ipn(n): ipn_tower::Ipn<Notification>,
             ) -> ipn_tower::IpnReply {
-                handled.fetch_add(1, Ordering::SeqCst);
+                handled.record(n);
                 ipn_tower::IpnReply::order_updated()
             }
             let layer = ipn_tower::IpnLayer::new(receiver);
@@ -61,9 +80,9 @@ async fn serve(adapter: Adapter, listener: std::net::TcpListener, receiver: Rece
             use actix_web::web;
             async fn handler(
                 handled: web::Data<Handled>,
-                ipn_actix::Ipn(_n): ipn_actix::Ipn<ipn_core::Notification>,
+                ipn_actix::Ipn(n): ipn_actix::Ipn<Notification>,
             ) -> ipn_actix::IpnReply {
-                handled.fetch_add(1, Ordering::SeqCst);
+                handled.record(n);
                 ipn_actix::IpnReply::order_updated()
             }
             let server = actix_web::HttpServer::new(move || {
@@ -111,12 +130,17 @@ async fn world(adapter: Adapter) -> World {
 
 impl World {
     fn handled(&self) -> usize {
-        self.handled.load(Ordering::SeqCst)
+        self.handled.calls.load(Ordering::SeqCst)
     }
 
     /// A payment at the simulator with the merchant's signed form, completed by the buyer's
     /// choice; the statuses of the IPN's delivery attempts.
     async fn pay(&self, order_id: &str, choice: Choice) -> Vec<Option<u16>> {
+        self.pay_with(order_id, choice, &[]).await
+    }
+
+    /// [`pay`](Self::pay) with more fields in the merchant's form (the gateway echoes them).
+    async fn pay_with(&self, order_id: &str, choice: Choice, extra: &[(&str, &str)]) -> Vec<Option<u16>> {
         let mut fields: Vec<(String, String)> = [
             ("vads_action_mode", "INTERACTIVE"),
             ("vads_amount", "4525"),
@@ -131,8 +155,10 @@ impl World {
             ("vads_version", "V2"),
         ]
         .iter()
+        .chain(extra)
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
         .collect();
+        fields.sort();
         let pairs = fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         let signature = ipn_core::form::sign(pairs, FORM_KEY.as_bytes(), FormAlgorithm::HmacSha256);
         fields.push(("signature".to_owned(), signature));
@@ -188,6 +214,28 @@ async fn confirmation_end_to_end(adapter: Adapter) {
     let handled = world.handled();
     assert_eq!(world.pay("ORDER-3", Choice::Accept).await, [Some(503), Some(200)], "{adapter:?}");
     assert_eq!(world.handled(), handled + 1, "{adapter:?}: handled once, after the retry");
+
+    // A genuine IPN echoing text the buyer typed, and the forgeries the re-labelling search
+    // builds from it: each verifies as an IPN without confirmation (a real forgery), and each is
+    // refused by the shop that confirms.
+    assert_eq!(world.pay_with("ORDER-5", Choice::Accept, &BUYER_TEXT).await, [Some(200)], "{adapter:?}");
+    let genuine = world.handled.last.lock().unwrap().clone().unwrap();
+    let form = genuine.as_form().unwrap();
+    let signature = form.get("signature").unwrap().to_owned();
+    let fields: Vec<(String, String)> =
+        form.fields().iter().filter(|(n, _)| *n != "signature").map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+    let outcome = search(&fields, true, &ExtraFields::default(), Strictness::Tightened);
+    assert!(!outcome.findings.is_empty(), "{adapter:?}: the search finds re-labellings of buyer text");
+    let unconfirmed = Verifier::from_config(Config::from_toml(CONFIG).unwrap());
+    let handled = world.handled();
+    for finding in &outcome.findings {
+        let forged = posted(&finding.fields, &signature);
+        let accepted = unconfirmed.verify(forged.view()).await.unwrap();
+        assert!(accepted.as_form().unwrap().is_ipn(), "{:?}", finding.identity);
+        let (status, body) = world.post(forged).await;
+        assert_eq!((status, body.as_str()), (Some(refused.status()), refused.body()), "{:?}", finding.identity);
+    }
+    assert_eq!(world.handled(), handled, "{adapter:?}: no forgery reached the handler");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,7 @@ pub fn posted(fields: &[(String, String)], signature: &str) -> RawRequest {
 /// telephone number with its leading `+`, and names, addresses, order notes and user info that
 /// look like shop ids, statuses, sources, amounts, dates, uuids and `V2` (free text holds no `+`
 /// in the dictionary: see `form::FIELDS`).
-const BUYER_TEXT: [(&str, &str); 10] = [
+pub const BUYER_TEXT: [(&str, &str); 10] = [
     (
         "vads_cust_email",
         "x+AUTHORISED+PAY+0d8b1a8f4ba7b1e6f1e7a4b6c1d9e3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7+20261120101500+CREDIT+y@example.com",
