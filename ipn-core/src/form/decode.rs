@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use memchr::{memchr, memchr3_iter};
+use memchr::{memchr, memchr2};
 
 use crate::request::body_text;
 
@@ -107,24 +107,22 @@ impl FormFields {
             }
         };
         let mut pairs = Vec::with_capacity(64);
-        // Where the pair being read starts, and its first and last `%` or `+`, if any.
-        let (mut start, mut encoded) = (0, None);
-        for at in memchr3_iter(b'&', b'%', b'+', body).chain([body.len()]) {
-            if body.get(at).is_some_and(|&b| b != b'&') {
-                encoded = Some((encoded.map_or(at, |(first, _)| first), at));
-                continue;
-            }
-            if at > start {
-                let split = memchr(b'=', &body[start..at]).map_or(at, |i| start + i);
+        let encoded = |start: usize, end: usize| memchr2(b'%', b'+', &body[start..end]).is_some();
+        let mut start = 0;
+        while start <= body.len() {
+            let end = memchr(b'&', &body[start..]).map_or(body.len(), |i| start + i);
+            if end > start {
+                let split = memchr(b'=', &body[start..end]).map_or(end, |i| start + i);
                 // A pair without `=` has an empty value, at its end.
-                let value = (split + 1).min(at);
-                let (in_name, in_value) = encoded.map_or((false, false), |(first, last)| (first < split, last > split));
-                let (Some(name), Some(value)) = (piece(start, split, in_name), piece(value, at, in_value)) else {
+                let value = (split + 1).min(end);
+                let (Some(name), Some(value)) =
+                    (piece(start, split, encoded(start, split)), piece(value, end, encoded(value, end)))
+                else {
                     return Err(FormError::InvalidUtf8);
                 };
                 pairs.push((name, value));
             }
-            (start, encoded) = (at + 1, None);
+            start = end + 1;
         }
         // Each decoded piece is UTF-8, so is their concatenation.
         let decoded = String::from_utf8(decoded).map_err(|_| FormError::InvalidUtf8)?;
@@ -216,19 +214,29 @@ impl FormFields {
 fn decode_into(raw: &[u8], decoded: &mut Vec<u8>) -> Option<Piece> {
     let from = decoded.len();
     decoded.reserve(raw.len());
-    let hex = |digit: Option<&u8>| char::from(*digit?).to_digit(16);
-    let mut bytes = raw.iter();
-    while let Some(&byte) = bytes.next() {
-        let escape = || Some(hex(bytes.as_slice().first())? << 4 | hex(bytes.as_slice().get(1))?);
-        match byte {
-            b'+' => decoded.push(b' '),
-            b'%' if let Some(escaped) = escape() => {
-                decoded.push(escaped as u8);
-                bytes.nth(1);
+    let hex = |digit: u8| char::from(digit).to_digit(16);
+    let mut rest = raw;
+    // The runs between escapes are copied whole.
+    while let Some(at) = memchr2(b'%', b'+', rest) {
+        decoded.extend_from_slice(&rest[..at]);
+        let taken = match rest[at..] {
+            [b'+', ..] => {
+                decoded.push(b' ');
+                1
             }
-            _ => decoded.push(byte),
-        }
+            [b'%', high, low, ..] if let (Some(high), Some(low)) = (hex(high), hex(low)) => {
+                decoded.push((high << 4 | low) as u8);
+                3
+            }
+            // A `%` that does not start an escape stands for itself.
+            _ => {
+                decoded.push(b'%');
+                1
+            }
+        };
+        rest = &rest[at + taken..];
     }
+    decoded.extend_from_slice(rest);
     std::str::from_utf8(&decoded[from..]).ok()?;
     Some(Piece::Decoded(from as u32, decoded.len() as u32))
 }

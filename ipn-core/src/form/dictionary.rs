@@ -579,7 +579,7 @@ pub fn field_format(name: &str) -> Option<FieldFormat> {
 /// The format of a documented field read with `strictness`.
 pub fn field_format_with(name: &str, strictness: Strictness) -> Option<FieldFormat> {
     let known = match strictness {
-        Strictness::Tightened => tightened().get(name).copied(),
+        Strictness::Tightened => tightened().get(name).map(|&(format, _)| format),
         Strictness::Documented => FIELDS.binary_search_by(|(known, _)| known.cmp(&name)).ok().map(|at| FIELDS[at].1),
     };
     if known.is_some() {
@@ -594,9 +594,53 @@ pub fn field_format_with(name: &str, strictness: Strictness) -> Option<FieldForm
 
 /// The documented fields with the tightened formats in place: one lookup per received field,
 /// where two searches of the tables cost more than the rest of the verification.
-fn tightened() -> &'static HashMap<&'static str, FieldFormat, foldhash::fast::FixedState> {
-    static TABLE: OnceLock<HashMap<&'static str, FieldFormat, foldhash::fast::FixedState>> = OnceLock::new();
-    TABLE.get_or_init(|| FIELDS.iter().chain(TIGHTER).copied().collect())
+fn tightened() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| FIELDS.iter().chain(TIGHTER).map(|&(name, format)| (name, (format, rule_bit(name)))).collect())
+}
+
+/// Each documented name with its tightened format and its bit among [`rule_names`] (0 for none).
+type Table = HashMap<&'static str, (FieldFormat, u64), foldhash::fast::FixedState>;
+
+/// The presence rules with each name's bit: what [`check_with`] tests once the fields are read.
+struct Rules {
+    required: Vec<(u64, &'static str)>,
+    paired: Vec<((u64, &'static str), (u64, &'static str))>,
+    requires: Vec<((u64, &'static str), (u64, &'static str))>,
+    ipn_only: Vec<(u64, &'static str)>,
+}
+
+fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let named = |name: &'static str| (rule_bit(name), name);
+        let pair = |&(a, b): &(&'static str, &'static str)| (named(a), named(b));
+        Rules {
+            required: REQUIRED.into_iter().map(named).collect(),
+            paired: PAIRED.iter().map(pair).collect(),
+            requires: REQUIRES.iter().map(pair).collect(),
+            ipn_only: IPN_ONLY.into_iter().map(named).collect(),
+        }
+    })
+}
+
+/// The bit of a name the presence rules speak of, 0 for any other.
+fn rule_bit(name: &str) -> u64 {
+    rule_names().binary_search(&name).map_or(0, |at| 1 << at)
+}
+
+/// The names the presence rules speak of (required, paired, required by another, IPN only),
+/// sorted: at most 64, one bit each.
+fn rule_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<&'static str> = REQUIRED.into_iter().chain(IPN_ONLY).collect();
+        names.extend(PAIRED.iter().chain(&REQUIRES).flat_map(|(a, b)| [*a, *b]));
+        names.sort_unstable();
+        names.dedup();
+        assert!(names.len() <= 64, "one bit per rule name");
+        names
+    })
 }
 
 /// The family of an indexed product line (`vads_product_label3`: `vads_product_label`).
@@ -674,6 +718,9 @@ pub fn check_with(
     extra: &ExtraFields,
     strictness: Strictness,
 ) -> Result<(), Error> {
+    // Which of the names the rules below speak of are here (`sent`) and hold a value
+    // (`filled`), noted while each field is checked: the rules then need no lookup.
+    let (mut sent, mut filled) = (0_u64, 0_u64);
     for (name, value) in fields.iter() {
         if name == "signature" {
             continue;
@@ -685,33 +732,41 @@ pub fn check_with(
             let name = FIELDS.iter().chain(PRODUCT_LINES).find(|(known, _)| *known == name).map_or(name, |(k, _)| k);
             return Err(Error::InvalidField { name: shown(name), reason });
         }
-    }
-    let present = |name: &str| fields.get(name).is_some_and(|v| !v.is_empty());
-    for name in REQUIRED {
-        if !present(name) {
-            return Err(Error::MissingField { scheme: Scheme::Form, field: name });
+        let bit = match strictness {
+            Strictness::Tightened => tightened().get(name).map_or(0, |&(_, bit)| bit),
+            Strictness::Documented => rule_bit(name),
+        };
+        sent |= bit;
+        if !value.is_empty() {
+            filled |= bit;
         }
     }
-    for (amount, currency) in PAIRED {
+    let rules = rules();
+    let present = |(bit, _): &(u64, &str)| filled & bit != 0;
+    let missing = |(_, field): &(u64, &'static str)| Error::MissingField { scheme: Scheme::Form, field };
+    if let Some(name) = rules.required.iter().find(|name| !present(name)) {
+        return Err(missing(name));
+    }
+    for (amount, currency) in &rules.paired {
         match (present(amount), present(currency)) {
-            (true, false) => return Err(Error::MissingField { scheme: Scheme::Form, field: currency }),
-            (false, true) => return Err(Error::MissingField { scheme: Scheme::Form, field: amount }),
+            (true, false) => return Err(missing(currency)),
+            (false, true) => return Err(missing(amount)),
             _ => {}
         }
     }
-    if let Some((_, field)) = REQUIRES.into_iter().find(|(with, field)| present(with) && !present(field)) {
-        return Err(Error::MissingField { scheme: Scheme::Form, field });
+    if let Some((_, field)) = rules.requires.iter().find(|(with, field)| present(with) && !present(field)) {
+        return Err(missing(field));
     }
     match endpoint {
-        Endpoint::Ipn => match IPN_ONLY.into_iter().find(|name| !present(name)) {
-            Some(name) => Err(Error::WrongEndpoint(if name == "vads_hash" {
+        Endpoint::Ipn => match rules.ipn_only.iter().find(|name| !present(name)) {
+            Some(&(_, name)) => Err(Error::WrongEndpoint(if name == "vads_hash" {
                 "a browser return or payment form (no vads_hash) was posted to the IPN endpoint"
             } else {
                 "a notification without vads_url_check_src was posted to the IPN endpoint"
             })),
             None => Ok(()),
         },
-        Endpoint::Return if IPN_ONLY.iter().any(|name| fields.contains(name)) => Err(Error::WrongEndpoint(
+        Endpoint::Return if rules.ipn_only.iter().any(|(bit, _)| sent & bit != 0) => Err(Error::WrongEndpoint(
             "a server notification (vads_hash or vads_url_check_src) was posted to the return endpoint",
         )),
         Endpoint::Return => Ok(()),
