@@ -604,11 +604,14 @@ type Table = HashMap<&'static str, (FieldFormat, u64), foldhash::fast::FixedStat
 
 /// The presence rules with each name's bit: what [`check_with`] tests once the fields are read.
 struct Rules {
-    required: Vec<(u64, &'static str)>,
-    paired: Vec<((u64, &'static str), (u64, &'static str))>,
-    requires: Vec<((u64, &'static str), (u64, &'static str))>,
-    ipn_only: Vec<(u64, &'static str)>,
+    required: Vec<Named>,
+    paired: Vec<(Named, Named)>,
+    requires: Vec<(Named, Named)>,
+    ipn_only: Vec<Named>,
 }
+
+/// A name with its bit.
+type Named = (u64, &'static str);
 
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
