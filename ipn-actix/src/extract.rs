@@ -9,7 +9,8 @@ use actix_web::body::BoxBody;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use ipn_core::{ExtractError, Extracted, FromNotification, Notification, Scheme};
+use ipn_core::adapter::{ExtractError, Extracted};
+use ipn_core::{FromNotification, Notification, Scheme};
 
 use crate::response::reply_response;
 
@@ -43,12 +44,16 @@ impl<T: FromNotification> FromRequest for Ipn<T> {
             };
             (notification, extracted_before)
         };
-        ready(ipn_core::extract(notification, extracted_before, "IpnMiddleware").map(Ipn).map_err(IpnRejection::from))
+        ready(
+            ipn_core::adapter::extract(notification, extracted_before, "IpnMiddleware")
+                .map(Ipn)
+                .map_err(IpnRejection::from),
+        )
     }
 }
 
 /// Why [`Ipn<T>`] could not be extracted: the same variants, status and body as
-/// `ipn_tower::IpnRejection` (both come from [`ipn_core::ExtractError`]). Answered as a plain-text
+/// `ipn_tower::IpnRejection` (both come from [`ipn_core::adapter::ExtractError`]). Answered as a plain-text
 /// reply; match on it to build your own response. The body does not name the fix; the error
 /// logged for [`MissingLayer`](Self::MissingLayer) does.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,9 @@ use actix_web::{Error, HttpMessage};
 use bytes::Bytes;
 use futures_util::future::{self, LocalBoxFuture};
 use futures_util::{StreamExt, stream};
+use ipn_core::adapter::{Delivery, Rejected};
 use ipn_core::trace::Trace;
-use ipn_core::{Delivery, Notification, Receiver, Rejected, RequestView};
+use ipn_core::{Notification, Receiver, RequestView};
 use tracing::Instrument;
 
 use crate::headers::HttpHeaders;

@@ -1,6 +1,7 @@
 //! `ipn verify`: the verdict of the core on a captured request, as JSON.
 
-use ipn_core::{Amount, Notification, Receiver, Rejected};
+use ipn_core::adapter::Rejected;
+use ipn_core::{Amount, Notification, Receiver};
 use serde_json::{Map, Value, json};
 
 /// The JSON of an amount: `{"minor": 4525, "currency": "EUR"}` or

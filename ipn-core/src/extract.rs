@@ -82,7 +82,8 @@ pub struct Extracted;
 /// [`ExtractError`].
 ///
 /// ```
-/// use ipn_core::{ExtractError, FormNotification, extract};
+/// use ipn_core::FormNotification;
+/// use ipn_core::adapter::{ExtractError, extract};
 /// let missing = extract::<FormNotification>(None, false, "IpnLayer").unwrap_err();
 /// assert_eq!(missing, ExtractError::MissingLayer);
 /// assert_eq!(missing.reply().status(), 500);

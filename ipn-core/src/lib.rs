@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod adapter;
 mod clock;
 mod config;
 pub mod confirm;
@@ -30,7 +31,6 @@ mod verifier;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError};
 pub use error::Error;
-pub use extract::{ExtractError, Extracted, extract};
 pub use fingerprint::Fingerprint;
 pub use form::FormNotification;
 pub use keys::{Credentials, FormAlgorithm, KeySlot, KeyStore, KeyStoreError, Keys, KeysBuilder, KeysError, ShopKeys};
@@ -38,10 +38,7 @@ pub use link::LinkNotification;
 pub use money::{Amount, Currency};
 pub use notification::{FromNotification, Notification};
 pub use policy::{FORM_MEDIA_TYPE, JSON_MEDIA_TYPE, Limits, Policy};
-pub use receiver::{
-    BodyBuffer, Buffered, ChunkBuffer, DEFAULT_LEASE, DEFAULT_READ_TIMEOUT, Delivery, MAX_RESERVED_BYTES, Receiver,
-    Rejected,
-};
+pub use receiver::{DEFAULT_LEASE, DEFAULT_READ_TIMEOUT, Receiver};
 pub use reply::{MAX_REPLY_BYTES, Outcome, Replies, Reply};
 pub use request::{Headers, RequestView};
 pub use rest::RestNotification;

@@ -121,7 +121,8 @@ impl BodyBuffer {
 /// [`Receiver::chunk_buffer`].
 ///
 /// ```
-/// use ipn_core::{Buffered, Keys, Receiver, Verifier};
+/// use ipn_core::adapter::Buffered;
+/// use ipn_core::{Keys, Receiver, Verifier};
 /// let receiver = Receiver::new(Verifier::new(Keys::default()).max_body_bytes(8));
 /// let mut one = receiver.chunk_buffer(Some(3));
 /// one.push(&b"a=1"[..]).unwrap();

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use ipn_core::adapter::{Delivery, Rejected};
 use ipn_core::store::{Claim, ClaimToken, MemoryStore, NotificationStore, StoreError};
 use ipn_core::{
-    Delivery, Endpoint, Error, Fingerprint, Keys, Mode, Outcome, Receiver, Rejected, Reply, RequestView, ShopKeys,
-    Verifier, async_trait,
+    Endpoint, Error, Fingerprint, Keys, Mode, Outcome, Receiver, Reply, RequestView, ShopKeys, Verifier, async_trait,
 };
 
 const BODY: &str = "vads_amount=4525&vads_ctx_mode=TEST&vads_currency=978&\

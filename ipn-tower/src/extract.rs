@@ -6,7 +6,8 @@ use std::fmt;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use ipn_core::{ExtractError, Extracted, FromNotification, Notification, Scheme};
+use ipn_core::adapter::{ExtractError, Extracted};
+use ipn_core::{FromNotification, Notification, Scheme};
 
 use crate::response::reply_response;
 
@@ -51,14 +52,18 @@ where
             Some(_) => parts.extensions.insert(Extracted).is_some(),
             None => parts.extensions.get::<Extracted>().is_some(),
         };
-        ipn_core::extract(notification, extracted_before, "IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`")
-            .map(Ipn)
-            .map_err(IpnRejection::from)
+        ipn_core::adapter::extract(
+            notification,
+            extracted_before,
+            "IpnLayer, e.g. `.route_layer(IpnLayer::new(verifier))`",
+        )
+        .map(Ipn)
+        .map_err(IpnRejection::from)
     }
 }
 
 /// Why [`Ipn<T>`] could not extract a notification: the same variants, status and body as
-/// `ipn_actix::IpnRejection` (both come from [`ipn_core::ExtractError`]).
+/// `ipn_actix::IpnRejection` (both come from [`ipn_core::adapter::ExtractError`]).
 ///
 /// Its response is a plain-text reply like the layer's: a status and a short body. The body does
 /// not name the fix; the error logged for [`MissingLayer`](Self::MissingLayer) does.
