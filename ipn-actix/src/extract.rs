@@ -84,11 +84,11 @@ impl IpnRejection {
         }
     }
 
-    /// The HTTP status as a number, like [`Reply::status`](ipn_core::Reply::status): `500` for
-    /// [`MissingLayer`](Self::MissingLayer) and [`AlreadyExtracted`](Self::AlreadyExtracted), `400`
-    /// for [`WrongScheme`](Self::WrongScheme).
-    pub fn status(&self) -> u16 {
-        self.core().status()
+    /// The HTTP status: `500` for [`MissingLayer`](Self::MissingLayer) and
+    /// [`AlreadyExtracted`](Self::AlreadyExtracted), `400` for [`WrongScheme`](Self::WrongScheme).
+    pub fn status(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::from_u16(self.core().status())
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The response body (at most 256 bytes).
@@ -118,7 +118,7 @@ impl std::error::Error for IpnRejection {}
 
 impl ResponseError for IpnRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {

@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use bytes::Bytes;
+use ipn_core::adapter::ErrorChain;
 use ipn_core::{Outcome, Reply};
 
 /// Marks a response written for a known outcome, so that [`IpnMiddleware`](crate::IpnMiddleware)
@@ -119,7 +120,7 @@ impl Responder for IpnReply {
     }
 }
 
-/// A handler failure: logged (error level) when it is created, answered with
+/// A handler failure: kept with its sources, logged (error level) when it is answered, with
 /// [`IpnReply::update_failed`] (500, or the middleware's override) so the gateway retries the
 /// notification.
 ///
@@ -139,44 +140,56 @@ impl Responder for IpnReply {
 /// It deliberately does not implement [`std::error::Error`]: that is what lets every error type
 /// convert into it.
 pub struct IpnError {
-    reply: IpnReply,
+    error: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl IpnError {
+    /// The error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
+
+    /// The error, back.
+    pub fn into_inner(self) -> Box<dyn std::error::Error + Send + Sync> {
+        self.error
+    }
 }
 
 impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> From<E> for IpnError {
     fn from(error: E) -> Self {
-        let error = error.into();
-        tracing::error!(error = %error, "the notification handler failed; answering update-failed so the gateway retries");
-        Self { reply: IpnReply::update_failed() }
+        Self { error: error.into() }
     }
 }
 
 impl fmt::Debug for IpnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IpnError").field("reply", self.reply.reply()).finish()
+        f.debug_tuple("IpnError").field(&self.error).finish()
     }
 }
 
 impl fmt::Display for IpnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "notification handler failed ({})", self.reply.reply())
+        fmt::Display::fmt(&ErrorChain(&*self.error), f)
     }
 }
 
 impl ResponseError for IpnError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.reply.reply().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::INTERNAL_SERVER_ERROR
     }
 
+    /// Logs the error and answers the update-failed reply.
     fn error_response(&self) -> HttpResponse {
-        outcome_response(self.reply.reply(), self.reply.outcome())
+        tracing::error!(error = %ErrorChain(&*self.error), "the IPN handler failed; answering update-failed so the gateway retries");
+        outcome_response(&Reply::update_failed(), Some(Outcome::ProcessingFailed))
     }
 }
 
 impl Responder for IpnError {
     type Body = BoxBody;
 
-    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
-        self.reply.respond_to(req)
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        self.error_response()
     }
 }
 
@@ -225,6 +238,7 @@ mod tests {
             (500, "text/plain; charset=utf-8", Reply::update_failed().body())
         );
         let from_str = IpnError::from("order not found");
-        assert!(!format!("{from_str:?} {from_str}").contains("order not found"));
+        assert_eq!(from_str.to_string(), "order not found", "the error is kept, as in ipn-tower");
+        assert_eq!(from_str.into_inner().to_string(), "order not found");
     }
 }

@@ -97,11 +97,10 @@ impl IpnRejection {
         }
     }
 
-    /// The HTTP status as a number, like [`Reply::status`](ipn_core::Reply::status): `500` for
-    /// [`MissingLayer`](Self::MissingLayer) and [`AlreadyExtracted`](Self::AlreadyExtracted), `400`
-    /// for [`WrongScheme`](Self::WrongScheme).
-    pub fn status(&self) -> u16 {
-        self.core().status()
+    /// The HTTP status: `500` for [`MissingLayer`](Self::MissingLayer) and
+    /// [`AlreadyExtracted`](Self::AlreadyExtracted), `400` for [`WrongScheme`](Self::WrongScheme).
+    pub fn status(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.core().status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The response body (at most 256 bytes).
@@ -149,7 +148,7 @@ mod tests {
         ];
         for rejection in all {
             assert!(rejection.body_text().len() <= ipn_core::MAX_REPLY_BYTES, "{rejection:?}");
-            assert!(!(200..300).contains(&rejection.status()));
+            assert!(!rejection.status().is_success());
             assert_eq!(IpnRejection::from(rejection.core()), rejection);
         }
     }

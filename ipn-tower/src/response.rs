@@ -6,6 +6,7 @@ use std::fmt;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
+use ipn_core::adapter::ErrorChain;
 use ipn_core::{Outcome, Reply};
 
 /// Marks a response written for a known outcome, so that [`IpnService`](crate::IpnService) can
@@ -163,7 +164,7 @@ impl IpnError {
     /// Logs the error and returns the update-failed response, for any response body built from
     /// [`Bytes`].
     pub fn into_http_response<B: From<Bytes>>(self) -> Response<B> {
-        tracing::error!(error = %Chain(&*self.error), "the IPN handler failed; answering update-failed so the gateway retries");
+        tracing::error!(error = %ErrorChain(&*self.error), "the IPN handler failed; answering update-failed so the gateway retries");
         IpnReply::update_failed().into_http_response()
     }
 }
@@ -182,7 +183,7 @@ impl fmt::Debug for IpnError {
 
 impl fmt::Display for IpnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Chain(&*self.error), f)
+        fmt::Display::fmt(&ErrorChain(&*self.error), f)
     }
 }
 
@@ -190,20 +191,5 @@ impl fmt::Display for IpnError {
 impl axum::response::IntoResponse for IpnError {
     fn into_response(self) -> axum::response::Response {
         self.into_http_response()
-    }
-}
-
-/// An error and its sources, `: `-separated.
-struct Chain<'a>(&'a (dyn StdError + 'static));
-
-impl fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(error) = source {
-            write!(f, ": {error}")?;
-            source = error.source();
-        }
-        Ok(())
     }
 }
