@@ -3,8 +3,8 @@
 # times, the counts do not move with the other work on the machine. valgrind hides SHA-NI, so
 # SHA-256 runs in software there and the floors (one HMAC, plus the body digest for links) weigh
 # far more than on the CPU: read the "above the floor" column, what our own code costs.
-# Writes the table into BENCHMARKS.md between the `instructions` markers, and prints it.
-# Usage: scripts/bench-instructions.sh
+# Prints the table.
+# Usage: benches/instructions.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "bench-instructions.sh: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
@@ -38,11 +38,11 @@ done
 
 cat >"$out/block" <<TABLE
 <!-- instructions:begin -->
-Command: \`scripts/bench-instructions.sh\` (callgrind, instructions per call; $(valgrind --version), $(rustc --version)).
+Command: \`benches/instructions.sh\` (callgrind, instructions per call; $(valgrind --version), $(rustc --version)).
 
 | scheme | floor (key state kept) | verify and parse | above the floor (our code) |
 |---|---:|---:|---:|
 $(printf '%s\n' "${rows[@]}")
 <!-- instructions:end -->
 TABLE
-scripts/write-between-markers.sh instructions "$out/block" BENCHMARKS.md
+scripts/write-between-markers.sh instructions "$out/block" -

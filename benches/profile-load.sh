@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where a load-benchmark route spends its time beyond the floor route's, in nanoseconds per
-# request, on the real CPU (SHA-NI included, unlike callgrind): scripts/profile-load.sh
+# request, on the real CPU (SHA-NI included, unlike callgrind): benches/profile-load.sh
 # [FRAMEWORK [ROUTE [SECONDS]]] (axum, ipn, 5).
 #
 # The floor route and ROUTE are each served by ipn-load-server on one core and driven by
@@ -11,12 +11,12 @@
 # SHA-256, kernel, allocator, mem*, the adapters, the rest: hyper, tokio, axum, actix-web), then
 # the symbols that differ most.
 #
-# The tables are written into BENCHMARKS.md between the `profile-load` markers, and printed.
+# The tables are printed (or written between the `profile-load` markers of IPN_PROFILE_OUTPUT).
 #
 # Needs perf (Debian package linux-perf) and permission to record the server
 # (kernel.perf_event_paranoid <= 1, or root). Environment: IPN_LOAD_SERVER_CPU (0),
 # IPN_LOAD_GEN_CPU (1), IPN_LOAD_PORT (first port, 18580), IPN_PROFILE_KEEP (a directory to keep
-# the perf.data files in), IPN_PROFILE_OUTPUT (BENCHMARKS.md; "-" to only print).
+# the perf.data files in), IPN_PROFILE_OUTPUT (a document to write the tables into; "-", the default, only prints).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,7 @@ seconds=${3:-5}
 server_cpu=${IPN_LOAD_SERVER_CPU:-0}
 gen_cpu=${IPN_LOAD_GEN_CPU:-1}
 port=${IPN_LOAD_PORT:-18580}
-output=${IPN_PROFILE_OUTPUT:-BENCHMARKS.md}
+output=${IPN_PROFILE_OUTPUT:--}
 rate=2000
 
 command -v perf >/dev/null || { echo "profile-load.sh: perf is needed (Debian package linux-perf)" >&2; exit 1; }
@@ -69,9 +69,9 @@ profile "$route"
 
 table=$out/table.md
 {
-  echo "<!-- profile-load:begin (written by scripts/profile-load.sh; do not edit by hand) -->"
+  echo "<!-- profile-load:begin (written by benches/profile-load.sh; do not edit by hand) -->"
   echo
-  echo "Run: \`scripts/profile-load.sh $framework $route $seconds\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores,"
+  echo "Run: \`benches/profile-load.sh $framework $route $seconds\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores,"
   echo "Linux $(uname -r), $(rustc -V | cut -d' ' -f1-2); server on core $server_cpu, generator on core $gen_cpu;"
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg) after."
   echo
