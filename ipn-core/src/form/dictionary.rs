@@ -728,17 +728,18 @@ pub fn check_with(
         if name == "signature" {
             continue;
         }
-        let Some(format) = extra.format(name, strictness) else {
+        // One lookup gives the format and the name's bit among the rules' names.
+        let known = match strictness {
+            Strictness::Tightened => tightened().get(name).copied(),
+            Strictness::Documented => None,
+        };
+        let Some((format, bit)) = known.or_else(|| Some((extra.format(name, strictness)?, rule_bit(name)))) else {
             return Err(Error::UnknownField { name: shown(name) });
         };
         if let Some(reason) = (!value.is_empty()).then(|| format.mismatch(value)).flatten() {
             let name = FIELDS.iter().chain(PRODUCT_LINES).find(|(known, _)| *known == name).map_or(name, |(k, _)| k);
             return Err(Error::InvalidField { name: shown(name), reason });
         }
-        let bit = match strictness {
-            Strictness::Tightened => tightened().get(name).map_or(0, |&(_, bit)| bit),
-            Strictness::Documented => rule_bit(name),
-        };
         sent |= bit;
         if !value.is_empty() {
             filled |= bit;
