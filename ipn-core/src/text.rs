@@ -1,11 +1,4 @@
-//! Received text made safe to print ([`Printable`]), and whitespace trimming exactly as
-//! `str::trim_start`, `trim_end` and `trim` do it (Unicode `White_Space`), for header values:
-//! those a link verification reads several times each, and the media type every request asks for.
-//!
-//! `core` decodes characters from each end until one is not whitespace: some 20 to 40
-//! instructions a call, even when there is nothing to trim, which is the usual case. A byte above
-//! the space and below 0x80 is a whole character that is never whitespace, so a value that
-//! starts (ends) with one is returned as is; any other is handed to `core`.
+//! Received text made safe to print ([`Printable`]): control characters escaped, length bounded.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};

@@ -208,9 +208,7 @@ impl FormFields {
 }
 
 /// Decodes `raw` to the end of `decoded`: `+` is a space, `%XX` a byte, any other `%` stays.
-/// `None` unless it is UTF-8 once decoded. Out of line: inlined in the loop over the fields,
-/// which calls it for a few of them, it makes a gateway's IPN cost a tenth more to decode.
-#[inline(never)]
+/// `None` unless it is UTF-8 once decoded.
 fn decode_into(raw: &[u8], decoded: &mut Vec<u8>) -> Option<Piece> {
     let from = decoded.len();
     decoded.reserve(raw.len());
