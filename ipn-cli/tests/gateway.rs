@@ -14,7 +14,7 @@ use axum::routing::post;
 use common::CONFIG;
 use ipn_cli::Settings;
 use ipn_cli::gateway::{Action, Choice, Gateway, GatewayError, PaymentStatus};
-use ipn_core::testkit::payment_link_signature;
+use ipn_core::testkit::{FormBuilder, payment_link_signature};
 use ipn_core::{FormAlgorithm, Notification, Verifier};
 use ipn_tower::{Ipn, IpnError, IpnLayer, IpnReply};
 
@@ -78,30 +78,10 @@ async fn serve(gateway: &Gateway) -> String {
 
 /// The signed hosted-payment form a shop posts to the payment page.
 fn payment_form(order_id: &str, amount: &str) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = [
-        ("vads_action_mode", "INTERACTIVE"),
-        ("vads_amount", amount),
-        ("vads_ctx_mode", "TEST"),
-        ("vads_currency", "978"),
-        ("vads_order_id", order_id),
-        ("vads_page_action", "PAYMENT"),
-        ("vads_payment_config", "SINGLE"),
-        ("vads_site_id", "12345678"),
-        ("vads_trans_date", "20261120101500"),
-        ("vads_trans_id", "000042"),
-        ("vads_url_return", "http://shop.example/return"),
-        ("vads_version", "V2"),
-    ]
-    .iter()
-    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-    .collect();
-    let signature = ipn_core::form::sign(
-        fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        b"1122334455667788",
-        FormAlgorithm::HmacSha256,
-    );
-    fields.push(("signature".to_owned(), signature));
-    fields
+    FormBuilder::payment_request("12345678", order_id)
+        .set("vads_amount", amount)
+        .set("vads_url_return", "http://shop.example/return")
+        .signed_fields(b"1122334455667788", FormAlgorithm::HmacSha256)
 }
 
 fn post_form(url: &str, fields: &[(String, String)]) -> (u16, String) {

@@ -14,6 +14,7 @@ use common::CONFIG;
 use ipn_cli::Settings;
 use ipn_cli::gateway::{Action, Choice, Gateway};
 use ipn_core::FormAlgorithm;
+use ipn_core::testkit::FormBuilder;
 use serde_json::{Value, json};
 
 const SHOP: &str = "12345678";
@@ -53,29 +54,11 @@ async fn gateway_with(config: &str) -> (Gateway, String, Bodies) {
 
 /// The signed hosted-payment form of an order, with extra fields.
 fn payment_form(order_id: &str, mode: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = [
-        ("vads_action_mode", "INTERACTIVE"),
-        ("vads_amount", "4525"),
-        ("vads_ctx_mode", mode),
-        ("vads_currency", "978"),
-        ("vads_cust_email", "jeanne@example.com"),
-        ("vads_order_id", order_id),
-        ("vads_page_action", "PAYMENT"),
-        ("vads_payment_config", "SINGLE"),
-        ("vads_site_id", SHOP),
-        ("vads_trans_date", "20261120101500"),
-        ("vads_trans_id", "000042"),
-        ("vads_version", "V2"),
-    ]
-    .iter()
-    .chain(extra)
-    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-    .collect();
     let key: &[u8] = if mode == "TEST" { b"1122334455667788" } else { b"8877665544332211" };
-    let signature =
-        ipn_core::form::sign(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())), key, FormAlgorithm::HmacSha256);
-    fields.push(("signature".to_owned(), signature));
-    fields
+    let request = FormBuilder::payment_request(SHOP, order_id)
+        .set("vads_ctx_mode", mode)
+        .set("vads_cust_email", "jeanne@example.com");
+    extra.iter().fold(request, |request, (n, v)| request.set(*n, *v)).signed_fields(key, FormAlgorithm::HmacSha256)
 }
 
 fn basic(shop_id: &str, password: &str) -> String {

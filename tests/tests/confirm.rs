@@ -141,27 +141,11 @@ impl World {
 
     /// [`pay`](Self::pay) with more fields in the merchant's form (the gateway echoes them).
     async fn pay_with(&self, order_id: &str, choice: Choice, extra: &[(&str, &str)]) -> Vec<Option<u16>> {
-        let mut fields: Vec<(String, String)> = [
-            ("vads_action_mode", "INTERACTIVE"),
-            ("vads_amount", "4525"),
-            ("vads_ctx_mode", "TEST"),
-            ("vads_currency", "978"),
-            ("vads_order_id", order_id),
-            ("vads_page_action", "PAYMENT"),
-            ("vads_payment_config", "SINGLE"),
-            ("vads_site_id", SHOP),
-            ("vads_trans_date", "20261120101500"),
-            ("vads_trans_id", "000042"),
-            ("vads_version", "V2"),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        .collect();
-        fields.sort();
-        let pairs = fields.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-        let signature = ipn_core::form::sign(pairs, FORM_KEY.as_bytes(), FormAlgorithm::HmacSha256);
-        fields.push(("signature".to_owned(), signature));
+        let request = FormBuilder::payment_request(SHOP, order_id);
+        let fields = extra
+            .iter()
+            .fold(request, |request, (n, v)| request.set(*n, *v))
+            .signed_fields(FORM_KEY.as_bytes(), FormAlgorithm::HmacSha256);
         let id = self.gateway.start_form_payment(fields).unwrap();
         let delivery = self.gateway.complete(id, choice).await.unwrap();
         delivery.attempts.iter().map(|a| a.status).collect()

@@ -260,6 +260,25 @@ impl FormBuilder {
         Self { fields, target: "/ipn".to_owned(), given_order: false }
     }
 
+    /// The merchant's hosted-payment request for an order, as a shop posts it to the payment page
+    /// (`vads_page_action=PAYMENT`, 45.25 EUR, TEST mode, dated 2026-11-20 10:15:00): change
+    /// fields with [`set`](Self::set), then take [`signed_fields`](Self::signed_fields).
+    pub fn payment_request(shop_id: &str, order_id: &str) -> Self {
+        Self::from_fields([
+            ("vads_action_mode", "INTERACTIVE"),
+            ("vads_amount", "4525"),
+            ("vads_ctx_mode", "TEST"),
+            ("vads_currency", "978"),
+            ("vads_order_id", order_id),
+            ("vads_page_action", "PAYMENT"),
+            ("vads_payment_config", "SINGLE"),
+            ("vads_site_id", shop_id),
+            ("vads_trans_date", "20261120101500"),
+            ("vads_trans_id", "000042"),
+            ("vads_version", "V2"),
+        ])
+    }
+
     /// The fields of a received form request, to change and sign again (a retry, a replay), in
     /// their order.
     ///
@@ -325,6 +344,13 @@ impl FormBuilder {
     /// The `signature` of the fields with a key.
     pub fn signature(&self, key: &[u8], algorithm: FormAlgorithm) -> String {
         form::sign(self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())), key, algorithm)
+    }
+
+    /// The fields, in order, then their `signature`: a signed payment request as a form posts it.
+    pub fn signed_fields(&self, key: &[u8], algorithm: FormAlgorithm) -> Vec<(String, String)> {
+        let mut fields = self.fields.clone();
+        fields.push(("signature".to_owned(), self.signature(key, algorithm)));
+        fields
     }
 
     /// The signed request: a form POST of the fields and their `signature`, in the gateway's

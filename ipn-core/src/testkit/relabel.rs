@@ -149,20 +149,10 @@ pub fn seeds(shop_id: &str, key: &[u8], at: OffsetDateTime) -> Vec<Seed> {
         seeds.push(Seed::new(SeedKind::BrowserReturn, format!("return {name}"), ipn.browser_return(), key));
     }
     let trans_date = super::form::wire_date(at);
-    let payment_form = FormBuilder::from_fields([
-        ("vads_action_mode", "INTERACTIVE"),
-        ("vads_amount", "4525"),
-        ("vads_ctx_mode", "TEST"),
-        ("vads_currency", "978"),
-        ("vads_order_id", "ORDER-1042"),
-        ("vads_page_action", "PAYMENT"),
-        ("vads_payment_config", "SINGLE"),
-        ("vads_site_id", shop_id),
-        ("vads_trans_date", trans_date.as_str()),
-        ("vads_trans_id", "123456"),
-        ("vads_url_return", "https://shop.example/return?order=ORDER-1042"),
-        ("vads_version", "V2"),
-    ]);
+    let payment_form = FormBuilder::payment_request(shop_id, "ORDER-1042")
+        .set("vads_trans_date", trans_date.as_str())
+        .set("vads_trans_id", "123456")
+        .set("vads_url_return", "https://shop.example/return?order=ORDER-1042");
     seeds.push(Seed::new(SeedKind::PaymentForm, "payment form".into(), payment_form.clone(), key));
     let example = payment_form.clone().set("vads_cust_email", worked_example_email(shop_id, &trans_date));
     seeds.push(Seed::new(SeedKind::PaymentForm, "payment form, worked example".into(), example, key));
